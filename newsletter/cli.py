@@ -1,0 +1,118 @@
+"""The `newsletter` command: one clear line and a non-zero exit for every expected error."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from newsletter import __version__, catalog, migrate
+from newsletter.config import Settings, load_settings
+from newsletter.errors import NewsletterError
+from newsletter.runtime import Runtime
+
+app = typer.Typer(
+    help="Newsletter and syndication service: collect posts, publish feeds, mail a weekly digest.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+class _State:
+    """Settings and the runtime are built on first use, so --help never needs a database."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._runtime: Runtime | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            self._runtime = Runtime.build(self.settings)
+        return self._runtime
+
+
+def _state(ctx: typer.Context) -> _State:
+    state = ctx.ensure_object(_State)
+    return state
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"newsletter {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = _State()
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create or upgrade the database schema and load the configured topics and sources.
+
+    Safe to run any number of times.
+    """
+    runtime = _state(ctx).runtime
+    before = migrate.current_revision_or_none(runtime.engine)
+    migrate.upgrade(runtime.engine)
+    after = migrate.current_revision_or_none(runtime.engine)
+    with runtime.sessions.begin() as session:
+        report = catalog.sync(session, runtime.settings, runtime.clock.now())
+    schema = "up to date" if before == after else f"migrated {before or 'empty'} → {after}"
+    out.print(f"database: {schema} ({runtime.engine.url.render_as_string(hide_password=True)})")
+    for kind, names in (
+        ("added", report.added),
+        ("updated", report.updated),
+        ("disabled", report.disabled),
+    ):
+        if names:
+            out.print(f"{kind}: {', '.join(names)}")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app (feeds, subscription pages, archive, editors' screens)."""
+    import uvicorn
+
+    from newsletter.web.app import create_app
+
+    runtime = _state(ctx).runtime
+    migrate.require_current(runtime.engine)
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+
+
+def main() -> None:
+    """Entry point: Typer reports usage errors itself; ours become one line and an exit code."""
+    try:
+        app()
+    except NewsletterError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)

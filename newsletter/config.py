@@ -1,0 +1,340 @@
+"""One typed Settings object: NEWSLETTER_* environment over newsletter.toml over defaults."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from newsletter.errors import ConfigError
+
+ENV_PREFIX = "NEWSLETTER_"
+DEFAULT_CONFIG_FILE = "newsletter.toml"
+
+# Flat variables the public contract names, mapped to their place in the nested settings.
+FLAT_ENV: dict[str, tuple[str, ...]] = {
+    "NEWSLETTER_SITE_URL": ("site", "url"),
+    "NEWSLETTER_TIMEZONE": ("site", "timezone"),
+    "NEWSLETTER_DONATE_URL": ("organization", "donate_url"),
+}
+
+_WEEKLY_SLOT = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):([0-5]\d)$")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class _Section(BaseModel):
+    # A misspelt key in newsletter.toml is an error, not a silently ignored line.
+    model_config = ConfigDict(extra="forbid")
+
+
+class SiteSettings(_Section):
+    name: str = "Example Council News"
+    url: HttpUrl = HttpUrl("http://127.0.0.1:8000")
+    timezone: str = "America/New_York"
+    language: str = "en"
+    description: str = "News and analysis from Example Council."
+    template_dir: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a known time zone; use an IANA name like 'America/New_York'"
+            ) from None
+        return value
+
+    @property
+    def base_url(self) -> str:
+        """The site URL without a trailing slash, for joining paths."""
+        return str(self.url).rstrip("/")
+
+
+class OrganizationSettings(_Section):
+    name: str = "Example Council"
+    postal_address: str = "100 Example Street, Suite 200, Washington, DC 20005"
+    donate_url: HttpUrl = HttpUrl("https://example.org/donate")
+    donate_heading: str = "Make a contribution"
+    donate_text: str = "Make a direct impact on the lives of immigrants."
+    donate_button: str = "Donate"
+    logo_url: HttpUrl | None = None
+
+
+class TopicSettings(_Section):
+    slug: str
+    name: str
+    description: str = ""
+
+    @field_validator("slug")
+    @classmethod
+    def _valid_slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError(f"{value!r} is not a slug; use lowercase letters, digits and hyphens")
+        return value
+
+
+class SelectorSettings(_Section):
+    item: str | None = None
+    title: str | None = None
+    link: str | None = None
+    teaser: str | None = None
+    date: str | None = None
+    author: str | None = None
+    topic: str | None = None
+    image: str | None = None
+
+
+class SourceSettings(_Section):
+    name: str
+    kind: Literal["feed", "wordpress", "html", "push"]
+    url: HttpUrl | None = None
+    topics: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    selectors: SelectorSettings | None = None
+
+
+class DigestSettings(_Section):
+    build: str = "thu 09:00"
+    send: str = "fri 10:00"
+    max_posts: int = Field(default=12, ge=1, le=100)
+    auto_send: bool = False
+
+    @field_validator("build", "send")
+    @classmethod
+    def _weekly_slot(cls, value: str) -> str:
+        normalised = " ".join(value.lower().split())
+        if not _WEEKLY_SLOT.match(normalised):
+            raise ValueError(
+                f"{value!r} is not a weekly slot; use a weekday and 24-hour time like 'fri 10:00'"
+            )
+        return normalised
+
+
+class MailSettings(_Section):
+    from_name: str = "Example Council News"
+    from_address: str = "newsletter@example.org"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads newsletter.toml (or the file NEWSLETTER_CONFIG names)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ reads the whole file at once
+
+    def __call__(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
+        try:
+            with self.path.open("rb") as handle:
+                return tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"NEWSLETTER_CONFIG: no such file {str(self.path)!r}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{self.path}: not valid TOML: {exc}") from None
+
+
+class _FlatEnvSource(PydanticBaseSettingsSource):
+    """The contract's flat variables (NEWSLETTER_SITE_URL, ...) placed into their sections."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, (section, key) in FLAT_ENV.items():
+            if self.environ.get(name):
+                values.setdefault(section, {})[key] = self.environ[name]
+        return values
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment, checked once at start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    database_url: str = "sqlite:///var/newsletter.db"
+    smtp_url: str | None = None
+    secret_key: SecretStr | None = None
+    var_dir: Path = Path("var")
+
+    site: SiteSettings = Field(default_factory=SiteSettings)
+    organization: OrganizationSettings = Field(default_factory=OrganizationSettings)
+    topics: list[TopicSettings] = Field(default_factory=list)
+    sources: list[SourceSettings] = Field(default_factory=list)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _FlatEnvSource(settings_cls, os.environ),
+            _TomlSource(settings_cls, config_path(os.environ)),
+        )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        allowed = "use sqlite:///PATH or postgresql+psycopg://USER:PASS@HOST:PORT/DB"
+        # Hosting platforms hand out postgres:// URLs; psycopg 3 is the driver we ship.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                value = "postgresql+psycopg://" + value[len(prefix) :]
+        try:
+            url = make_url(value)
+            url.get_dialect()
+        except (ArgumentError, NoSuchModuleError, ValueError):
+            raise ValueError(f"{value!r} is not a database URL we support; {allowed}") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"{url.get_backend_name()!r} databases are not supported; {allowed}")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"^smtps?://[^/?#]+", value):
+            raise ValueError(
+                f"{value!r} is not an SMTP URL; use smtp://USER:PASS@HOST:PORT "
+                "(add ?starttls=true) or smtps://..., or leave it unset for the outbox folder"
+            )
+        return value
+
+    @field_validator("topics")
+    @classmethod
+    def _unique_topics(cls, value: list[TopicSettings]) -> list[TopicSettings]:
+        seen: set[str] = set()
+        for topic in value:
+            if topic.slug in seen:
+                raise ValueError(f"topic slug {topic.slug!r} appears twice")
+            seen.add(topic.slug)
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, value: list[SourceSettings]) -> list[SourceSettings]:
+        seen: set[str] = set()
+        for source in value:
+            if source.name in seen:
+                raise ValueError(f"source name {source.name!r} appears twice")
+            if source.kind != "push" and source.url is None:
+                raise ValueError(f"source {source.name!r} of kind {source.kind!r} needs a url")
+            seen.add(source.name)
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.site.timezone)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir / "outbox"
+
+    def signing_key(self) -> str:
+        """The secret for signed tokens and sessions.
+
+        Unset, one is generated once and kept under var/ so that links already mailed
+        keep working across restarts; production sets NEWSLETTER_SECRET_KEY.
+        """
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.var_dir / "secret_key"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            pass
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(key)
+        tmp.chmod(0o600)
+        os.replace(tmp, path)
+        return path.read_text().strip()
+
+
+def config_path(environ: Mapping[str, str]) -> Path | None:
+    """The settings file: NEWSLETTER_CONFIG, else ./newsletter.toml when present."""
+    named = environ.get("NEWSLETTER_CONFIG")
+    if named:
+        return Path(named)
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.exists() else None
+
+
+def _key_name(loc: tuple[int | str, ...]) -> str:
+    """Name a setting as a user would write it: TOML path, and its variable where it has one."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    for env_name, place in FLAT_ENV.items():
+        if tuple(loc) == place:
+            return f"{path} ({env_name})"
+    if len(loc) == 1:
+        return f"{ENV_PREFIX}{str(loc[0]).upper()}"
+    if all(isinstance(part, str) for part in loc):
+        return f"{path} ({ENV_PREFIX}{'__'.join(str(p).upper() for p in loc)})"
+    return path
+
+
+def _explain(exc: ValidationError) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    message = first["msg"].removeprefix("Value error, ")
+    key = _key_name(tuple(first["loc"]))
+    if first["type"] == "extra_forbidden":
+        message = "unknown setting (misspelt, or not in newsletter.example.toml)"
+        key = key.split(" (")[0]
+    line = f"invalid setting {key}: {message}"
+    if len(errors) > 1:
+        line += f" (and {len(errors) - 1} more)"
+    return line
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and check every setting once; a wrong one raises ConfigError naming it."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None

@@ -1,0 +1,204 @@
+"""The service's tables: sources, posts, topics, issues (digests) and deliveries."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from newsletter.db import Base, string_enum
+
+post_topics = Table(
+    "post_topics",
+    Base.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Topic(Base):
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Source(Base):
+    """Where posts come from, with what the collector remembers between runs."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Conditional requests: a 304 costs nothing.
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    # WordPress asks only for what changed since this instant.
+    modified_after: Mapped[datetime | None]
+    last_run_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    posts: Mapped[list[Post]] = relationship(back_populates="source")
+
+
+class Post(Base):
+    """One story, however many sources carry it."""
+
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_published_at", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    # Dedup keys, in the order they are tried: canonical URL, guid, content hash.
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    guid: Mapped[str | None] = mapped_column(String(2000), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    teaser: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str | None] = mapped_column(Text)
+    author_name: Mapped[str | None] = mapped_column(String(300))
+    author_role: Mapped[str | None] = mapped_column(String(300))
+    image_url: Mapped[str | None] = mapped_column(String(2000))
+    image_alt: Mapped[str | None] = mapped_column(String(500))
+    published_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # When we first saw it: edits move updated_at, never this.
+    first_seen_at: Mapped[datetime]
+    # Backfilled history is stored as already announced so it never floods a digest.
+    announced: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    source: Mapped[Source | None] = relationship(back_populates="posts")
+    topics: Mapped[list[Topic]] = relationship(secondary=post_topics, order_by=Topic.slug)
+
+
+class IssueStatus(enum.StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SENDING = "sending"
+    PAUSED = "paused"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class Issue(Base):
+    """One digest: a week's posts, the editor's words, and where it stands."""
+
+    __tablename__ = "issues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)  # e.g. "2026-W48"
+    status: Mapped[IssueStatus] = mapped_column(
+        string_enum(IssueStatus, "status"), default=IssueStatus.DRAFT
+    )
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    preheader: Mapped[str] = mapped_column(String(500), default="")
+    intro_markdown: Mapped[str] = mapped_column(Text, default="")
+    donate_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    send_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(320))
+    sending_started_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    posts: Mapped[list[IssuePost]] = relationship(
+        back_populates="issue", order_by="IssuePost.position", cascade="all, delete-orphan"
+    )
+    variants: Mapped[list[IssueVariant]] = relationship(
+        back_populates="issue", cascade="all, delete-orphan"
+    )
+
+
+class IssuePost(Base):
+    """A post's place in an issue: its order, whether it is featured or left out."""
+
+    __tablename__ = "issue_posts"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True
+    )
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    issue: Mapped[Issue] = relationship(back_populates="posts")
+    post: Mapped[Post] = relationship()
+
+
+class IssueVariant(Base):
+    """An issue rendered once for one set of topics; personal parts are placeholders."""
+
+    __tablename__ = "issue_variants"
+    __table_args__ = (UniqueConstraint("issue_id", "topic_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    # Sorted topic slugs joined by ",", or "" for subscribers who follow everything.
+    topic_key: Mapped[str] = mapped_column(String(1000))
+    subject: Mapped[str] = mapped_column(String(500))
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    rendered_at: Mapped[datetime]
+
+    issue: Mapped[Issue] = relationship(back_populates="variants")
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Delivery(Base):
+    """One issue to one subscriber: planned once, sent at most once, outcome recorded."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("issue_id", "subscriber_id"),
+        Index("ix_deliveries_issue_status", "issue_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issue_variants.id", ondelete="SET NULL")
+    )
+    status: Mapped[DeliveryStatus] = mapped_column(
+        string_enum(DeliveryStatus, "status"), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]

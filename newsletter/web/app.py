@@ -1,0 +1,57 @@
+"""The FastAPI application: routers, templates, and error pages without tracebacks."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from newsletter import __version__
+from newsletter.runtime import Runtime
+from newsletter.templating import environment
+from newsletter.web import health, pages
+
+log = logging.getLogger(__name__)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title=runtime.settings.site.name,
+        version=__version__,
+        # The API docs are for developers; the public site has no use for them.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.runtime = runtime
+    app.state.templates = Jinja2Templates(env=environment(runtime.settings))
+    app.include_router(pages.router)
+    app.include_router(health.router)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_page(request, 500, "Something went wrong on our side. Please try again later.")
+
+    return app
+
+
+def error_page(request: Request, status_code: int, message: str) -> Response:
+    """A short page for people, a small JSON body for programs; never a traceback."""
+    if "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse({"error": message}, status_code=status_code)
+    templates: Jinja2Templates = request.app.state.templates
+    response: HTMLResponse = templates.TemplateResponse(
+        request,
+        "web/error.html",
+        {"status_code": status_code, "message": message},
+        status_code=status_code,
+    )
+    return response

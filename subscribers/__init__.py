@@ -1,0 +1,1 @@
+"""The audience: subscribers, their lifecycle, topics, tokens and suppression."""

@@ -1,0 +1,103 @@
+"""Subscribers, their topics, every change of state, and the suppression list."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from newsletter.db import Base, string_enum
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+class Cause(enum.StrEnum):
+    """Why a subscriber's state changed: kept as proof of consent."""
+
+    FORM = "form"
+    IMPORT = "import"
+    LINK = "link"
+    BOUNCE = "bounce"
+    COMPLAINT = "complaint"
+    ADMIN = "admin"
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Normalised by email-validator before it gets here; unique regardless of case.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[Status] = mapped_column(string_enum(Status, "status"), default=Status.PENDING)
+    # Paused by the subscriber's choice until this instant; still active otherwise.
+    paused_until: Mapped[datetime | None]
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    soft_bounces: Mapped[int] = mapped_column(Integer, default=0)
+    confirmation_sent_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    topics: Mapped[list[SubscriberTopic]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[SubscriberEvent]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", order_by="SubscriberEvent.id"
+    )
+
+
+class SubscriberTopic(Base):
+    """A topic a subscriber chose; none at all means every topic."""
+
+    __tablename__ = "subscriber_topics"
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    # By foreign key name only: this package may import nothing of the service but db.
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="topics")
+
+
+class SubscriberEvent(Base):
+    """One change of a subscriber's state, with its time and cause."""
+
+    __tablename__ = "subscriber_events"
+    __table_args__ = (Index("ix_subscriber_events_subscriber", "subscriber_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    from_status: Mapped[Status | None] = mapped_column(string_enum(Status, "from_status"))
+    to_status: Mapped[Status] = mapped_column(string_enum(Status, "to_status"))
+    cause: Mapped[Cause] = mapped_column(string_enum(Cause, "cause"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    client_address: Mapped[str | None] = mapped_column(String(64))
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="events")
+
+
+class Suppression(Base):
+    """An address never to be mailed again, by any path, whatever becomes of its subscriber row."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    reason: Mapped[Cause] = mapped_column(string_enum(Cause, "reason"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]

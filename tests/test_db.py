@@ -1,0 +1,96 @@
+"""The schema: migrations match the models, run twice harmlessly, and keep time zones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from newsletter import migrate
+from newsletter.db import Base
+from newsletter.models import Post, Source, Topic
+from newsletter.runtime import Runtime
+from subscribers.models import Subscriber, SubscriberTopic
+
+
+def test_migrations_build_exactly_the_models(runtime: Runtime) -> None:
+    with runtime.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    assert migrate.current_revision_or_none(runtime.engine) == migrate.head_revision()
+
+
+def test_upgrading_twice_is_harmless(runtime: Runtime) -> None:
+    with runtime.sessions.begin() as session:
+        session.add(Topic(slug="asylum", name="Asylum", description=""))
+    migrate.upgrade(runtime.engine)
+    with runtime.sessions() as session:
+        assert session.scalars(select(Topic.slug)).all() == ["asylum"]
+
+
+def _post(url: str, at: datetime) -> Post:
+    return Post(
+        url=url,
+        content_hash="0" * 64,
+        title="Beyond A Border Solution",
+        published_at=at,
+        updated_at=at,
+        first_seen_at=at,
+    )
+
+
+def test_timestamps_come_back_aware_and_in_utc(runtime: Runtime) -> None:
+    new_york = timezone(timedelta(hours=-4))
+    published = datetime(2023, 5, 2, 8, 0, tzinfo=new_york)
+    with runtime.sessions.begin() as session:
+        session.add(_post("https://demo.example.org/a", published))
+    with runtime.sessions() as session:
+        stored = session.scalars(select(Post)).one()
+    assert stored.published_at.tzinfo is not None
+    assert stored.published_at == published
+    assert stored.published_at.utcoffset() == timedelta(0)
+    assert stored.published_at.hour == 12
+
+
+def test_naive_timestamps_are_refused(runtime: Runtime) -> None:
+    with pytest.raises(StatementError, match="naive datetime"), runtime.sessions.begin() as session:
+        session.add(_post("https://demo.example.org/b", datetime(2023, 5, 2, 8, 0)))
+
+
+def test_foreign_keys_are_enforced(runtime: Runtime) -> None:
+    with runtime.sessions() as session:
+        session.add(SubscriberTopic(subscriber_id=999, topic_id=999))
+        with pytest.raises(IntegrityError):
+            session.flush()
+
+
+def test_unique_addresses(runtime: Runtime) -> None:
+    now = datetime.now(UTC)
+    with runtime.sessions() as session:
+        session.add(Subscriber(email="ana@example.org", created_at=now, updated_at=now))
+        session.flush()
+        session.add(Subscriber(email="ana@example.org", created_at=now, updated_at=now))
+        with pytest.raises(IntegrityError):
+            session.flush()
+
+
+def test_sqlite_uses_wal(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with runtime.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+
+
+def test_source_defaults(runtime: Runtime) -> None:
+    now = datetime.now(UTC)
+    with runtime.sessions.begin() as session:
+        session.add(Source(name="border-page", kind="html", url="https://e.org", created_at=now))
+    with runtime.sessions() as session:
+        source = session.scalars(select(Source)).one()
+    assert source.enabled is True
+    assert source.etag is None
