@@ -2,7 +2,10 @@
 
     NewsletterError            carries a one-line, user-facing message
     ├── ConfigError            a setting is missing, malformed or out of range (exit code 2)
-    └── DatabaseError          the database cannot be reached or migrated
+    ├── DatabaseError          the database cannot be reached or migrated
+    └── DeliveryError          a message could not be handed to the mail server
+        ├── TemporaryFailure   4xx, timeout, dropped connection: try again later
+        └── PermanentFailure   5xx: this recipient will not take this message
 
 Later stages add their own branches here (collect, deliver, ...), each carrying
 the context a user needs: which source, which row, which subscriber.
@@ -25,3 +28,20 @@ class ConfigError(NewsletterError):
 
 class DatabaseError(NewsletterError):
     """The database is unreachable or its schema cannot be brought up to date."""
+
+
+class DeliveryError(NewsletterError):
+    """A message was not accepted; `code` is the SMTP reply code when there was one."""
+
+    def __init__(self, message: str, code: int | None = None, enhanced: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.enhanced = enhanced  # RFC 3463 status such as "5.1.1", when the server gave one
+
+
+class TemporaryFailure(DeliveryError):
+    """Worth retrying: the server or the network said "not now"."""
+
+
+class PermanentFailure(DeliveryError):
+    """Not worth retrying: the server refused this recipient or message for good."""

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from newsletter import migrate
 from newsletter.config import Settings, load_settings
 from newsletter.runtime import Runtime
+from tests.smtpd import SmtpServer, smtp_server
 
 POSTGRES_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -88,3 +89,10 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     migrate.upgrade(built.engine)
     yield built
     built.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free local port; set `smtp.faults` to make it misbehave."""
+    with smtp_server() as server:
+        yield server

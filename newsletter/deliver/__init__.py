@@ -1,0 +1,1 @@
+"""Delivery: message building, SMTP transport, the resumable send loop, bounces."""

@@ -1,0 +1,165 @@
+"""Handing finished message bytes to a mail server, or to the outbox folder when there is none."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import smtplib
+import ssl
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from newsletter.config import Settings
+from newsletter.errors import PermanentFailure, TemporaryFailure
+
+_ENHANCED = re.compile(rb"^([245]\.\d{1,3}\.\d{1,3})\b")
+
+
+class Transport(Protocol):
+    """The one seam through which every message leaves the service."""
+
+    def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
+        """Hand over one message; raise TemporaryFailure or PermanentFailure when refused."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class OutboxTransport:
+    """Writes each message as an .eml file; a half-written file is never visible."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{uuid.uuid4().hex}.eml"
+        tmp = self.folder / f".{name}.tmp"
+        envelope = f"X-Envelope-From: {sender}\r\nX-Envelope-To: {', '.join(recipients)}\r\n"
+        with tmp.open("wb") as handle:
+            handle.write(envelope.encode("ascii", "backslashreplace"))
+            handle.write(message)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.folder / name)
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpTransport:
+    """One persistent SMTP connection, opened on first use and reopened after a drop."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        implicit_tls: bool = False,
+        starttls: bool = False,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+        local_hostname: str | None = None,
+    ) -> None:
+        self.host, self.port = host, port
+        self.implicit_tls, self.starttls = implicit_tls, starttls
+        self.username, self.password = username, password
+        self.timeout = timeout
+        self.local_hostname = local_hostname
+        self._connection: smtplib.SMTP | None = None
+
+    @classmethod
+    def from_url(cls, url: str, timeout: float = 30.0) -> SmtpTransport:
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        implicit_tls = parts.scheme == "smtps"
+        return cls(
+            parts.hostname or "localhost",
+            parts.port or (465 if implicit_tls else 25),
+            implicit_tls=implicit_tls,
+            starttls=query.get("starttls", ["false"])[0].lower() in ("1", "true", "yes"),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            timeout=timeout,
+        )
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        connection: smtplib.SMTP
+        if self.implicit_tls:
+            connection = smtplib.SMTP_SSL(
+                self.host,
+                self.port,
+                timeout=self.timeout,
+                context=context,
+                local_hostname=self.local_hostname,
+            )
+        else:
+            connection = smtplib.SMTP(
+                self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname
+            )
+            if self.starttls:
+                connection.starttls(context=context)
+        if self.username:
+            connection.login(self.username, self.password or "")
+        return connection
+
+    def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
+        # A connection the server closed while idle is only noticed on use: retry once, fresh.
+        for attempt in (1, 2):
+            try:
+                if self._connection is None:
+                    self._connection = self._connect()
+                refused = self._connection.sendmail(sender, list(recipients), message)
+            except smtplib.SMTPServerDisconnected as exc:
+                self._drop()
+                if attempt == 2:
+                    raise TemporaryFailure(f"connection to {self.host} dropped: {exc}") from None
+                continue
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, reply = next(iter(exc.recipients.values()))
+                raise _failure(code, reply, "recipient refused") from None
+            except smtplib.SMTPResponseException as exc:
+                if exc.smtp_code in (421,):
+                    self._drop()
+                raise _failure(exc.smtp_code, exc.smtp_error, "message refused") from None
+            except (OSError, smtplib.SMTPException) as exc:
+                self._drop()
+                raise TemporaryFailure(f"cannot talk to {self.host}:{self.port}: {exc}") from None
+            if refused:
+                code, reply = next(iter(refused.values()))
+                raise _failure(code, reply, "recipient refused")
+            return
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self._connection.close()
+        self._connection = None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(TimeoutError, OSError, smtplib.SMTPException):
+                self._connection.quit()
+        self._drop()
+
+
+def _failure(code: int, reply: bytes | str, what: str) -> TemporaryFailure | PermanentFailure:
+    raw = reply.encode() if isinstance(reply, str) else reply
+    text = raw.decode("utf-8", "replace").strip()
+    match = _ENHANCED.match(raw)
+    enhanced = match.group(1).decode() if match else None
+    kind = PermanentFailure if 500 <= code < 600 else TemporaryFailure
+    return kind(f"{what}: {code} {text}", code=code, enhanced=enhanced)
+
+
+def transport_from_settings(settings: Settings) -> Transport:
+    """SMTP when NEWSLETTER_SMTP_URL is set, else the outbox folder under var/."""
+    if settings.smtp_url:
+        return SmtpTransport.from_url(settings.smtp_url)
+    return OutboxTransport(settings.outbox_dir)

@@ -1,0 +1,1 @@
+"""The weekly digest: compose (which posts), render (Jinja2, premailer), text part, variants."""

@@ -1,0 +1,120 @@
+"""A real SMTP server for tests (aiosmtpd in a thread) that can refuse, defer and hang up."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> Message:
+        return message_from_bytes(self.data)
+
+
+@dataclass
+class Faults:
+    """What the server does wrong; tests change these while it runs."""
+
+    # Reply to RCPT TO for these addresses, e.g. {"x@example.org": "550 5.1.1 No such user"}.
+    rcpt_replies: dict[str, str] = field(default_factory=dict)
+    # Reply to DATA instead of accepting, e.g. "451 4.3.0 Try again later".
+    data_reply: str | None = None
+    # Hang up (without a reply) on every Nth DATA, counted over the server's life.
+    drop_every: int | None = None
+    # Sleep this long before answering DATA.
+    delay: float = 0.0
+
+
+class _Handler:
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self.received: list[Received] = []
+        self.data_commands = 0
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        reply = self.faults.rcpt_replies.get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self.lock:
+            self.data_commands += 1
+            count = self.data_commands
+        if self.faults.delay:
+            time.sleep(self.faults.delay)
+        if self.faults.drop_every and count % self.faults.drop_every == 0:
+            assert server.transport is not None
+            server.transport.close()
+            return "421 4.4.2 closing"
+        if self.faults.data_reply:
+            return self.faults.data_reply
+        data = envelope.original_content or b""
+        with self.lock:
+            self.received.append(
+                Received(str(envelope.mail_from), [str(r) for r in envelope.rcpt_tos], data)
+            )
+        return "250 2.0.0 Message accepted"
+
+
+class SmtpServer:
+    def __init__(self, controller: Controller, handler: _Handler) -> None:
+        self.controller = controller
+        self.handler = handler
+        self.host = "127.0.0.1"
+        self.port: int = controller.port
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    @property
+    def faults(self) -> Faults:
+        return self.handler.faults
+
+    @property
+    def received(self) -> list[Received]:
+        with self.handler.lock:
+            return list(self.handler.received)
+
+    def to(self, address: str) -> list[Received]:
+        return [r for r in self.received if address in r.recipients]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def smtp_server(faults: Faults | None = None, **kwargs: Any) -> Iterator[SmtpServer]:
+    handler = _Handler(faults or Faults())
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=_free_port(), decode_data=False, **kwargs
+    )
+    controller.start()
+    try:
+        yield SmtpServer(controller, handler)
+    finally:
+        controller.stop()
