@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 
@@ -43,3 +44,21 @@ class Template:
             pieces.append(values[name])
             pieces.append(literal)
         return b"".join(pieces)
+
+
+# The personal parts of every issue. In the HTML part each is used as `<name>.html`, whose value
+# is HTML-escaped; in the text part and in headers, as the bare name.
+PERSONAL_FIELDS = ("name", "email", "unsubscribe_url", "preferences_url")
+
+
+def html_marker(name: str) -> str:
+    return marker(f"{name}.html")
+
+
+def values_for(fields: Mapping[str, str]) -> dict[str, bytes]:
+    """Both forms of each personal field, ready for Template.fill()."""
+    values: dict[str, bytes] = {}
+    for name, value in fields.items():
+        values[name] = value.encode()
+        values[f"{name}.html"] = html.escape(value, quote=True).encode()
+    return values

@@ -31,3 +31,11 @@ def test_a_missing_value_is_an_error_not_a_blank() -> None:
 def test_bad_names_are_refused() -> None:
     with pytest.raises(ValueError, match="not a placeholder name"):
         marker("Name With Spaces")
+
+
+def test_html_values_are_escaped_and_text_values_are_not() -> None:
+    from newsletter.digest.placeholders import html_marker, values_for
+
+    finished = f"<p>{html_marker('name')}</p>\n{marker('name')}".encode()
+    filled = Template(finished).fill(values_for({"name": 'Kim <"K"> & Co'}))
+    assert filled == b'<p>Kim &lt;&quot;K&quot;&gt; &amp; Co</p>\nKim <"K"> & Co'
