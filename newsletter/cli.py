@@ -11,6 +11,7 @@ from rich.console import Console
 
 from newsletter import __version__, catalog, migrate
 from newsletter.config import Settings, load_settings
+from newsletter.digest.commands import digest_app
 from newsletter.errors import NewsletterError
 from newsletter.runtime import Runtime
 
@@ -20,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(digest_app, name="digest")
 out = Console()
 err = Console(stderr=True)
 

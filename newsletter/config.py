@@ -119,6 +119,19 @@ class DigestSettings(_Section):
     send: str = "fri 10:00"
     max_posts: int = Field(default=12, ge=1, le=100)
     auto_send: bool = False
+    # The period an issue covers: this many days ending at build time, named by key_format
+    # (strftime codes on the period's end in the site's time zone; "%G-W%V" gives "2026-W48").
+    period_days: int = Field(default=7, ge=1, le=31)
+    key_format: str = "%G-W%V"
+    # With nothing new: "skip" builds no issue, "send" builds a short quiet-week issue.
+    quiet_week: Literal["skip", "send"] = "skip"
+    # Where "N more stories on the site" points; the site URL when unset.
+    more_url: HttpUrl | None = None
+    # UTM parameters on every link to the site and the donate page; {issue} is the issue key.
+    utm: bool = True
+    utm_source: str = "newsletter"
+    utm_medium: str = "email"
+    utm_campaign: str = "digest-{issue}"
 
     @field_validator("build", "send")
     @classmethod

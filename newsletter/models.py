@@ -116,6 +116,10 @@ class Issue(Base):
     preheader: Mapped[str] = mapped_column(String(500), default="")
     intro_markdown: Mapped[str] = mapped_column(Text, default="")
     donate_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The editor's featured post; unset, the newest post with an image is featured.
+    featured_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL")
+    )
     send_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(320))

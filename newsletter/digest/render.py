@@ -1,0 +1,178 @@
+"""One variant of an issue rendered: Jinja2 (autoescaped) → premailer, plus its text and subject."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, Template, TemplateError, TemplateSyntaxError
+from markupsafe import Markup
+from premailer import Premailer
+
+from newsletter.config import Settings
+from newsletter.digest import intro as intro_md
+from newsletter.digest.compose import Layout, Period, Story
+from newsletter.digest.links import Tracker
+from newsletter.digest.placeholders import html_marker, marker, scrub
+from newsletter.digest.text import WIDTH, long_date, rule, shorten, squash, wrap, wrap_markdown
+from newsletter.errors import DigestError
+from newsletter.templating import environment
+
+_BODY_TAG = re.compile(r"</?body\b[^>]*>\n?")
+FEATURED_TEASER = 360
+TEASER = 240
+PREHEADER = 140
+
+
+@dataclass(frozen=True)
+class Edition:
+    """The issue-wide parts every variant shares; empty subject/preheader mean "from templates"."""
+
+    key: str
+    period: Period
+    subject: str = ""
+    preheader: str = ""
+    intro_markdown: str = ""
+    donate: bool = True
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    html: str
+    text: str
+
+
+def inline_css(html: str) -> str:
+    """premailer, offline and quiet: every rule inlined, then the <style> block and classes dropped.
+
+    Gmail's mobile web client ignores class selectors, so nothing may depend on them. The parser
+    adds <body> tags the template leaves out on purpose (see digest.html); they go again here.
+    """
+    inlined = str(
+        Premailer(
+            html,
+            remove_classes=True,
+            keep_style_tags=False,
+            disable_validation=True,
+            # Outlook sizes images and tables by their pixel attributes, not by CSS percentages.
+            disable_basic_attributes=["width", "height"],
+            allow_network=False,
+            allow_loading_external_files=False,
+            cssutils_logging_level=logging.CRITICAL,
+        ).transform(pretty_print=False)
+    )
+    return _BODY_TAG.sub("", inlined)
+
+
+class Renderer:
+    """Renders any variant of any issue for one site's settings and templates."""
+
+    def __init__(self, settings: Settings, env: Environment | None = None) -> None:
+        self.settings = settings
+        self.env = env or environment(settings)
+        self.env.filters["wrap"] = wrap
+
+    def render(self, edition: Edition, layout: Layout, *, personal: bool = True) -> Rendered:
+        """One variant; an empty layout is a quiet week; `personal` False is the web version."""
+        context = self.context(edition, layout, personal=personal)
+        try:
+            subject = squash(self._template("digest_subject.txt").render(context))
+            context["subject"] = subject
+            html = self._template("digest.html").render(context)
+            text = self._template("digest.txt").render(context)
+        except TemplateError as exc:
+            where = (
+                f" ({exc.filename}:{exc.lineno})" if isinstance(exc, TemplateSyntaxError) else ""
+            )
+            raise DigestError(
+                f"issue {edition.key}: the digest template failed{where}: {exc}"
+            ) from None
+        return Rendered(subject=subject, html=inline_css(html), text=text)
+
+    def _template(self, name: str) -> Template:
+        return self.env.get_template(f"email/{name}")
+
+    def context(self, edition: Edition, layout: Layout, *, personal: bool) -> dict[str, Any]:
+        site, org, digest = self.settings.site, self.settings.organization, self.settings.digest
+        more_url = str(digest.more_url) if digest.more_url else site.base_url + "/"
+        stories = [*([layout.featured] if layout.featured else []), *layout.stories]
+        track = Tracker.for_issue(
+            edition.key,
+            enabled=digest.utm,
+            source=digest.utm_source,
+            medium=digest.utm_medium,
+            campaign=digest.utm_campaign,
+            urls=[site.base_url, str(org.donate_url), more_url, *(story.url for story in stories)],
+        )
+        featured = self._card(layout.featured, track, FEATURED_TEASER) if layout.featured else None
+        cards = [self._card(story, track, TEASER) for story in layout.stories]
+        intro_source = scrub(edition.intro_markdown)
+        return {
+            "site": {
+                "name": scrub(site.name),
+                "url": track(site.base_url + "/"),
+                "language": site.language,
+            },
+            "organization": {"name": scrub(org.name), "postal_address": scrub(org.postal_address)},
+            "donate": {
+                "heading": scrub(org.donate_heading),
+                "text": scrub(org.donate_text),
+                "button": scrub(org.donate_button),
+                "url": track(scrub(str(org.donate_url))),
+            }
+            if edition.donate
+            else None,
+            "issue": {
+                "key": edition.key,
+                "date": long_date(edition.period.end, self.settings.zone),
+                "web_url": track(f"{site.base_url}/archive/{edition.key}"),
+            },
+            "quiet": layout.quiet,
+            "featured": featured,
+            "stories": cards,
+            "more": {"count": layout.more, "url": track(more_url)} if layout.more else None,
+            # Stories besides the first, for the subject line's "and N more".
+            "others": max(0, layout.count - 1),
+            # nh3 has sanitised it: the one string that reaches the template unescaped.
+            "intro_html": Markup(intro_md.to_html(intro_source, track))  # noqa: S704
+            if intro_source.strip()
+            else None,
+            "intro_text": wrap_markdown(intro_source) if intro_source.strip() else "",
+            "custom_subject": scrub(squash(edition.subject)),
+            "preheader": scrub(squash(edition.preheader)) or self._preheader(featured, cards),
+            "personal": personal,
+            "subscribe_url": f"{site.base_url}/subscribe",
+            "email_html": html_marker("email"),
+            "unsubscribe_html": html_marker("unsubscribe_url"),
+            "preferences_html": html_marker("preferences_url"),
+            "email_text": marker("email"),
+            "unsubscribe_text": marker("unsubscribe_url"),
+            "preferences_text": marker("preferences_url"),
+            "width": WIDTH,
+            "rule": rule(),
+        }
+
+    def _card(self, story: Story, track: Tracker, limit: int) -> dict[str, Any]:
+        topic = story.topics[0].name if story.topics else ""
+        return {
+            "id": story.id,
+            "title": scrub(squash(story.title)),
+            "url": track(scrub(story.url)),
+            "teaser": scrub(shorten(story.teaser, limit)),
+            "author": scrub(squash(story.author or "")),
+            "topic": scrub(topic),
+            "date": long_date(story.published_at, self.settings.zone),
+            "image_url": scrub(story.image_url or ""),
+            "image_alt": scrub(squash(story.image_alt or story.title)),
+        }
+
+    def _preheader(self, featured: dict[str, Any] | None, cards: list[dict[str, Any]]) -> str:
+        if featured is None and not cards:
+            return f"A quiet week at {scrub(self.settings.site.name)}."
+        lead = featured["teaser"] if featured else ""
+        titles = " · ".join(card["title"] for card in cards[:3])
+        text = f"Also: {titles}" if titles and not lead else lead
+        return shorten(text, PREHEADER)

@@ -1,0 +1,135 @@
+"""Stored variants: an issue rendered once per distinct topic set, read back at send time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.digest.compose import QUIET, Layout, Period, Story, TopicRef, lay_out
+from newsletter.digest.render import Edition, Rendered, Renderer
+from newsletter.models import Issue, IssueVariant, Post, Topic
+from subscribers.audience import topic_sets
+
+ALL_TOPICS = ""
+
+
+def story_from_post(post: Post) -> Story:
+    return Story(
+        id=post.id,
+        url=post.url,
+        title=post.title,
+        teaser=post.teaser,
+        published_at=post.published_at,
+        first_seen_at=post.first_seen_at,
+        author=post.author_name,
+        image_url=post.image_url,
+        image_alt=post.image_alt,
+        topics=tuple(TopicRef(topic.slug, topic.name) for topic in post.topics),
+        announced=post.announced,
+    )
+
+
+def edition_of(issue: Issue) -> Edition:
+    return Edition(
+        key=issue.key,
+        period=Period(issue.period_start, issue.period_end, issue.key),
+        subject=issue.subject,
+        preheader=issue.preheader,
+        intro_markdown=issue.intro_markdown,
+        donate=issue.donate_enabled,
+    )
+
+
+def issue_stories(issue: Issue) -> tuple[list[Story], int | None]:
+    """The included stories in the issue's order, and the featured one's id."""
+    included = [entry for entry in issue.posts if not entry.excluded]
+    featured = next((entry.post_id for entry in included if entry.featured), None)
+    return [story_from_post(entry.post) for entry in included], featured
+
+
+def layout_for(issue: Issue, topic_key: str, cap: int) -> Layout | None:
+    """The variant's layout (empty for a quiet issue); None when nothing in it is theirs."""
+    stories, featured = issue_stories(issue)
+    if not stories:
+        return QUIET
+    return lay_out(stories, featured, topic_key, cap)
+
+
+def render_variant(
+    issue: Issue, topic_key: str, settings: Settings, renderer: Renderer | None = None
+) -> Rendered | None:
+    """Render one variant; None when none of the issue's posts carries the reader's topics."""
+    layout = layout_for(issue, topic_key, settings.digest.max_posts)
+    if layout is None:
+        return None
+    renderer = renderer or Renderer(settings)
+    return renderer.render(edition_of(issue), layout)
+
+
+def web_version(issue: Issue, settings: Settings, renderer: Renderer | None = None) -> str:
+    """The archive's page: the all-topics variant without any personal link."""
+    layout = layout_for(issue, ALL_TOPICS, settings.digest.max_posts) or QUIET
+    renderer = renderer or Renderer(settings)
+    return renderer.render(edition_of(issue), layout, personal=False).html
+
+
+def audience_keys(session: Session, now: datetime) -> set[str]:
+    """Every topic key with eligible subscribers, plus "" (previews, the archive, everyone)."""
+    slugs = dict(session.execute(select(Topic.id, Topic.slug)).tuples().all())
+    return {ALL_TOPICS, *topic_sets(session, now, slugs)}
+
+
+def render_variants(
+    session: Session,
+    issue: Issue,
+    settings: Settings,
+    now: datetime,
+    topic_keys: Iterable[str],
+) -> list[IssueVariant]:
+    """Replace the issue's stored variants with fresh ones, one per topic key that has posts."""
+    renderer = Renderer(settings)
+    issue.variants.clear()
+    session.flush()
+    for key in sorted(set(topic_keys) | {ALL_TOPICS}):
+        rendered = render_variant(issue, key, settings, renderer)
+        if rendered is not None:
+            issue.variants.append(_variant(key, rendered, now))
+    session.flush()
+    return list(issue.variants)
+
+
+def ensure_variant(
+    session: Session, issue: Issue, topic_key: str, settings: Settings, now: datetime
+) -> IssueVariant | None:
+    """The stored variant for `topic_key`, rendering it now if a new topic set appeared since.
+
+    None means the issue has nothing for these readers: the send skips them.
+    """
+    existing = session.scalar(
+        select(IssueVariant).where(
+            IssueVariant.issue_id == issue.id, IssueVariant.topic_key == topic_key
+        )
+    )
+    if existing is not None:
+        return existing
+    rendered = render_variant(issue, topic_key, settings)
+    if rendered is None:
+        return None
+    variant = _variant(topic_key, rendered, now)
+    issue.variants.append(variant)
+    session.flush()
+    return variant
+
+
+def _variant(topic_key: str, rendered: Rendered, now: datetime) -> IssueVariant:
+    return IssueVariant(
+        topic_key=topic_key,
+        subject=rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        rendered_at=now,
+    )
