@@ -6,6 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, Template, TemplateError, TemplateSyntaxError
 from markupsafe import Markup
@@ -15,12 +16,14 @@ from newsletter.config import Settings
 from newsletter.digest import intro as intro_md
 from newsletter.digest.compose import Layout, Period, Story
 from newsletter.digest.links import Tracker
-from newsletter.digest.placeholders import html_marker, marker, scrub
+from newsletter.digest.placeholders import MARK, html_marker, marker, scrub
 from newsletter.digest.text import WIDTH, long_date, rule, shorten, squash, wrap, wrap_markdown
 from newsletter.errors import DigestError
 from newsletter.templating import environment
 
 _BODY_TAG = re.compile(r"</?body\b[^>]*>\n?")
+_ENCODED_MARK = quote(MARK)
+_ENCODED_MARK_ANY_CASE = re.compile(re.escape(_ENCODED_MARK), re.IGNORECASE)
 FEATURED_TEASER = 360
 TEASER = 240
 PREHEADER = 140
@@ -64,7 +67,13 @@ def inline_css(html: str) -> str:
             cssutils_logging_level=logging.CRITICAL,
         ).transform(pretty_print=False)
     )
-    return _BODY_TAG.sub("", inlined)
+    # lxml percent-encodes non-ASCII in href; put the markers back (user text cannot hold these).
+    return _BODY_TAG.sub("", inlined).replace(_ENCODED_MARK, MARK)
+
+
+def clean(text: str) -> str:
+    """User-supplied text scrubbed of markers, raw or percent-encoded as inlining leaves them."""
+    return _ENCODED_MARK_ANY_CASE.sub("", scrub(text))
 
 
 class Renderer:
@@ -109,19 +118,19 @@ class Renderer:
         )
         featured = self._card(layout.featured, track, FEATURED_TEASER) if layout.featured else None
         cards = [self._card(story, track, TEASER) for story in layout.stories]
-        intro_source = scrub(edition.intro_markdown)
+        intro_source = clean(edition.intro_markdown)
         return {
             "site": {
-                "name": scrub(site.name),
+                "name": clean(site.name),
                 "url": track(site.base_url + "/"),
                 "language": site.language,
             },
-            "organization": {"name": scrub(org.name), "postal_address": scrub(org.postal_address)},
+            "organization": {"name": clean(org.name), "postal_address": clean(org.postal_address)},
             "donate": {
-                "heading": scrub(org.donate_heading),
-                "text": scrub(org.donate_text),
-                "button": scrub(org.donate_button),
-                "url": track(scrub(str(org.donate_url))),
+                "heading": clean(org.donate_heading),
+                "text": clean(org.donate_text),
+                "button": clean(org.donate_button),
+                "url": track(clean(str(org.donate_url))),
             }
             if edition.donate
             else None,
@@ -141,8 +150,8 @@ class Renderer:
             if intro_source.strip()
             else None,
             "intro_text": wrap_markdown(intro_source) if intro_source.strip() else "",
-            "custom_subject": scrub(squash(edition.subject)),
-            "preheader": scrub(squash(edition.preheader)) or self._preheader(featured, cards),
+            "custom_subject": clean(squash(edition.subject)),
+            "preheader": clean(squash(edition.preheader)) or self._preheader(featured, cards),
             "personal": personal,
             "subscribe_url": f"{site.base_url}/subscribe",
             "email_html": html_marker("email"),
@@ -159,19 +168,19 @@ class Renderer:
         topic = story.topics[0].name if story.topics else ""
         return {
             "id": story.id,
-            "title": scrub(squash(story.title)),
-            "url": track(scrub(story.url)),
-            "teaser": scrub(shorten(story.teaser, limit)),
-            "author": scrub(squash(story.author or "")),
-            "topic": scrub(topic),
+            "title": clean(squash(story.title)),
+            "url": track(clean(story.url)),
+            "teaser": clean(shorten(story.teaser, limit)),
+            "author": clean(squash(story.author or "")),
+            "topic": clean(topic),
             "date": long_date(story.published_at, self.settings.zone),
-            "image_url": scrub(story.image_url or ""),
-            "image_alt": scrub(squash(story.image_alt or story.title)),
+            "image_url": clean(story.image_url or ""),
+            "image_alt": clean(squash(story.image_alt or story.title)),
         }
 
     def _preheader(self, featured: dict[str, Any] | None, cards: list[dict[str, Any]]) -> str:
         if featured is None and not cards:
-            return f"A quiet week at {scrub(self.settings.site.name)}."
+            return f"A quiet week at {clean(self.settings.site.name)}."
         lead = featured["teaser"] if featured else ""
         titles = " · ".join(card["title"] for card in cards[:3])
         text = f"Also: {titles}" if titles and not lead else lead

@@ -79,7 +79,7 @@ def web_version(issue: Issue, settings: Settings, renderer: Renderer | None = No
 
 def audience_keys(session: Session, now: datetime) -> set[str]:
     """Every topic key with eligible subscribers, plus "" (previews, the archive, everyone)."""
-    slugs = dict(session.execute(select(Topic.id, Topic.slug)).tuples().all())
+    slugs = {topic_id: slug for topic_id, slug in session.execute(select(Topic.id, Topic.slug))}
     return {ALL_TOPICS, *topic_sets(session, now, slugs)}
 
 
