@@ -56,7 +56,7 @@ def build(ctx: typer.Context) -> None:
     )
 
 
-def find_issue(session_issue: Issue | None, ident: str) -> Issue:
+def _require_issue(session_issue: Issue | None, ident: str) -> Issue:
     if session_issue is None:
         raise DigestError(f"no issue {ident!r}; give its number or its key, like 2026-W48")
     return session_issue
@@ -92,7 +92,7 @@ def preview(
     key = make_topic_key([slug.strip() for slug in topics.split(",") if slug.strip()])
     with runtime.sessions() as session:
         where = Issue.id == int(ident) if ident.isdigit() else Issue.key == ident
-        issue = find_issue(session.scalar(select(Issue).where(where)), ident)
+        issue = _require_issue(session.scalar(select(Issue).where(where)), ident)
         stored = session.scalar(
             select(IssueVariant).where(
                 IssueVariant.issue_id == issue.id, IssueVariant.topic_key == key
