@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from newsletter import __version__, catalog, migrate
+from newsletter import __version__, catalog, migrate, subscribers_cli
 from newsletter.config import Settings, load_settings
 from newsletter.errors import NewsletterError
 from newsletter.runtime import Runtime
@@ -20,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(subscribers_cli.app, name="subscribers")
 out = Console()
 err = Console(stderr=True)
 
