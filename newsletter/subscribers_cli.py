@@ -33,7 +33,7 @@ from subscribers.signup import topic_ids as chosen_topic_ids
 
 app = typer.Typer(help="Manage subscribers: import, export, add, list.", no_args_is_help=True)
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _runtime(ctx: typer.Context) -> Runtime:
@@ -221,7 +221,7 @@ def list_(
             _date(row.created_at),
         )
         if plain:
-            out.print("\t".join(cells), markup=False, highlight=False)
+            sys.stdout.write("\t".join(cells) + "\n")  # rich would expand the tabs
         else:
             table.add_row(*(Text(cell) for cell in cells))
     if not plain:
