@@ -21,6 +21,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/newsletter init
+	$(BIN)/newsletter subscribers import examples/subscribers.csv --confirmed
 	$(BIN)/newsletter digest build
 	$(BIN)/newsletter serve --host $(HOST) --port $(PORT)
 

@@ -70,3 +70,8 @@ def _sync_sources(session: Session, settings: Settings, report: SyncReport, now:
         if name not in configured and source.enabled:
             source.enabled = False
             report.disabled.append(f"source {name}")
+
+
+def topic_ids(session: Session) -> dict[str, int]:
+    """Topic ids by slug, as the `subscribers` package takes them (it cannot read Topic)."""
+    return {slug: topic_id for topic_id, slug in session.execute(select(Topic.id, Topic.slug))}

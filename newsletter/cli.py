@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from newsletter import __version__, catalog, migrate
+from newsletter import __version__, catalog, migrate, subscribers_cli
 from newsletter.config import Settings, load_settings
 from newsletter.digest.commands import digest_app
 from newsletter.errors import NewsletterError
@@ -22,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(digest_app, name="digest")
+app.add_typer(subscribers_cli.app, name="subscribers")
 out = Console()
 err = Console(stderr=True)
 

@@ -149,6 +149,21 @@ class MailSettings(_Section):
     from_address: str = "newsletter@example.org"
 
 
+class SubscriberSettings(_Section):
+    """Double opt-in and the limits that keep the signup form from being abused."""
+
+    # How long a confirmation link works.
+    confirmation_max_age_days: int = Field(default=7, ge=1, le=90)
+    # At most one confirmation email per address in this many hours, however often it signs up.
+    confirmation_resend_hours: int = Field(default=24, ge=0, le=24 * 30)
+    # POST /subscribe attempts allowed per window: per client address, and per email address.
+    rate_limit_window_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    rate_limit_per_client: int = Field(default=10, ge=0)
+    rate_limit_per_email: int = Field(default=3, ge=0)
+    # Ask DNS whether an address's domain takes mail (slow; off by default).
+    check_deliverability: bool = False
+
+
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads newsletter.toml (or the file NEWSLETTER_CONFIG names)."""
 
@@ -209,6 +224,7 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = Field(default_factory=list)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    subscribers: SubscriberSettings = Field(default_factory=SubscriberSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -4,9 +4,11 @@
     ├── ConfigError            a setting is missing, malformed or out of range (exit code 2)
     ├── DatabaseError          the database cannot be reached or migrated
     ├── DigestError            an issue cannot be built, rendered or found (which issue, why)
-    └── DeliveryError          a message could not be handed to the mail server
-        ├── TemporaryFailure   4xx, timeout, dropped connection: try again later
-        └── PermanentFailure   5xx: this recipient will not take this message
+    ├── DeliveryError          a message could not be handed to the mail server
+    │   ├── TemporaryFailure   4xx, timeout, dropped connection: try again later
+    │   └── PermanentFailure   5xx: this recipient will not take this message
+    └── SubscriberError        a subscriber command cannot do what it was asked (bad address,
+                               unknown topic, unreadable import file); names the row or address
 
 Later stages add their own branches here (collect, deliver, ...), each carrying
 the context a user needs: which source, which row, which subscriber.
@@ -50,3 +52,7 @@ class TemporaryFailure(DeliveryError):
 
 class PermanentFailure(DeliveryError):
     """Not worth retrying: the server refused this recipient or message for good."""
+
+
+class SubscriberError(NewsletterError):
+    """A subscriber command was refused; the message names the file, line or address."""

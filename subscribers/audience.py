@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,7 +36,10 @@ def _eligible(now: datetime) -> Select[int, str, str]:
     )
 
 
-def _topic_keys(session: Session, ids: list[int], slugs_by_topic: dict[int, str]) -> dict[int, str]:
+def topic_slugs(
+    session: Session, ids: list[int], slugs_by_topic: Mapping[int, str]
+) -> dict[int, list[str]]:
+    """The topic slugs each of these subscribers chose (absent: every topic)."""
     chosen: dict[int, list[str]] = {}
     rows = session.execute(
         select(SubscriberTopic.subscriber_id, SubscriberTopic.topic_id).where(
@@ -45,6 +48,11 @@ def _topic_keys(session: Session, ids: list[int], slugs_by_topic: dict[int, str]
     )
     for subscriber_id, topic_id in rows:
         chosen.setdefault(subscriber_id, []).append(slugs_by_topic[topic_id])
+    return chosen
+
+
+def _topic_keys(session: Session, ids: list[int], slugs_by_topic: dict[int, str]) -> dict[int, str]:
+    chosen = topic_slugs(session, ids, slugs_by_topic)
     return {subscriber_id: topic_key(slugs) for subscriber_id, slugs in chosen.items()}
 
 

@@ -63,6 +63,28 @@ def transition(
     return True
 
 
+def record(
+    session: Session,
+    subscriber: Subscriber,
+    cause: Cause,
+    now: datetime,
+    detail: str,
+    client_address: str | None = None,
+) -> None:
+    """Record a change that keeps the status (topics, pause) with its time and cause."""
+    session.add(
+        SubscriberEvent(
+            subscriber=subscriber,
+            at=now,
+            from_status=subscriber.status,
+            to_status=subscriber.status,
+            cause=cause,
+            detail=detail,
+            client_address=client_address,
+        )
+    )
+
+
 def suppress(session: Session, email: str, reason: Cause, now: datetime, detail: str = "") -> None:
     """Put an address on the list that no path may mail, keeping the first reason."""
     if session.scalar(select(Suppression.id).where(Suppression.email == email)) is None:

@@ -101,3 +101,13 @@ class Suppression(Base):
     reason: Mapped[Cause] = mapped_column(string_enum(Cause, "reason"))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
+
+
+class RateLimit(Base):
+    """A fixed-window counter shared by every web process (per client address, per email)."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    window_start: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from newsletter import __version__
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
-from newsletter.web import archive, health, pages
+from newsletter.web import archive, health, pages, subscription
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(health.router)
     app.include_router(archive.router)
+    app.include_router(subscription.router)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

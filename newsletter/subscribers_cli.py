@@ -1,0 +1,234 @@
+"""`newsletter subscribers …`: import, export, add and list subscribers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import select
+
+from newsletter.catalog import topic_ids
+from newsletter.confirmations import SendReport, send_confirmations
+from newsletter.deliver.transport import transport_from_settings
+from newsletter.errors import SubscriberError
+from newsletter.runtime import Runtime
+from newsletter.templating import environment
+from subscribers.addresses import InvalidAddress, normalise
+from subscribers.audience import topic_slugs
+from subscribers.csv_export import export_csv
+from subscribers.csv_io import ImportFileError, import_csv
+from subscribers.lifecycle import is_suppressed, transition
+from subscribers.models import Cause, Status, Subscriber
+from subscribers.signup import UnknownTopic, signup
+from subscribers.signup import topic_ids as chosen_topic_ids
+
+app = typer.Typer(help="Manage subscribers: import, export, add, list.", no_args_is_help=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _runtime(ctx: typer.Context) -> Runtime:
+    runtime: Runtime = ctx.obj.runtime
+    return runtime
+
+
+@contextmanager
+def _progress(label: str, total: float | None, unit_bytes: bool) -> Iterator[Progress]:
+    """A bar on a terminal; silent when the output goes to a log or a pipe."""
+    columns = [TextColumn(label), BarColumn()]
+    columns.append(DownloadColumn() if unit_bytes else TextColumn("{task.completed}/{task.total}"))
+    columns.append(TimeRemainingColumn())
+    with Progress(*columns, console=err, disable=not err.is_terminal, transient=True) as bar:
+        bar.add_task(label, total=total)
+        yield bar
+
+
+def _send(runtime: Runtime, ids: list[int]) -> SendReport:
+    templates = environment(runtime.settings)
+    transport = transport_from_settings(runtime.settings)
+    report = SendReport()
+    try:
+        with _progress("confirmation emails", len(ids), unit_bytes=False) as bar:
+            for start in range(0, len(ids), 100):
+                chunk = ids[start : start + 100]
+                done = send_confirmations(runtime, templates, transport, chunk)
+                report.sent += done.sent
+                report.skipped += done.skipped
+                report.failed.update(done.failed)
+                bar.advance(bar.task_ids[0], len(chunk))
+    finally:
+        transport.close()
+    return report
+
+
+def _report_sent(report: SendReport) -> None:
+    out.print(
+        f"confirmation emails: {len(report.sent)} sent, {len(report.skipped)} not due, "
+        f"{len(report.failed)} failed"
+    )
+    for subscriber_id, reason in list(report.failed.items())[:20]:
+        err.print(f"subscriber {subscriber_id}: {reason}", markup=False, highlight=False)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV with an email column; name, topics optional.")],
+    confirmed: Annotated[
+        bool,
+        typer.Option(help="The list owner has consent already: import as active, send no email."),
+    ] = False,
+) -> None:
+    """Import subscribers from a CSV file (email,name,topics + other columns as attributes).
+
+    Rejected rows are listed with their line number and reason; running it again changes nothing.
+    Without --confirmed, new subscribers are pending and get a confirmation email.
+    """
+    runtime = _runtime(ctx)
+    try:
+        stream = file.open("rb")
+    except OSError as exc:
+        raise SubscriberError(f"{file}: cannot read: {exc.strerror}") from None
+    with runtime.sessions() as session:
+        ids_by_slug = topic_ids(session)
+    settings = runtime.settings.subscribers
+    with stream, _progress(f"importing {file.name}", file.stat().st_size, True) as bar:
+        try:
+            report = import_csv(
+                runtime.sessions,
+                stream,
+                ids_by_slug,
+                runtime.clock.now(),
+                confirmed=confirmed,
+                source=file.name,
+                check_deliverability=settings.check_deliverability,
+                progress=lambda read: bar.update(bar.task_ids[0], completed=read),
+            )
+        except ImportFileError as exc:
+            raise SubscriberError(f"{file}: {exc}; nothing was imported") from None
+    for rejection in report.rejected:
+        where = f"{file}:{rejection.line}"
+        who = f" {rejection.email}:" if rejection.email else ""
+        err.print(f"{where}:{who} {rejection.reason}", markup=False, highlight=False)
+    out.print(
+        f"{file}: {report.rows} rows: {report.imported} imported, "
+        f"{report.existing} already on the list, {len(report.rejected)} rejected"
+    )
+    if report.to_confirm:
+        _report_sent(_send(runtime, report.to_confirm))
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    status: Annotated[Status | None, typer.Option(help="Only subscribers in this state.")] = None,
+) -> None:
+    """Write subscribers as CSV, safe to open in a spreadsheet and to import again."""
+    runtime = _runtime(ctx)
+    with runtime.sessions() as session:
+        slugs = {topic_id: slug for slug, topic_id in topic_ids(session).items()}
+        if output is None:
+            count = export_csv(session, sys.stdout, slugs, status)
+        else:
+            tmp = output.with_name(f".{output.name}.tmp")
+            try:
+                with tmp.open("w", encoding="utf-8", newline="") as handle:
+                    count = export_csv(session, handle, slugs, status)
+                tmp.replace(output)
+            except OSError as exc:
+                raise SubscriberError(f"{output}: cannot write: {exc.strerror}") from None
+            err.print(f"{output}: {count} subscribers written")
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    address: Annotated[str, typer.Argument(help="The email address.")],
+    name: Annotated[str, typer.Option(help="The subscriber's name.")] = "",
+    topics: Annotated[str, typer.Option(help="Topic slugs, comma-separated; none: all.")] = "",
+    confirmed: Annotated[
+        bool, typer.Option(help="Consent is already given: make it active, send no email.")
+    ] = False,
+) -> None:
+    """Add one subscriber (pending with a confirmation email, or --confirmed)."""
+    runtime = _runtime(ctx)
+    now = runtime.clock.now()
+    settings = runtime.settings.subscribers
+    try:
+        email = normalise(address, check_deliverability=settings.check_deliverability)
+    except InvalidAddress as exc:
+        raise SubscriberError(f"{address!r} is not a valid address: {exc}") from None
+    with runtime.sessions.begin() as session:
+        try:
+            chosen = chosen_topic_ids(topics.split(","), topic_ids(session))
+        except UnknownTopic as exc:
+            raise SubscriberError(f"{exc}; known topics are listed in newsletter.toml") from None
+        existing = session.scalar(select(Subscriber).where(Subscriber.email == email))
+        if existing is not None and existing.status == Status.ACTIVE:
+            raise SubscriberError(f"{email} is already subscribed")
+        if confirmed and is_suppressed(session, email):
+            raise SubscriberError(
+                f"{email} unsubscribed, bounced or complained: only its owner can subscribe it "
+                "again, through a confirmation email (run without --confirmed)"
+            )
+        outcome = signup(session, email, name, chosen, now, cause=Cause.ADMIN)
+        if confirmed:
+            subscriber = session.get(Subscriber, outcome.subscriber_id)
+            assert subscriber is not None
+            transition(session, subscriber, Status.ACTIVE, Cause.ADMIN, now, "added as confirmed")
+    if confirmed:
+        out.print(f"{email}: added, active")
+        return
+    out.print(f"{email}: added, pending confirmation")
+    _report_sent(_send(runtime, [outcome.subscriber_id]))
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: Annotated[Status | None, typer.Option(help="Only subscribers in this state.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+) -> None:
+    """List subscribers, newest first."""
+    runtime = _runtime(ctx)
+    query = select(Subscriber).order_by(Subscriber.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Subscriber.status == status)
+    with runtime.sessions() as session:
+        rows = list(session.scalars(query))
+        slugs = {topic_id: slug for slug, topic_id in topic_ids(session).items()}
+        topics = topic_slugs(session, [row.id for row in rows], slugs)
+    table = Table("email", "name", "status", "topics", "since", box=None)
+    plain = not out.is_terminal  # a pipe gets whole tab-separated lines, never truncated cells
+    for row in rows:
+        cells = (
+            row.email,
+            row.name,
+            row.status.value,
+            ",".join(sorted(topics.get(row.id, []))) or "all",
+            _date(row.created_at),
+        )
+        if plain:
+            sys.stdout.write("\t".join(cells) + "\n")  # rich would expand the tabs
+        else:
+            table.add_row(*(Text(cell) for cell in cells))
+    if not plain:
+        out.print(table)
+    if not rows:
+        err.print("no subscribers")
+
+
+def _date(at: datetime) -> str:
+    return at.date().isoformat()

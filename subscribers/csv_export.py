@@ -1,0 +1,54 @@
+"""CSV export of subscribers: re-importable, and safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from subscribers.audience import topic_slugs
+from subscribers.csv_io import EXPORT_ONLY, neutralise
+from subscribers.models import Status, Subscriber
+
+
+def export_csv(
+    session: Session,
+    out: TextIO,
+    slugs_by_topic: Mapping[int, str],
+    status: Status | None = None,
+    batch: int = 2000,
+) -> int:
+    """Write subscribers as CSV (re-importable), paging by id; returns how many were written."""
+    base = select(Subscriber).order_by(Subscriber.id)
+    if status is not None:
+        base = base.where(Subscriber.status == status)
+    keys: set[str] = set()
+    for stored in session.scalars(base.with_only_columns(Subscriber.attributes)):
+        keys.update(stored or {})
+    extra = sorted(keys - {"email", "name", "topics", *EXPORT_ONLY})
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["email", "name", "topics", *EXPORT_ONLY, *extra])
+    written, last = 0, 0
+    while True:
+        page = list(session.scalars(base.where(Subscriber.id > last).limit(batch)))
+        if not page:
+            return written
+        topics = topic_slugs(session, [s.id for s in page], slugs_by_topic)
+        for subscriber in page:
+            attributes: dict[str, Any] = subscriber.attributes or {}
+            cells = [
+                subscriber.email,
+                subscriber.name,
+                ";".join(sorted(topics.get(subscriber.id, []))),
+                subscriber.status.value,
+                subscriber.created_at.isoformat(),
+                subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else "",
+                *(str(attributes.get(key, "")) for key in extra),
+            ]
+            writer.writerow([neutralise(cell) for cell in cells])
+        written += len(page)
+        last = page[-1].id
+        session.expunge_all()

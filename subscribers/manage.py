@@ -1,0 +1,115 @@
+"""What a subscriber does through the links mailed to them: confirm, unsubscribe, preferences."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from subscribers.lifecycle import record, transition
+from subscribers.models import Cause, Status, Subscriber
+from subscribers.signup import set_topics
+from subscribers.tokens import InvalidToken, Purpose, read_token
+
+MAX_PAUSE_WEEKS = 52
+
+
+def subscriber_for_token(
+    session: Session,
+    secret: str,
+    purpose: Purpose,
+    token: str,
+    now: datetime,
+    max_age: timedelta | None = None,
+) -> Subscriber:
+    """The subscriber a link was made for; InvalidToken when forged, stale or not theirs."""
+    claims = read_token(secret, purpose, token, now, max_age)
+    subscriber = session.get(Subscriber, claims.subscriber_id)
+    if subscriber is None or not claims.belongs_to(subscriber.email):
+        raise InvalidToken("this link is not valid")
+    return subscriber
+
+
+class Confirmed(enum.StrEnum):
+    NOW = "now"
+    ALREADY = "already"
+
+
+def confirm(
+    session: Session, subscriber: Subscriber, now: datetime, client_address: str | None = None
+) -> Confirmed:
+    """Make a pending subscriber active (lifting any old suppression). Idempotent.
+
+    A subscriber who unsubscribed after signing up is not brought back by an old
+    confirmation link: InvalidToken, as for any link that no longer means anything.
+    """
+    if subscriber.status == Status.ACTIVE:
+        return Confirmed.ALREADY
+    if subscriber.status != Status.PENDING:
+        raise InvalidToken("this confirmation link is no longer valid")
+    transition(session, subscriber, Status.ACTIVE, Cause.LINK, now, "confirmed", client_address)
+    return Confirmed.NOW
+
+
+def unsubscribe(
+    session: Session,
+    subscriber: Subscriber,
+    now: datetime,
+    detail: str = "link",
+    client_address: str | None = None,
+) -> bool:
+    """Unsubscribe and suppress the address; False (nothing recorded) when it already was."""
+    if subscriber.status in (Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED):
+        return False
+    return transition(
+        session, subscriber, Status.UNSUBSCRIBED, Cause.LINK, now, detail, client_address
+    )
+
+
+@dataclass(frozen=True)
+class Preferences:
+    topics: set[int]
+    # 0 resumes mail now; N pauses it for N weeks from now.
+    pause_weeks: int
+    name: str | None = None
+
+
+def update_preferences(
+    session: Session,
+    subscriber: Subscriber,
+    wanted: Preferences,
+    now: datetime,
+    client_address: str | None = None,
+) -> list[str]:
+    """Apply the preferences form; returns what changed (also recorded as an event)."""
+    if subscriber.status != Status.ACTIVE:
+        raise InvalidToken("only an active subscription has preferences")
+    if not 0 <= wanted.pause_weeks <= MAX_PAUSE_WEEKS:
+        raise ValueError(f"a pause lasts between 0 and {MAX_PAUSE_WEEKS} weeks")
+    changes: list[str] = []
+    if set_topics(session, subscriber, wanted.topics):
+        changes.append("topics")
+    paused_until = now + timedelta(weeks=wanted.pause_weeks) if wanted.pause_weeks else None
+    currently_paused = subscriber.paused_until is not None and subscriber.paused_until > now
+    if wanted.pause_weeks:
+        subscriber.paused_until = paused_until
+        changes.append(f"paused for {wanted.pause_weeks} weeks")
+    elif currently_paused:
+        subscriber.paused_until = None
+        changes.append("resumed")
+    if wanted.name is not None and wanted.name.strip() != subscriber.name:
+        subscriber.name = wanted.name.strip()[:200]
+        changes.append("name")
+    if changes:
+        subscriber.updated_at = now
+        record(
+            session,
+            subscriber,
+            Cause.LINK,
+            now,
+            "preferences: " + ", ".join(changes),
+            client_address,
+        )
+    return changes

@@ -1,0 +1,151 @@
+"""Double opt-in: a signup stores a pending subscriber; only its confirmation makes it active."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from subscribers.lifecycle import SUPPRESSING, transition
+from subscribers.models import Cause, Status, Subscriber, SubscriberEvent, SubscriberTopic
+
+NAME_MAX = 200
+
+
+class UnknownTopic(ValueError):
+    """A topic slug that is not one of the site's topics."""
+
+
+@dataclass(frozen=True)
+class Signup:
+    """What a signup did. Callers must not tell the visitor which case it was."""
+
+    subscriber_id: int
+    email: str
+    # True when a confirmation email should go out (subject to the resend interval).
+    needs_confirmation: bool
+    created: bool
+
+
+def topic_ids(slugs: Iterable[str], ids_by_slug: Mapping[str, int]) -> set[int]:
+    """The ids of the given slugs; UnknownTopic names the first that is not a topic."""
+    chosen: set[int] = set()
+    for slug in slugs:
+        slug = slug.strip()
+        if not slug:
+            continue
+        if slug not in ids_by_slug:
+            raise UnknownTopic(f"unknown topic {slug!r}")
+        chosen.add(ids_by_slug[slug])
+    return chosen
+
+
+def set_topics(session: Session, subscriber: Subscriber, chosen: set[int]) -> bool:
+    """Replace a subscriber's topics; an empty set means every topic. True when they changed."""
+    current = {link.topic_id for link in subscriber.topics}
+    if current == chosen:
+        return False
+    subscriber.topics = [link for link in subscriber.topics if link.topic_id in chosen]
+    for topic_id in sorted(chosen - current):
+        subscriber.topics.append(SubscriberTopic(topic_id=topic_id))
+    return True
+
+
+def signup(
+    session: Session,
+    email: str,
+    name: str,
+    topics: set[int],
+    now: datetime,
+    cause: Cause = Cause.FORM,
+    client_address: str | None = None,
+) -> Signup:
+    """Store or revive a pending subscriber for an already normalised address.
+
+    An active subscriber is left exactly as it is: anyone can type an address into the form,
+    so only a link mailed to the address may change what it receives.
+    """
+    name = name.strip()[:NAME_MAX]
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    if subscriber is None:
+        subscriber = Subscriber(
+            email=email,
+            name=name,
+            status=Status.PENDING,
+            attributes={},
+            soft_bounces=0,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(subscriber)
+        set_topics(session, subscriber, topics)
+        session.add(
+            SubscriberEvent(
+                subscriber=subscriber,
+                at=now,
+                from_status=None,
+                to_status=Status.PENDING,
+                cause=cause,
+                detail="signup",
+                client_address=client_address,
+            )
+        )
+        session.flush()
+        return Signup(subscriber.id, email, needs_confirmation=True, created=True)
+    if subscriber.status == Status.ACTIVE:
+        return Signup(subscriber.id, email, needs_confirmation=False, created=False)
+    if subscriber.status in SUPPRESSING:
+        # Back to pending; the suppression stays until the new confirmation lifts it.
+        transition(session, subscriber, Status.PENDING, cause, now, "signup again", client_address)
+    subscriber.name = name or subscriber.name
+    set_topics(session, subscriber, topics)
+    subscriber.updated_at = now
+    session.flush()
+    return Signup(subscriber.id, email, needs_confirmation=True, created=False)
+
+
+@dataclass(frozen=True)
+class Claim:
+    granted: bool
+    previous: datetime | None = None
+
+
+def claim_confirmation(
+    session: Session, subscriber_id: int, now: datetime, interval: timedelta
+) -> Claim:
+    """Reserve the right to send one confirmation now; False when one went out too recently.
+
+    One conditional UPDATE, so two processes racing for the same address send one email.
+    The claim keeps the previous send time, to hand back to `release_confirmation`.
+    """
+    previous = session.scalar(
+        select(Subscriber.confirmation_sent_at).where(Subscriber.id == subscriber_id)
+    )
+    claimed = session.execute(
+        update(Subscriber)
+        .where(Subscriber.id == subscriber_id, Subscriber.status == Status.PENDING)
+        .where(
+            or_(
+                Subscriber.confirmation_sent_at.is_(None),
+                Subscriber.confirmation_sent_at <= now - interval,
+            )
+        )
+        .values(confirmation_sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return Claim(granted=False)
+    return Claim(granted=True, previous=previous)
+
+
+def release_confirmation(session: Session, subscriber_id: int, previous: datetime | None) -> None:
+    """Undo a claim whose email could not be sent, so that the next attempt may send it."""
+    session.execute(
+        update(Subscriber)
+        .where(Subscriber.id == subscriber_id)
+        .values(confirmation_sent_at=previous)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,84 @@
+"""`newsletter subscribers …` as a user runs it: a real process, a real database, real SMTP."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.smtpd import SmtpServer
+from tests.test_cli import run
+
+CONFIG = '[[topics]]\nslug = "asylum"\nname = "Asylum"\n'
+
+
+def _env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:
+    config = tmp_path / "n.toml"
+    config.write_text(CONFIG)
+    env = {"NEWSLETTER_CONFIG": str(config), "NEWSLETTER_DATABASE_URL": database_url, **extra}
+    assert run("init", env=env).returncode == 0
+    return env
+
+
+def test_import_reports_rejected_rows_and_reruns_change_nothing(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = _env(tmp_path, database_url)
+    data = tmp_path / "list.csv"
+    data.write_bytes(
+        b"email,name,topics,city\nana@example.org,Ana,asylum,Austin\nbad,,,\n"
+        b"ben@example.org,Ben,crime,\n=1+1@example.org,\xff,,\n"
+    )
+    first = run("subscribers", "import", str(data), "--confirmed", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "4 rows: 1 imported, 0 already on the list, 3 rejected" in first.stdout
+    assert f"{data}:3: bad: invalid address:" in first.stderr
+    assert f"{data}:4: ben@example.org: unknown topic 'crime'" in first.stderr
+    assert f"{data}:5: not UTF-8 text" in first.stderr
+    again = run("subscribers", "import", str(data), "--confirmed", env=env)
+    assert "1 already on the list" in again.stdout
+    listed = run("subscribers", "list", env=env)
+    assert listed.stdout.splitlines() == [
+        "\t".join(["ana@example.org", "Ana", "active", "asylum", listed.stdout.split("\t")[4][:10]])
+    ]
+    out = tmp_path / "out.csv"
+    exported = run("subscribers", "export", "--output", str(out), env=env)
+    assert exported.returncode == 0, exported.stderr
+    assert out.read_text().splitlines()[1].startswith("ana@example.org,Ana,asylum,active,")
+
+
+def test_a_file_without_an_email_column_is_one_clear_error(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = _env(tmp_path, database_url)
+    data = tmp_path / "names.csv"
+    data.write_text("name\nAna\n")
+    result = run("subscribers", "import", str(data), env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: {data}: line 1: the header has no 'email' column (found 'name'); "
+        "nothing was imported"
+    )
+    missing = run("subscribers", "import", str(tmp_path / "nope.csv"), env=env)
+    assert missing.returncode == 1
+    assert "cannot read" in missing.stderr
+
+
+def test_add_sends_a_confirmation_and_refuses_duplicates(
+    tmp_path: Path, database_url: str, smtp: SmtpServer
+) -> None:
+    env = _env(tmp_path, database_url, NEWSLETTER_SMTP_URL=smtp.url)
+    added = run(
+        "subscribers", "add", "Ana@Example.org", "--name", "Ana", "--topics", "asylum", env=env
+    )
+    assert added.returncode == 0, added.stderr
+    assert "ana@example.org: added, pending confirmation" in added.stdout
+    [mail] = smtp.to("ana@example.org")
+    assert re.search(rb"/confirm\?token=3D", mail.data)
+    assert run("subscribers", "add", "ben@example.org", "--confirmed", env=env).returncode == 0
+    again = run("subscribers", "add", "ben@example.org", env=env)
+    assert again.returncode == 1
+    assert "already subscribed" in again.stderr
+    unknown = run("subscribers", "add", "cy@example.org", "--topics", "nope", env=env)
+    assert unknown.returncode == 1
+    assert "unknown topic 'nope'" in unknown.stderr
+    assert len(smtp.received) == 1
