@@ -3,6 +3,10 @@
     NewsletterError            carries a one-line, user-facing message
     ├── ConfigError            a setting is missing, malformed or out of range (exit code 2)
     ├── DatabaseError          the database cannot be reached or migrated
+    ├── CollectError           a source could not be read (names the source)
+    │   ├── FetchError         HTTP: timeout, refused, too large, too many redirects, 4xx/5xx
+    │   ├── SourceFormatError  the response is not what the source kind expects
+    │   └── EntrySkipped       one entry is unusable (no link, no title, impossible date)
     └── DeliveryError          a message could not be handed to the mail server
         ├── TemporaryFailure   4xx, timeout, dropped connection: try again later
         └── PermanentFailure   5xx: this recipient will not take this message
@@ -28,6 +32,22 @@ class ConfigError(NewsletterError):
 
 class DatabaseError(NewsletterError):
     """The database is unreachable or its schema cannot be brought up to date."""
+
+
+class CollectError(NewsletterError):
+    """A source could not be collected; the message says which and why."""
+
+
+class FetchError(CollectError):
+    """The HTTP fetch failed after its retries, or its answer broke a limit."""
+
+
+class SourceFormatError(CollectError):
+    """The source answered, but not with a feed, page or API response we can read."""
+
+
+class EntrySkipped(CollectError):
+    """One entry of a source is unusable; the source carries on without it."""
 
 
 class DeliveryError(NewsletterError):
