@@ -8,6 +8,7 @@ from typing import Any
 
 import feedparser
 
+from newsletter.collect import jsonfeed
 from newsletter.collect.fetch import Fetcher
 from newsletter.collect.item import Harvest, RawItem
 from newsletter.errors import SourceFormatError
@@ -22,12 +23,21 @@ def read(fetcher: Fetcher, url: str, etag: str | None, last_modified: str | None
     fetched, harvest = fetcher.conditional(url, etag, last_modified, ACCEPT)
     if harvest.not_modified:
         return harvest
-    harvest.items = parse(fetched.content, fetched.url, dict(fetched.headers))
+    harvest.items, problem = parse(fetched.content, fetched.url, dict(fetched.headers))
+    if problem:
+        harvest.problems.append((fetched.url, problem))
     return harvest
 
 
-def parse(content: bytes, url: str, headers: dict[str, str] | None = None) -> list[RawItem]:
-    """The entries of a feed document; SourceFormatError when it is not a feed at all."""
+def parse(
+    content: bytes, url: str, headers: dict[str, str] | None = None
+) -> tuple[list[RawItem], str | None]:
+    """The entries of a feed document, and what was wrong with it if it was malformed.
+
+    SourceFormatError when it is not a feed at all.
+    """
+    if jsonfeed.looks_like(content):
+        return jsonfeed.parse(content, url), None
     # nh3 sanitises later, once, the same way for every kind of source.
     parsed = feedparser.parse(
         content,
@@ -38,7 +48,15 @@ def parse(content: bytes, url: str, headers: dict[str, str] | None = None) -> li
     if not parsed.entries and (parsed.bozo or not parsed.version):
         problem = parsed.get("bozo_exception") or "no RSS, Atom or JSON Feed document found"
         raise SourceFormatError(f"{url}: not a readable feed: {_one_line(problem)}")
-    return [_item(entry) for entry in parsed.entries]
+    problem = None
+    exception = parsed.get("bozo_exception")
+    if parsed.bozo and not isinstance(exception, _HARMLESS):
+        problem = f"{url}: malformed feed, read what could be read: {_one_line(exception)}"
+    return [_item(entry) for entry in parsed.entries], problem
+
+
+# A declared encoding that was wrong, or an unusual content type, cost nothing when parsed.
+_HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
 
 def _item(entry: Any) -> RawItem:

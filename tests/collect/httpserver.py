@@ -17,6 +17,8 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Without Content-Length the body ends when the connection closes (HTTP/1.0).
+    send_length: bool = True
 
 
 Route = Reply | Callable[[BaseHTTPRequestHandler], Reply]
@@ -47,7 +49,7 @@ def http_server(routes: dict[str, Route]) -> Iterator[Server]:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
-                if "Content-Length" not in reply.headers:
+                if reply.send_length and "Content-Length" not in reply.headers:
                     self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
                 self.wfile.write(reply.body)
