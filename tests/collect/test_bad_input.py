@@ -119,8 +119,10 @@ def test_a_source_that_breaks_later_keeps_what_it_stored(make_runtime: Any) -> N
         collect(runtime)
         routes["/good.xml"] = Reply(b"oops", 500)
         report = collect(runtime)
-    assert report.sources[0].error is not None and "HTTP 500" in report.sources[0].error
+    assert report.sources[0].error is not None
+    assert "HTTP 500" in report.sources[0].error
     with runtime.sessions() as session:
         assert len(session.scalars(select(Post)).all()) == 1
         source = session.scalars(select(Source)).one()
-    assert source.last_success_at is not None and "HTTP 500" in (source.last_error or "")
+    assert source.last_success_at is not None
+    assert "HTTP 500" in (source.last_error or "")

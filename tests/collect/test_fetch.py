@@ -24,9 +24,10 @@ def test_retries_5xx_with_backoff_then_succeeds() -> None:
 
 
 def test_gives_up_after_retries_on_timeouts() -> None:
-    with http_server({"/slow": Reply(b"late", delay=1.5)}) as server:
-        with pytest.raises(FetchError, match="timed out after 0.5s \\(tried 3 times\\)"):
-            Fetcher(FAST, sleep=lambda _s: None).get(f"{server.base}/slow")
+    slow = http_server({"/slow": Reply(b"late", delay=1.5)})
+    expected = r"timed out after 0.5s \(tried 3 times\)"
+    with slow as server, pytest.raises(FetchError, match=expected):
+        Fetcher(FAST, sleep=lambda _s: None).get(f"{server.base}/slow")
 
 
 def test_client_errors_are_not_retried() -> None:
@@ -38,13 +39,13 @@ def test_client_errors_are_not_retried() -> None:
 
 def test_size_cap_by_header_and_by_stream() -> None:
     big = b"x" * 10_001_000  # a 10 MB page
-    with http_server({"/big": Reply(big)}) as server:
-        with pytest.raises(FetchError, match="10,001,000 bytes is over the 10,000 cap"):
-            Fetcher(FAST).get(f"{server.base}/big")
+    sized = http_server({"/big": Reply(big)})
+    with sized as server, pytest.raises(FetchError, match="10,001,000 bytes is over the 10,000"):
+        Fetcher(FAST).get(f"{server.base}/big")
     # A server that does not say how long the body is gets cut off while streaming.
-    with http_server({"/unsized": Reply(big, send_length=False)}) as server:
-        with pytest.raises(FetchError, match="more than the 10,000-byte cap"):
-            Fetcher(FAST).get(f"{server.base}/unsized")
+    unsized = http_server({"/unsized": Reply(big, send_length=False)})
+    with unsized as server, pytest.raises(FetchError, match="more than the 10,000-byte cap"):
+        Fetcher(FAST).get(f"{server.base}/unsized")
 
 
 def test_redirect_cap() -> None:
@@ -52,14 +53,13 @@ def test_redirect_cap() -> None:
         "/a": Reply(status=302, headers={"Location": "/b"}),
         "/b": Reply(status=302, headers={"Location": "/a"}),
     }
-    with http_server(loop) as server:
-        with pytest.raises(FetchError, match="more than 2 redirects"):
-            Fetcher(FAST).get(f"{server.base}/a")
+    with http_server(loop) as server, pytest.raises(FetchError, match="more than 2 redirects"):
+        Fetcher(FAST).get(f"{server.base}/a")
 
 
 def test_conditional_request_and_user_agent() -> None:
     def answer(handler: object) -> Reply:
-        headers = getattr(handler, "headers")
+        headers = handler.headers
         if headers.get("If-None-Match") == '"v1"':
             return Reply(status=304)
         return Reply(b"<rss/>", headers={"ETag": '"v1"', "Last-Modified": "Mon, 01 Jan 2024"})
