@@ -192,8 +192,9 @@ def store_all(
 ) -> None:
     store = Store(session, source.id, now, announce_cutoff(settings, now))
     store.preload(posts)
-    for post in posts:
-        outcome, stored = store.put(post)
+    outcomes = [store.put(post) for post in posts]
+    store.finish()
+    for outcome, stored in outcomes:
         result.count(outcome)
         if outcome is Outcome.NEW:
             report.new_post_ids.append(stored.id)
@@ -217,6 +218,7 @@ def accept(runtime: Runtime, source_name: str, raw: RawItem) -> tuple[Outcome, i
         store = Store(session, source.id, now, announce_cutoff(runtime.settings, now))
         store.preload([post])
         outcome, stored = store.put(post)
+        store.finish()
         source.last_run_at = source.last_success_at = now
         return outcome, stored.id
 

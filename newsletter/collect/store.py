@@ -40,7 +40,9 @@ class Store:
         self._by_guid: dict[str, Post] = {}
         self._by_hash: dict[str, Post] = {}
         self._links: dict[int, PostSource] = {}
+        # Posts already handled in this read, by object: new ones have no id until finish().
         self._touched: set[int] = set()
+        self._created: list[tuple[Post, Normalised]] = []
         self.changed_topics: set[str] = set()
 
     def preload(self, posts: Sequence[Normalised]) -> None:
@@ -64,9 +66,9 @@ class Store:
         existing = self.find(post)
         if existing is None:
             return Outcome.NEW, self._create(post)
-        if existing.id in self._touched:
+        if id(existing) in self._touched:
             return Outcome.DUPLICATE, existing  # listed twice in one read
-        self._touched.add(existing.id)
+        self._touched.add(id(existing))
         link = self._links.get(existing.id)
         if link is None:
             # Another source already holds this story: add what it lacks, overwrite nothing.
@@ -110,12 +112,19 @@ class Store:
             topics=self._topics(post.topics),
         )
         self.session.add(created)
-        self.session.flush()
         self._remember(created)
-        self._touched.add(created.id)
-        self._link(created, post)
+        self._touched.add(id(created))
+        self._created.append((created, post))
         self.changed_topics.update(post.topics)
         return created
+
+    def finish(self) -> None:
+        """Insert the new posts in one batch, then link them to the source."""
+        self.session.flush()
+        for created, post in self._created:
+            self._link(created, post)
+        self._created.clear()
+        self.session.flush()
 
     def _update(self, existing: Post, post: Normalised) -> None:
         before = {topic.slug for topic in existing.topics}
