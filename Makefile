@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DEMO_PORT ?= 8001
 # The demo site's settings; point NEWSLETTER_CONFIG at your own newsletter.toml to run yours.
 export NEWSLETTER_CONFIG ?= examples/newsletter.toml
 
@@ -19,8 +20,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo site is collected from a local server (examples/serve.py) that lives only as long as
+# the collect line.
 run: $(STAMP)
 	$(BIN)/newsletter init
+	$(BIN)/python examples/serve.py --port $(DEMO_PORT) & trap 'kill $$!' EXIT; \
+	  $(BIN)/python examples/serve.py --port $(DEMO_PORT) --wait && $(BIN)/newsletter collect
 	$(BIN)/newsletter subscribers import examples/subscribers.csv --confirmed
 	$(BIN)/newsletter digest build
 	$(BIN)/newsletter serve --host $(HOST) --port $(PORT)

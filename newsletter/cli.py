@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from newsletter import __version__, catalog, migrate, subscribers_cli
+from newsletter.collect import commands as collect_commands
 from newsletter.config import Settings, load_settings
 from newsletter.digest.commands import digest_app
 from newsletter.errors import NewsletterError
@@ -110,6 +111,10 @@ def serve(
     runtime = _state(ctx).runtime
     migrate.require_current(runtime.engine)
     uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+
+
+app.command("collect")(collect_commands.collect_command)
+app.add_typer(collect_commands.sources_app, name="sources")
 
 
 def main() -> None:

@@ -112,6 +112,33 @@ class SourceSettings(_Section):
     topics: list[str] = Field(default_factory=list)
     enabled: bool = True
     selectors: SelectorSettings | None = None
+    # html: how many "next page" links to follow; unset means [collect] max_pages.
+    max_pages: int | None = Field(default=None, ge=1, le=100)
+    # push: SHA-256 (hex) of the source's API key; `newsletter sources new-key` makes one.
+    api_key_sha256: str | None = None
+
+    @field_validator("api_key_sha256")
+    @classmethod
+    def _sha256_hex(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value.lower()):
+            raise ValueError("not a SHA-256 hex digest; `newsletter sources new-key` prints one")
+        return value.lower() if value else value
+
+
+class CollectSettings(_Section):
+    """How sources are read: limits on every fetch, teasers, backfill."""
+
+    teaser_length: int = Field(default=300, ge=40, le=5000)
+    # New posts published longer ago than this are stored as already announced.
+    backfill_days: int = Field(default=7, ge=0)
+    max_pages: int = Field(default=5, ge=1, le=100)
+    wordpress_per_page: int = Field(default=50, ge=1, le=100)
+    timeout: float = Field(default=20.0, gt=0)
+    max_bytes: int = Field(default=5_000_000, ge=1000)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    retries: int = Field(default=2, ge=0, le=10)
+    backoff: float = Field(default=1.0, ge=0)
+    user_agent: str = "newsletter-collector/0.1 (+https://example.org)"
 
 
 class DigestSettings(_Section):
@@ -223,6 +250,7 @@ class Settings(BaseSettings):
     topics: list[TopicSettings] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    collect: CollectSettings = Field(default_factory=CollectSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     subscribers: SubscriberSettings = Field(default_factory=SubscriberSettings)
 

@@ -3,6 +3,10 @@
     NewsletterError            carries a one-line, user-facing message
     ├── ConfigError            a setting is missing, malformed or out of range (exit code 2)
     ├── DatabaseError          the database cannot be reached or migrated
+    ├── CollectError           a source could not be read (names the source)
+    │   ├── FetchError         HTTP: timeout, refused, too large, too many redirects, 4xx/5xx
+    │   ├── SourceFormatError  the response is not what the source kind expects
+    │   └── EntrySkipped       one entry is unusable (no link, no title, impossible date)
     ├── DigestError            an issue cannot be built, rendered or found (which issue, why)
     ├── DeliveryError          a message could not be handed to the mail server
     │   ├── TemporaryFailure   4xx, timeout, dropped connection: try again later
@@ -35,6 +39,22 @@ class DatabaseError(NewsletterError):
 
 class DigestError(NewsletterError):
     """An issue cannot be built or rendered: already sent, not found, a template is broken."""
+
+
+class CollectError(NewsletterError):
+    """A source could not be collected; the message says which and why."""
+
+
+class FetchError(CollectError):
+    """The HTTP fetch failed after its retries, or its answer broke a limit."""
+
+
+class SourceFormatError(CollectError):
+    """The source answered, but not with a feed, page or API response we can read."""
+
+
+class EntrySkipped(CollectError):
+    """One entry of a source is unusable; the source carries on without it."""
 
 
 class DeliveryError(NewsletterError):

@@ -56,6 +56,8 @@ class Source(Base):
     last_success_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]
+    # The last run's counts, as `newsletter collect` printed them.
+    last_summary: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
 
     posts: Mapped[list[Post]] = relationship(back_populates="source")
@@ -89,6 +91,37 @@ class Post(Base):
 
     source: Mapped[Source | None] = relationship(back_populates="posts")
     topics: Mapped[list[Topic]] = relationship(secondary=post_topics, order_by=Topic.slug)
+
+
+class PostSource(Base):
+    """That a source carries a post, and the version of it that source last gave."""
+
+    __tablename__ = "post_sources"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Hash of everything this source said about the post: a change means an edit, while two
+    # sources telling the same story slightly differently do not keep overwriting each other.
+    version_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class CollectSkip(Base):
+    """An entry or a whole source left out of a run, and why (shown by `newsletter sources`)."""
+
+    __tablename__ = "collect_skips"
+    __table_args__ = (Index("ix_collect_skips_source_at", "source_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    ref: Mapped[str] = mapped_column(String(2000), default="")
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class IssueStatus(enum.StrEnum):

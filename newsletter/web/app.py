@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from newsletter import __version__
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
-from newsletter.web import archive, health, pages, subscription
+from newsletter.web import archive, health, pages, push, subscription
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(health.router)
     app.include_router(archive.router)
     app.include_router(subscription.router)
+    app.include_router(push.router)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

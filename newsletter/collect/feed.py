@@ -1,0 +1,107 @@
+"""Feed sources: RSS 0.9x/1.0/2.0, Atom and JSON Feed, read with feedparser."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from newsletter.collect import jsonfeed
+from newsletter.collect.fetch import Fetcher
+from newsletter.collect.item import Harvest, RawItem
+from newsletter.errors import SourceFormatError
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
+)
+
+
+def read(fetcher: Fetcher, url: str, etag: str | None, last_modified: str | None) -> Harvest:
+    fetched, harvest = fetcher.conditional(url, etag, last_modified, ACCEPT)
+    if harvest.not_modified:
+        return harvest
+    harvest.items, problem = parse(fetched.content, fetched.url, dict(fetched.headers))
+    if problem:
+        harvest.problems.append((fetched.url, problem))
+    return harvest
+
+
+def parse(
+    content: bytes, url: str, headers: dict[str, str] | None = None
+) -> tuple[list[RawItem], str | None]:
+    """The entries of a feed document, and what was wrong with it if it was malformed.
+
+    SourceFormatError when it is not a feed at all.
+    """
+    if jsonfeed.looks_like(content):
+        return jsonfeed.parse(content, url), None
+    # nh3 sanitises later, once, the same way for every kind of source.
+    parsed = feedparser.parse(
+        content,
+        response_headers={"content-location": url, **(headers or {})},
+        sanitize_html=False,
+        resolve_relative_uris=True,
+    )
+    if not parsed.entries and (parsed.bozo or not parsed.version):
+        problem = parsed.get("bozo_exception") or "no RSS, Atom or JSON Feed document found"
+        raise SourceFormatError(f"{url}: not a readable feed: {_one_line(problem)}")
+    problem = None
+    exception = parsed.get("bozo_exception")
+    if parsed.bozo and not isinstance(exception, _HARMLESS):
+        problem = f"{url}: malformed feed, read what could be read: {_one_line(exception)}"
+    return [_item(entry) for entry in parsed.entries], problem
+
+
+# A declared encoding that was wrong, or an unusual content type, cost nothing when parsed.
+_HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
+def _item(entry: Any) -> RawItem:
+    content = entry.get("content") or []
+    image_url, image_alt = _image(entry)
+    return RawItem(
+        title=entry.get("title"),
+        link=entry.get("link"),
+        guid=entry.get("id"),
+        excerpt_html=entry.get("summary"),
+        content_html=content[0].get("value") if content else None,
+        author=entry.get("author"),
+        published=_when(entry, "published") or _when(entry, "created"),
+        updated=_when(entry, "updated"),
+        categories=[tag.get("term") or "" for tag in entry.get("tags") or []],
+        image_url=image_url,
+        image_alt=image_alt,
+    )
+
+
+def _when(entry: Any, key: str) -> datetime | str | None:
+    # dict.get: feedparser's own get() maps updated to published, with a warning.
+    struct = dict.get(entry, f"{key}_parsed")
+    if struct is not None:
+        # feedparser hands back UTC as a struct_time.
+        try:
+            return datetime.fromtimestamp(calendar.timegm(struct), UTC)
+        except (OverflowError, ValueError, OSError):
+            return datetime.max.replace(tzinfo=UTC)
+    text = dict.get(entry, key)
+    return str(text) if text else None
+
+
+def _image(entry: Any) -> tuple[str | None, str | None]:
+    for media in (*(entry.get("media_content") or []), *(entry.get("media_thumbnail") or [])):
+        if media.get("url") and media.get("medium", "image") == "image":
+            return str(media["url"]), None
+    for link in entry.get("links") or []:
+        if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/"):
+            return str(link.get("href")), None
+    image = entry.get("image")
+    if isinstance(image, dict) and image.get("href"):
+        return str(image["href"]), None
+    return None, None
+
+
+def _one_line(problem: object) -> str:
+    return " ".join(str(problem).split())[:300]

@@ -1,0 +1,267 @@
+"""The collect stage: for each source, read → normalise → store, and record its health."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from newsletter.collect import feed, html, wordpress
+from newsletter.collect.fetch import Fetcher
+from newsletter.collect.item import Harvest, Normalised, RawItem
+from newsletter.collect.normalize import Context, normalise
+from newsletter.collect.store import Outcome, Store
+from newsletter.config import Settings, SourceSettings
+from newsletter.errors import CollectError, EntrySkipped
+from newsletter.models import CollectSkip, Source, Topic
+from newsletter.runtime import Runtime
+
+log = logging.getLogger(__name__)
+PULLED_KINDS = ("feed", "wordpress", "html")
+
+
+@dataclass
+class SourceReport:
+    """One source's run, as `newsletter collect` prints it."""
+
+    name: str
+    kind: str
+    new: int = 0
+    updated: int = 0
+    duplicate: int = 0
+    skipped: int = 0
+    errors: int = 0
+    not_modified: bool = False
+    error: str | None = None
+
+    def counts(self) -> str:
+        text = (
+            f"new {self.new}, updated {self.updated}, duplicate {self.duplicate}, "
+            f"skipped {self.skipped}, errors {self.errors}"
+        )
+        return text + (" (not modified)" if self.not_modified else "")
+
+    def count(self, outcome: Outcome) -> None:
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+
+
+@dataclass
+class CollectReport:
+    """What a run changed: the hook for rebuilding feeds ("posts changed")."""
+
+    sources: list[SourceReport] = field(default_factory=list)
+    new_post_ids: list[int] = field(default_factory=list)
+    updated_post_ids: list[int] = field(default_factory=list)
+    topics: set[str] = field(default_factory=set)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new_post_ids or self.updated_post_ids)
+
+    @property
+    def failed(self) -> list[SourceReport]:
+        return [report for report in self.sources if report.error]
+
+
+def collect(
+    runtime: Runtime,
+    names: Sequence[str] = (),
+    fetcher: Fetcher | None = None,
+    on_source: Callable[[SourceReport], None] | None = None,
+) -> CollectReport:
+    """Collect every enabled pulled source (or the named ones); one failing source stops none."""
+    sources = pulled_sources(runtime, names)
+    report = CollectReport()
+    own = fetcher is None
+    fetcher = fetcher or Fetcher(runtime.settings.collect)
+    try:
+        for source_id, config in sources:
+            source_report = collect_source(runtime, fetcher, source_id, config, report)
+            report.sources.append(source_report)
+            if on_source is not None:
+                on_source(source_report)
+    finally:
+        if own:
+            fetcher.close()
+    return report
+
+
+def pulled_sources(runtime: Runtime, names: Sequence[str] = ()) -> list[tuple[int, SourceSettings]]:
+    """Enabled sources in the database that the settings still describe, in settings order."""
+    configured = {config.name: config for config in runtime.settings.sources}
+    for name in names:
+        if name not in configured:
+            known = ", ".join(configured) or "none configured"
+            raise CollectError(f"no source named {name!r} (sources: {known})")
+        if configured[name].kind not in PULLED_KINDS:
+            raise CollectError(f"source {name!r} is a push source; its CMS sends posts to us")
+    with runtime.sessions() as session:
+        stored = {
+            source.name: source.id
+            for source in session.scalars(select(Source).where(Source.enabled.is_(True)))
+        }
+    wanted = names or [name for name, config in configured.items() if config.kind in PULLED_KINDS]
+    missing = [name for name in wanted if configured[name].enabled and name not in stored]
+    if missing:
+        raise CollectError(f"source {missing[0]!r} is not in the database; run `newsletter init`")
+    return [(stored[name], configured[name]) for name in wanted if name in stored]
+
+
+def collect_source(
+    runtime: Runtime,
+    fetcher: Fetcher,
+    source_id: int,
+    config: SourceSettings,
+    report: CollectReport,
+) -> SourceReport:
+    result = SourceReport(config.name, config.kind)
+    now = runtime.clock.now()
+    with runtime.sessions.begin() as session:
+        source = session.get_one(Source, source_id)
+        state = (source.url or "", source.etag, source.last_modified, source.modified_after)
+    try:
+        harvest = read(fetcher, config, runtime.settings, state)
+    except CollectError as exc:
+        return _failed(runtime, source_id, result, now, str(exc))
+    try:
+        with runtime.sessions.begin() as session:
+            source = session.get_one(Source, source_id)
+            session.execute(delete(CollectSkip).where(CollectSkip.source_id == source_id))
+            posts = normalise_all(session, harvest, config, runtime.settings, now, result, source)
+            store_all(session, source, posts, now, runtime.settings, result, report)
+            _remember(source, harvest, now, result)
+    except SQLAlchemyError as exc:
+        log.exception("storing posts of %s failed", config.name)
+        return _failed(runtime, source_id, result, now, f"database error: {exc.__class__.__name__}")
+    return result
+
+
+def read(
+    fetcher: Fetcher,
+    config: SourceSettings,
+    settings: Settings,
+    state: tuple[str, str | None, str | None, datetime | None],
+) -> Harvest:
+    url, etag, last_modified, modified_after = state
+    if config.kind == "feed":
+        return feed.read(fetcher, url, etag, last_modified)
+    if config.kind == "wordpress":
+        return wordpress.read(fetcher, url, modified_after, settings.collect.wordpress_per_page)
+    if config.kind == "html":
+        pages = config.max_pages or settings.collect.max_pages
+        return html.read(fetcher, url, etag, last_modified, config.selectors, pages)
+    raise CollectError(f"source {config.name!r}: {config.kind} sources are not read by collect")
+
+
+def normalise_all(
+    session: Session,
+    harvest: Harvest,
+    config: SourceSettings,
+    settings: Settings,
+    now: datetime,
+    result: SourceReport,
+    source: Source,
+) -> list[Normalised]:
+    ctx = context(session, settings, config, harvest.base_url, now)
+    posts: list[Normalised] = []
+    for where, why in harvest.problems:
+        result.errors += 1
+        session.add(CollectSkip(source_id=source.id, at=now, ref=where[:2000], reason=why))
+    for raw in harvest.items:
+        try:
+            posts.append(normalise(raw, ctx))
+        except EntrySkipped as exc:
+            result.skipped += 1
+            session.add(CollectSkip(source_id=source.id, at=now, ref=raw.ref(), reason=str(exc)))
+    return posts
+
+
+def store_all(
+    session: Session,
+    source: Source,
+    posts: list[Normalised],
+    now: datetime,
+    settings: Settings,
+    result: SourceReport,
+    report: CollectReport,
+) -> None:
+    store = Store(session, source.id, now, announce_cutoff(settings, now))
+    store.preload(posts)
+    outcomes = [store.put(post) for post in posts]
+    store.finish()
+    for outcome, stored in outcomes:
+        result.count(outcome)
+        if outcome is Outcome.NEW:
+            report.new_post_ids.append(stored.id)
+        elif outcome is Outcome.UPDATED:
+            report.updated_post_ids.append(stored.id)
+    report.topics |= store.changed_topics
+
+
+def accept(runtime: Runtime, source_name: str, raw: RawItem) -> tuple[Outcome, int]:
+    """Store one pushed post through the same normalise/store path as pulled ones."""
+    config = next(c for c in runtime.settings.sources if c.name == source_name)
+    now = runtime.clock.now()
+    base = str(config.url) if config.url else runtime.settings.site.base_url + "/"
+    with runtime.sessions.begin() as session:
+        source = session.scalars(select(Source).where(Source.name == source_name)).first()
+        if source is None:
+            raise CollectError(
+                f"source {source_name!r} is not in the database; run `newsletter init`"
+            )
+        post = normalise(raw, context(session, runtime.settings, config, base, now))
+        store = Store(session, source.id, now, announce_cutoff(runtime.settings, now))
+        store.preload([post])
+        outcome, stored = store.put(post)
+        store.finish()
+        source.last_run_at = source.last_success_at = now
+        return outcome, stored.id
+
+
+def context(
+    session: Session, settings: Settings, config: SourceSettings, base_url: str, now: datetime
+) -> Context:
+    return Context(
+        base_url=base_url,
+        zone=settings.zone,
+        now=now,
+        teaser_length=settings.collect.teaser_length,
+        default_topics=tuple(config.topics),
+        known_topics=frozenset(session.scalars(select(Topic.slug))),
+    )
+
+
+def announce_cutoff(settings: Settings, now: datetime) -> datetime:
+    return now - timedelta(days=settings.collect.backfill_days)
+
+
+def _remember(source: Source, harvest: Harvest, now: datetime, result: SourceReport) -> None:
+    result.not_modified = harvest.not_modified
+    source.etag, source.last_modified = harvest.etag, harvest.last_modified
+    if harvest.cursor is not None and not harvest.problems:
+        source.modified_after = harvest.cursor
+    source.last_run_at = source.last_success_at = now
+    source.last_error = "; ".join(why for _where, why in harvest.problems)[:2000] or None
+    source.last_error_at = now if harvest.problems else source.last_error_at
+    source.last_summary = result.counts()
+
+
+def _failed(
+    runtime: Runtime, source_id: int, result: SourceReport, now: datetime, message: str
+) -> SourceReport:
+    """The source is skipped with its reason recorded; what it stored before is untouched."""
+    result.errors += 1
+    result.error = message
+    with runtime.sessions.begin() as session:
+        source = session.get_one(Source, source_id)
+        source.last_run_at = source.last_error_at = now
+        source.last_error = message[:2000]
+        source.last_summary = result.counts()
+        session.execute(delete(CollectSkip).where(CollectSkip.source_id == source_id))
+        session.add(CollectSkip(source_id=source_id, at=now, ref=source.url or "", reason=message))
+    return result

@@ -1,0 +1,71 @@
+"""A real HTTP server on 127.0.0.1 that answers from a table of routes, faults included."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Reply:
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    # Without Content-Length the body ends when the connection closes (HTTP/1.0).
+    send_length: bool = True
+
+
+Route = Reply | Callable[[BaseHTTPRequestHandler], Reply]
+
+
+@dataclass
+class Server:
+    base: str
+    routes: dict[str, Route]
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def hits(self, path: str) -> int:
+        return sum(1 for seen, _ in self.requests if urlsplit(seen).path == path)
+
+
+@contextmanager
+def http_server(routes: dict[str, Route]) -> Iterator[Server]:
+    state = Server("", routes)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests.append((self.path, dict(self.headers.items())))
+            route = state.routes.get(urlsplit(self.path).path)
+            reply = (route(self) if callable(route) else route) or Reply(b"not found", 404)
+            if reply.delay:
+                time.sleep(reply.delay)
+            try:
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                if reply.send_length and "Content-Length" not in reply.headers:
+                    self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (timeouts, size caps): that is the point
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
