@@ -21,6 +21,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/newsletter init
+	$(BIN)/newsletter feeds build
 	$(BIN)/newsletter serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

@@ -12,6 +12,7 @@ from rich.console import Console
 from newsletter import __version__, catalog, migrate
 from newsletter.config import Settings, load_settings
 from newsletter.errors import NewsletterError
+from newsletter.publish.commands import app as feeds_app
 from newsletter.runtime import Runtime
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(feeds_app, name="feeds")
 out = Console()
 err = Console(stderr=True)
 

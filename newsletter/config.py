@@ -136,6 +136,13 @@ class MailSettings(_Section):
     from_address: str = "newsletter@example.org"
 
 
+class FeedSettings(_Section):
+    entries: int = Field(default=50, ge=1, le=1000)
+    max_age: int = Field(default=300, ge=0, le=86400)
+    websub_hub: HttpUrl | None = None
+    logo_url: HttpUrl | None = None
+
+
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads newsletter.toml (or the file NEWSLETTER_CONFIG names)."""
 
@@ -196,6 +203,7 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = Field(default_factory=list)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    feeds: FeedSettings = Field(default_factory=FeedSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -3,6 +3,7 @@
     NewsletterError            carries a one-line, user-facing message
     ├── ConfigError            a setting is missing, malformed or out of range (exit code 2)
     ├── DatabaseError          the database cannot be reached or migrated
+    ├── PublishError           a feed cannot be built or written (which feed, which file)
     └── DeliveryError          a message could not be handed to the mail server
         ├── TemporaryFailure   4xx, timeout, dropped connection: try again later
         └── PermanentFailure   5xx: this recipient will not take this message
@@ -28,6 +29,10 @@ class ConfigError(NewsletterError):
 
 class DatabaseError(NewsletterError):
     """The database is unreachable or its schema cannot be brought up to date."""
+
+
+class PublishError(NewsletterError):
+    """A feed could not be built, stored or exported; the message names it."""
 
 
 class DeliveryError(NewsletterError):

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from newsletter import __version__
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
-from newsletter.web import health, pages
+from newsletter.web import feeds, health, pages
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.templates = Jinja2Templates(env=environment(runtime.settings))
     app.include_router(pages.router)
     app.include_router(health.router)
+    app.include_router(feeds.router)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
