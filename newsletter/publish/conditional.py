@@ -45,3 +45,15 @@ def headers(document: Document, max_age: int) -> dict[str, str]:
         "Last-Modified": http_date(document.last_modified),
         "Cache-Control": f"public, max-age={max_age}",
     }
+
+
+def respond(
+    method: str, request_headers: Mapping[str, str], document: Document, max_age: int
+) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body for a GET or HEAD of a stored feed."""
+    shared = headers(document, max_age)
+    if not_modified(document, request_headers):
+        return 304, shared, b""
+    shared["Content-Type"] = document.media_type
+    shared["Content-Length"] = str(len(document.body))
+    return 200, shared, b"" if method == "HEAD" else document.body

@@ -30,7 +30,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.templates = Jinja2Templates(env=environment(runtime.settings))
     app.include_router(pages.router)
     app.include_router(health.router)
-    app.include_router(feeds.router)
+    feeds.install(app)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -16,7 +16,8 @@ NASTY: list[dict[str, Any]] = [
     {"title": "Fees & Fines: R&amp;D &lt;budget&gt;", "teaser": "Ampersands & <angles> too."},
     {"title": "Families reunited 🎉👨‍👩‍👧", "teaser": "Emoji 🇺🇸 in the teaser."},
     {"title": "اللجوء على الحدود", "teaser": "نص من اليمين إلى اليسار", "author_name": "سارة"},
-    {"title": "Control\x00 chars\x08 in\x1b title\x7f", "teaser": "bell\x07 and\x0c feed"},
+    # NUL too, where the database can hold it (SQLite); PostgreSQL refuses it in text.
+    {"title": "Control chars\x08 in\x1b title\x7f", "teaser": "bell\x07 and\x0c feed"},
     {"title": "A very long teaser", "teaser": "Long words repeat. " * 800},
     {"title": "No author, no image", "teaser": "", "author_name": None, "image_url": None},
     {
