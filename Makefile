@@ -26,6 +26,7 @@ run: $(STAMP)
 	$(BIN)/newsletter init
 	$(BIN)/python examples/serve.py --port $(DEMO_PORT) & trap 'kill $$!' EXIT; \
 	  $(BIN)/python examples/serve.py --port $(DEMO_PORT) --wait && $(BIN)/newsletter collect
+	$(BIN)/newsletter feeds build
 	$(BIN)/newsletter subscribers import examples/subscribers.csv --confirmed
 	$(BIN)/newsletter digest build
 	$(BIN)/newsletter serve --host $(HOST) --port $(PORT)

@@ -14,6 +14,7 @@ from newsletter.collect import commands as collect_commands
 from newsletter.config import Settings, load_settings
 from newsletter.digest.commands import digest_app
 from newsletter.errors import NewsletterError
+from newsletter.publish.commands import app as feeds_app
 from newsletter.runtime import Runtime
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(digest_app, name="digest")
 app.add_typer(subscribers_cli.app, name="subscribers")
+app.add_typer(feeds_app, name="feeds")
 out = Console()
 err = Console(stderr=True)
 

@@ -191,6 +191,13 @@ class SubscriberSettings(_Section):
     check_deliverability: bool = False
 
 
+class FeedSettings(_Section):
+    entries: int = Field(default=50, ge=1, le=1000)
+    max_age: int = Field(default=300, ge=0, le=86400)
+    websub_hub: HttpUrl | None = None
+    logo_url: HttpUrl | None = None
+
+
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads newsletter.toml (or the file NEWSLETTER_CONFIG names)."""
 
@@ -253,6 +260,7 @@ class Settings(BaseSettings):
     collect: CollectSettings = Field(default_factory=CollectSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     subscribers: SubscriberSettings = Field(default_factory=SubscriberSettings)
+    feeds: FeedSettings = Field(default_factory=FeedSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -7,6 +7,7 @@
     │   ├── FetchError         HTTP: timeout, refused, too large, too many redirects, 4xx/5xx
     │   ├── SourceFormatError  the response is not what the source kind expects
     │   └── EntrySkipped       one entry is unusable (no link, no title, impossible date)
+    ├── PublishError           a feed cannot be built or written (which feed, which file)
     ├── DigestError            an issue cannot be built, rendered or found (which issue, why)
     ├── DeliveryError          a message could not be handed to the mail server
     │   ├── TemporaryFailure   4xx, timeout, dropped connection: try again later
@@ -55,6 +56,10 @@ class SourceFormatError(CollectError):
 
 class EntrySkipped(CollectError):
     """One entry of a source is unusable; the source carries on without it."""
+
+
+class PublishError(NewsletterError):
+    """A feed could not be built, stored or exported; the message names it."""
 
 
 class DeliveryError(NewsletterError):

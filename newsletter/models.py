@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -239,3 +240,19 @@ class Delivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class FeedDocument(Base):
+    """One built feed's bytes, as every web process serves them and static export writes them."""
+
+    __tablename__ = "feed_documents"
+
+    path: Mapped[str] = mapped_column(
+        String(300), primary_key=True
+    )  # e.g. "/topics/asylum/feed.xml"
+    media_type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(String(100))
+    # When these bytes first appeared: a rebuild that changes nothing keeps it.
+    last_modified: Mapped[datetime]
+    built_at: Mapped[datetime]

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import func, select
 
-from newsletter.collect.run import CollectReport, SourceReport, collect, pulled_sources
+from newsletter.collect.run import CollectReport, SourceReport, pulled_sources
 from newsletter.errors import CollectError
 from newsletter.models import CollectSkip, PostSource, Source
 from newsletter.runtime import Runtime
@@ -36,6 +36,7 @@ def collect_command(
 ) -> None:
     """Read every enabled source and store new and changed posts."""
     from newsletter import migrate
+    from newsletter.pipeline import collect_and_publish
 
     runtime = _runtime(ctx)
     migrate.require_current(runtime.engine)
@@ -54,9 +55,9 @@ def collect_command(
             def advance(report: SourceReport) -> None:
                 progress.update(task, advance=1, description=report.name)
 
-            result = collect(runtime, names, on_source=advance)
+            result = collect_and_publish(runtime, names, on_source=advance)
     else:
-        result = collect(runtime, names)
+        result = collect_and_publish(runtime, names)
     print_report(result)
     if result.failed:
         failed = result.failed[0]

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from newsletter import __version__
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
-from newsletter.web import archive, health, pages, push, subscription
+from newsletter.web import archive, feeds, health, pages, push, subscription
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.templates = Jinja2Templates(env=environment(runtime.settings))
     app.include_router(pages.router)
     app.include_router(health.router)
+    # Feeds first: /archive/feed.xml must not be taken for an issue called feed.xml.
+    feeds.install(app)
     app.include_router(archive.router)
     app.include_router(subscription.router)
     app.include_router(push.router)

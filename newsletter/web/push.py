@@ -16,6 +16,7 @@ from newsletter.collect.run import accept
 from newsletter.collect.store import Outcome
 from newsletter.config import Settings, SourceSettings
 from newsletter.errors import CollectError, EntrySkipped
+from newsletter.pipeline import publish_pushed
 from newsletter.runtime import Runtime
 
 router = APIRouter()
@@ -91,6 +92,8 @@ def push_post(
         raise HTTPException(422, str(exc)) from None
     except CollectError as exc:
         raise HTTPException(503, str(exc)) from None
+    if outcome in (Outcome.NEW, Outcome.UPDATED):
+        publish_pushed(runtime, post_id)
     status = 201 if outcome is Outcome.NEW else 200
     return JSONResponse({"id": post_id, "outcome": outcome.value}, status_code=status)
 

@@ -1,7 +1,7 @@
 """rate limits: counters for POST /subscribe shared by every web process
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-28 11:34:09.232200
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import newsletter.db
 
-revision: str = '0005'
-down_revision: str | None = '0004'
+revision: str = '0003'
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

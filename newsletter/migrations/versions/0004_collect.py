@@ -1,7 +1,7 @@
 """collect: post sources, skips, source summary
 
-Revision ID: 0002
-Revises: 0005
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-28 11:35:47.924677
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import newsletter.db
 
-revision: str = '0002'
-down_revision: str | None = '0005'
+revision: str = '0004'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

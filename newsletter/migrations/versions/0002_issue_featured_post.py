@@ -1,6 +1,6 @@
 """issue featured post
 
-Revision ID: 0004
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-28 11:35:50.838736
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import newsletter.db
 
-revision: str = '0004'
+revision: str = '0002'
 down_revision: str | None = '0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,269 @@
+"""Feeds benchmark: build time for 1,000 posts, then /feed.xml req/s from the app beside nginx.
+
+Run: .venv/bin/python bench/feeds.py [--seconds 5] [--connections 32]
+Needs nginx (Debian's nginx-light) and wrk on PATH for the serving part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from newsletter import migrate
+from newsletter.config import load_settings
+from newsletter.models import Post, Topic
+from newsletter.publish.channels import site_channel
+from newsletter.publish.export import export
+from newsletter.publish.rebuild import rebuild
+from newsletter.publish.render import render
+from newsletter.publish.websub import NoNotifier
+from newsletter.runtime import Runtime
+
+POSTS = 1000
+BUILD_LIMIT_MS = 100.0
+SERVE_GOAL = 0.25
+TOPICS = ["asylum", "border-enforcement", "detention", "courts", "daca"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def seed(runtime: Runtime) -> None:
+    start = datetime(2023, 1, 1, tzinfo=UTC)
+    teaser = (
+        "America needs durable solutions. These concrete measures can bring orderliness to our "
+        "border and modernize our overwhelmed asylum system — “Read more” & more. "
+    )
+    body = "<p>" + "Policy analysis with <a href='https://example.org/x?a=1&b=2'>links</a>. " * 20
+    with runtime.sessions.begin() as session:
+        topics = [Topic(slug=s, name=s.replace("-", " ").title(), description="") for s in TOPICS]
+        session.add_all(topics)
+        for n in range(POSTS):
+            at = start + timedelta(hours=7 * n)
+            post = Post(
+                url=f"https://demo.example.org/posts/{n}",
+                content_hash=f"{n:064d}",
+                title=f"Beyond A Border Solution, part {n} & <em>more</em> 🎉",
+                teaser=teaser * 2,
+                body_html=body + "</p>",
+                author_name="Demo Policy Team" if n % 3 else None,
+                image_url=f"https://demo.example.org/images/{n}.png" if n % 2 else None,
+                published_at=at,
+                updated_at=at,
+                first_seen_at=at,
+            )
+            post.topics = list(
+                {
+                    topics[n % len(topics)].slug: topics[n % len(topics)],
+                    topics[(n * 3 + 1) % len(topics)].slug: topics[(n * 3 + 1) % len(topics)],
+                }.values()
+            )
+            session.add(post)
+
+
+def time_build(runtime: Runtime, rounds: int) -> list[float]:
+    """Milliseconds to query the site's newest posts and render RSS, Atom and JSON Feed."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        with runtime.sessions() as session:
+            channel = site_channel(session, runtime.settings, runtime.clock.now())
+            bodies = render(channel)
+        times.append((time.perf_counter() - started) * 1000)
+        assert len(bodies) == 3
+    return times
+
+
+def wait_for(url: str, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"nothing answered at {url}")
+
+
+def wrk(url: str, seconds: int, connections: int, header: str | None = None) -> float:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if header:
+        command[1:1] = ["-H", header]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if match is None or non_2xx is not None:
+        raise SystemExit(f"wrk failed on {url}:\n{output}")
+    return float(match.group(1))
+
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    types {{ application/rss+xml xml; application/feed+json json; }}
+    charset utf-8;
+    charset_types application/rss+xml application/feed+json;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        add_header Cache-Control "public, max-age=300";
+    }}
+}}
+"""
+
+APP = """
+import uvicorn
+from newsletter.config import load_settings
+from newsletter.runtime import Runtime
+from newsletter.web.app import create_app
+uvicorn.run(create_app(Runtime.build(load_settings())), host="127.0.0.1", port={port},
+            log_level="warning", access_log=False)
+"""
+
+
+BARE = """
+import uvicorn
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({{"type": "http.response.start", "status": 304, "headers": [(b"etag", b'"x"')]}})
+    await send({{"type": "http.response.body", "body": b""}})
+
+uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=False)
+"""
+
+
+def uvicorn_ceiling(seconds: int, connections: int) -> float:
+    """Requests/s of an ASGI app that does nothing but answer 304: the server's own limit."""
+    port = free_port()
+    bare = subprocess.Popen([sys.executable, "-c", BARE.format(port=port)])
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        return wrk(f"http://127.0.0.1:{port}/", seconds, connections)
+    finally:
+        bare.terminate()
+        bare.wait(10)
+
+
+def serve_and_measure(
+    runtime: Runtime, tmp: Path, seconds: int, connections: int
+) -> tuple[float, float, float, float]:
+    public = tmp / "public"
+    export(runtime, public)
+    app_port, nginx_port = free_port(), free_port()
+    env = {**os.environ, "NEWSLETTER_DATABASE_URL": runtime.settings.database_url}
+    app = subprocess.Popen([sys.executable, "-c", APP.format(port=app_port)], env=env)
+    (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, port=nginx_port, root=public))
+    nginx = subprocess.Popen(["nginx", "-c", str(tmp / "nginx.conf"), "-p", str(tmp)])
+    try:
+        app_url = f"http://127.0.0.1:{app_port}/feed.xml"
+        nginx_url = f"http://127.0.0.1:{nginx_port}/feed.xml"
+        wait_for(app_url)
+        wait_for(nginx_url)
+        app_etag = httpx.get(app_url).headers["etag"]
+        nginx_etag = httpx.get(nginx_url).headers["etag"]
+        assert httpx.get(app_url).content == httpx.get(nginx_url).content, "not the same bytes"
+        app_200 = wrk(app_url, seconds, connections)
+        nginx_200 = wrk(nginx_url, seconds, connections)
+        app_304 = wrk(app_url, seconds, connections, f"If-None-Match: {app_etag}")
+        nginx_304 = wrk(nginx_url, seconds, connections, f"If-None-Match: {nginx_etag}")
+        return app_200, nginx_200, app_304, nginx_304
+    finally:
+        for process in (app, nginx):
+            process.terminate()
+            process.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-feeds-") as name:
+        tmp = Path(name)
+        tmp.chmod(0o755)  # nginx's worker runs as another user and must read the files
+        settings = load_settings(database_url=f"sqlite:///{tmp / 'bench.db'}", var_dir=tmp / "var")
+        runtime = Runtime.build(settings)
+        migrate.upgrade(runtime.engine)
+        seed(runtime)
+        time_build(runtime, 3)  # warm up imports and the connection pool
+        times = time_build(runtime, args.rounds)
+        median = statistics.median(times)
+        started = time.perf_counter()
+        rebuild(runtime, None, NoNotifier())
+        everything = (time.perf_counter() - started) * 1000
+        print(f"posts in the database: {POSTS}, entries per feed: {settings.feeds.entries}")
+        print(
+            f"build RSS + Atom + JSON Feed (query included): median {median:.1f} ms, "
+            f"best {min(times):.1f} ms over {args.rounds} rounds; limit {BUILD_LIMIT_MS:.0f} ms; "
+            f"ratio limit/measured {BUILD_LIMIT_MS / median:.2f} (goal >= 1)"
+        )
+        print(
+            f"full rebuild of every feed (site, {len(TOPICS)} topics, archive): {everything:.0f} ms"
+        )
+        if not (shutil.which("nginx") and shutil.which("wrk")):
+            print("serving: skipped (nginx and wrk are needed: apt-get install nginx-light wrk)")
+            return
+        app_200, nginx_200, app_304, nginx_304 = serve_and_measure(
+            runtime, tmp, args.seconds, args.connections
+        )
+        size = len((tmp / "public" / "feed.xml").read_bytes())
+        print(
+            f"serving /feed.xml ({size} bytes), 1 uvicorn process vs 1 nginx worker, "
+            f"wrk -c{args.connections} for {args.seconds}s each, from a second process:"
+        )
+        print(
+            f"  200: app {app_200:,.0f} req/s, nginx {nginx_200:,.0f} req/s, "
+            f"ratio {app_200 / nginx_200:.2f} (goal >= {SERVE_GOAL})"
+        )
+        print(
+            f"  304: app {app_304:,.0f} req/s, nginx {nginx_304:,.0f} req/s, "
+            f"ratio {app_304 / nginx_304:.2f} (goal >= {SERVE_GOAL})"
+        )
+        ceiling = uvicorn_ceiling(args.seconds, args.connections)
+        print(
+            f"  for scale: a do-nothing ASGI app on the same uvicorn answers {ceiling:,.0f} req/s; "
+            f"the app's 304s reach {app_304 / ceiling:.2f} of that"
+        )
+        runtime.close()
+
+
+if __name__ == "__main__":
+    main()

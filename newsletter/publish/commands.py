@@ -1,0 +1,60 @@
+"""`newsletter feeds build` and `newsletter feeds export DIR`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from newsletter.publish.export import export
+from newsletter.publish.rebuild import notifier_for, rebuild
+from newsletter.publish.websub import BackgroundNotifier
+from newsletter.runtime import Runtime
+
+app = typer.Typer(help="Build and export the RSS, Atom and JSON feeds.", no_args_is_help=True)
+out = Console()
+
+# A command waits this long for the hub before exiting; the pings keep no one else waiting.
+HUB_WAIT = 60.0
+
+
+def _runtime(ctx: typer.Context) -> Runtime:
+    state: Any = ctx.find_root().obj  # the CLI's lazily built settings and runtime
+    runtime: Runtime = state.runtime
+    return runtime
+
+
+def _build(runtime: Runtime) -> list[str]:
+    notifier = notifier_for(runtime)
+    changed = rebuild(runtime, None, notifier)
+    if isinstance(notifier, BackgroundNotifier):
+        notifier.join(HUB_WAIT)
+    return changed
+
+
+@app.command()
+def build(ctx: typer.Context) -> None:
+    """Build every feed from the stored posts; unchanged feeds keep their bytes and ETag."""
+    from newsletter import migrate
+
+    runtime = _runtime(ctx)
+    migrate.require_current(runtime.engine)
+    changed = _build(runtime)
+    out.print(f"feeds: {len(changed)} changed" + (f" ({', '.join(changed)})" if changed else ""))
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to write the feeds into.")],
+) -> None:
+    """Write every feed (site, topics, archive) into DIR for static hosting, atomically."""
+    from newsletter import migrate
+
+    runtime = _runtime(ctx)
+    migrate.require_current(runtime.engine)
+    _build(runtime)
+    written = export(runtime, folder)
+    out.print(f"feeds: wrote {len(written)} files under {folder}")

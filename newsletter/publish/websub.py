@@ -1,0 +1,102 @@
+"""Tell a WebSub hub that feeds changed (hub.mode=publish), with retries, off the caller's path."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 4
+BACKOFF = 1.0  # seconds before the second attempt; doubled after each failure
+TIMEOUT = 10.0
+
+
+class Notifier(Protocol):
+    def publish(self, urls: Sequence[str]) -> None:
+        """Announce that these feed URLs changed; never raises, never waits for the hub."""
+        ...
+
+
+def notify_hub(
+    client: httpx.Client,
+    hub: str,
+    url: str,
+    attempts: int = ATTEMPTS,
+    backoff: float = BACKOFF,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """POST one publish ping, retrying on network errors, 5xx and 429; True once accepted."""
+    delay = backoff
+    for attempt in range(1, attempts + 1):
+        try:
+            response = client.post(hub, data={"hub.mode": "publish", "hub.url": url})
+        except httpx.HTTPError as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            if response.is_success:
+                return True
+            problem = f"HTTP {response.status_code}"
+            if response.status_code < 500 and response.status_code != 429:
+                log.warning("WebSub hub %s refused %s: %s", hub, url, problem)
+                return False
+        if attempt < attempts:
+            log.info("WebSub hub %s: %s for %s; retrying in %.1fs", hub, problem, url, delay)
+            sleep(delay)
+            delay *= 2
+    log.warning(
+        "WebSub hub %s unreachable for %s after %d attempts: %s", hub, url, attempts, problem
+    )
+    return False
+
+
+class BackgroundNotifier:
+    """Pings the hub on a thread, so a slow or dead hub never holds up collection.
+
+    The threads are not daemons: a short-lived command finishes its pings before exiting.
+    """
+
+    def __init__(
+        self,
+        hub: str,
+        client_factory: Callable[[], httpx.Client] | None = None,
+        attempts: int = ATTEMPTS,
+        backoff: float = BACKOFF,
+    ) -> None:
+        self.hub = hub
+        self.client_factory = client_factory or (lambda: httpx.Client(timeout=TIMEOUT))
+        self.attempts = attempts
+        self.backoff = backoff
+        self._threads: list[threading.Thread] = []
+
+    def publish(self, urls: Sequence[str]) -> None:
+        if not urls:
+            return
+        thread = threading.Thread(target=self._run, args=(list(urls),), name="websub")
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def _run(self, urls: list[str]) -> None:
+        try:
+            with self.client_factory() as client:
+                for url in urls:
+                    notify_hub(client, self.hub, url, self.attempts, self.backoff)
+        except Exception:  # a notifier must never take its process down
+            log.exception("WebSub notification to %s failed", self.hub)
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for pending pings (tests and commands that want to report them)."""
+        for thread in self._threads:
+            thread.join(timeout)
+
+
+class NoNotifier:
+    """No hub configured: nothing to tell."""
+
+    def publish(self, urls: Sequence[str]) -> None:
+        return None
