@@ -80,7 +80,7 @@ class Context:
     known_topics: frozenset[str]
 
 
-def normalise(raw: RawItem, ctx: Context) -> Normalised:
+def normalise(raw: RawItem, ctx: Context, position: int = 0) -> Normalised:
     """One raw entry to a storable post; EntrySkipped says why when it cannot be one."""
     title = clean_text(html_to_text(raw.title or ""))
     if not title:
@@ -101,7 +101,9 @@ def normalise(raw: RawItem, ctx: Context) -> Normalised:
         updated = None
     image_url = _optional_url(raw.image_url, url)
     topics = map_topics(ctx.default_topics, raw.categories, ctx.known_topics)
-    published_at = published or ctx.now
+    # A dateless entry takes the time it was first seen, a millisecond earlier for each place
+    # further down its listing, so that newest-first keeps the order the site itself gives.
+    published_at = published or ctx.now - timedelta(milliseconds=position)
     guid = clean_text(raw.guid or "")[:2000] or None
     image_alt = clean_text(raw.image_alt or "")[:500] or None
     version = {

@@ -172,9 +172,9 @@ def normalise_all(
     for where, why in harvest.problems:
         result.errors += 1
         session.add(CollectSkip(source_id=source.id, at=now, ref=where[:2000], reason=why))
-    for raw in harvest.items:
+    for position, raw in enumerate(harvest.items):
         try:
-            posts.append(normalise(raw, ctx))
+            posts.append(normalise(raw, ctx, position))
         except EntrySkipped as exc:
             result.skipped += 1
             session.add(CollectSkip(source_id=source.id, at=now, ref=raw.ref(), reason=str(exc)))
