@@ -11,6 +11,7 @@ from rich.console import Console
 
 from newsletter import __version__, catalog, migrate
 from newsletter.config import Settings, load_settings
+from newsletter.editors.commands import editors_app
 from newsletter.errors import NewsletterError
 from newsletter.runtime import Runtime
 
@@ -107,6 +108,9 @@ def serve(
     runtime = _state(ctx).runtime
     migrate.require_current(runtime.engine)
     uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+
+
+app.add_typer(editors_app, name="editors")
 
 
 def main() -> None:

@@ -136,6 +136,14 @@ class MailSettings(_Section):
     from_address: str = "newsletter@example.org"
 
 
+class AdminSettings(_Section):
+    # Editors stay signed in this long without activity.
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # Failed sign-ins allowed per client address and per account within the window.
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+
+
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads newsletter.toml (or the file NEWSLETTER_CONFIG names)."""
 
@@ -196,6 +204,7 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = Field(default_factory=list)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
 
     @classmethod
     def settings_customise_sources(
