@@ -13,6 +13,7 @@ from newsletter import __version__, catalog, migrate, subscribers_cli
 from newsletter.collect import commands as collect_commands
 from newsletter.config import Settings, load_settings
 from newsletter.digest.commands import digest_app
+from newsletter.editors.commands import editors_app
 from newsletter.errors import NewsletterError
 from newsletter.publish.commands import app as feeds_app
 from newsletter.runtime import Runtime
@@ -117,6 +118,7 @@ def serve(
 
 app.command("collect")(collect_commands.collect_command)
 app.add_typer(collect_commands.sources_app, name="sources")
+app.add_typer(editors_app, name="editors")
 
 
 def main() -> None:

@@ -198,6 +198,14 @@ class FeedSettings(_Section):
     logo_url: HttpUrl | None = None
 
 
+class AdminSettings(_Section):
+    # Editors stay signed in this long without activity.
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # Failed sign-ins allowed per client address and per account within the window.
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+
+
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads newsletter.toml (or the file NEWSLETTER_CONFIG names)."""
 
@@ -261,6 +269,7 @@ class Settings(BaseSettings):
     mail: MailSettings = Field(default_factory=MailSettings)
     subscribers: SubscriberSettings = Field(default_factory=SubscriberSettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
 
     @classmethod
     def settings_customise_sources(

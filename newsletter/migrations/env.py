@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+import newsletter.editors.models
 import newsletter.models  # noqa: F401  (registers the service's tables)
 import subscribers.models  # noqa: F401  (registers the audience's tables)
 from newsletter.db import Base, make_engine

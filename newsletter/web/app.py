@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
 from newsletter import __version__
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
-from newsletter.web import archive, feeds, health, pages, push, subscription
+from newsletter.web import admin, archive, feeds, health, pages, push, subscription
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +36,28 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(archive.router)
     app.include_router(subscription.router)
     app.include_router(push.router)
+    app.include_router(admin.router)
+    settings = runtime.settings
+    # Editors' sessions: a signed cookie sent only to /admin, so public pages (one-click
+    # unsubscribe above all) never see it.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.signing_key(),
+        session_cookie="newsletter_admin",
+        max_age=settings.admin.session_hours * 3600,
+        path="/admin",
+        same_site="lax",
+        https_only=settings.site.url.scheme == "https",
+    )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        return error_page(request, exc.status_code, str(exc.detail))
+        headers = exc.headers or {}
+        if exc.status_code == 303 and "Location" in headers:
+            return RedirectResponse(headers["Location"], status_code=303)
+        response = error_page(request, exc.status_code, str(exc.detail))
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:

@@ -1,0 +1,1 @@
+"""Editors: accounts, roles and sign-in for the review screens."""

@@ -1,0 +1,68 @@
+"""`newsletter editors ...`: accounts for the people who review and approve issues."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from newsletter.editors.accounts import add_editor, generate_password
+from newsletter.editors.models import Editor, Role
+from newsletter.runtime import Runtime
+
+editors_app = typer.Typer(
+    help="Editor accounts for the review screens under /admin.", no_args_is_help=True
+)
+out = Console()
+
+
+def _runtime(ctx: typer.Context) -> Runtime:
+    runtime: Runtime = ctx.obj.runtime
+    return runtime
+
+
+@editors_app.command("add")
+def add(
+    ctx: typer.Context,
+    address: Annotated[str, typer.Argument(help="The editor's email address.")],
+    role: Annotated[
+        Role, typer.Option(help="editor: preview, edit, test; publisher: also approve and send.")
+    ] = Role.EDITOR,
+    prompt: Annotated[
+        bool, typer.Option("--prompt", help="Type the password instead of generating one.")
+    ] = False,
+) -> None:
+    """Add an editor (or reset one's password and role); a generated password is printed once."""
+    if prompt:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = generate_password()
+    runtime = _runtime(ctx)
+    with runtime.sessions.begin() as session:
+        editor = add_editor(session, address, password, role, runtime.clock.now())
+        email, saved_role = editor.email, editor.role
+    out.print(
+        f"editor {email} ({saved_role}) can sign in at {runtime.settings.site.base_url}/admin"
+    )
+    if not prompt:
+        out.print(f"password (shown once): {password}", markup=False, highlight=False)
+
+
+@editors_app.command("list")
+def list_editors(ctx: typer.Context) -> None:
+    """List editors with their role and last sign-in."""
+    runtime = _runtime(ctx)
+    with runtime.sessions() as session:
+        editors = list(session.scalars(select(Editor).order_by(Editor.email)))
+    table = Table("email", "role", "active", "last sign-in")
+    for editor in editors:
+        last = (
+            editor.last_login_at.astimezone(runtime.settings.zone).strftime("%Y-%m-%d %H:%M")
+            if editor.last_login_at
+            else "never"
+        )
+        table.add_row(editor.email, editor.role.value, "yes" if editor.active else "no", last)
+    out.print(table)

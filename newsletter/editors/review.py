@@ -1,0 +1,92 @@
+"""What editors do to an issue: approve, take back, cancel, send now; edits reopen a draft."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from newsletter.errors import NewsletterError
+from newsletter.models import Issue, IssueStatus
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ReviewError(NewsletterError):
+    """The issue is not in a state that allows this action."""
+
+
+def next_slot(slot: str, zone: ZoneInfo, now: datetime) -> datetime:
+    """The next "fri 10:00" after now, as wall time in the zone (so DST changes keep 10:00)."""
+    day, clock = slot.split()
+    hour, minute = (int(part) for part in clock.split(":"))
+    local = now.astimezone(zone)
+    ahead = (WEEKDAYS.index(day) - local.weekday()) % 7
+    for extra in (0, 7):
+        date = local.date() + timedelta(days=ahead + extra)
+        candidate = datetime(date.year, date.month, date.day, hour, minute, tzinfo=zone)
+        if candidate > local:
+            return candidate.astimezone(UTC)
+    raise AssertionError("unreachable: a week ahead is always later")
+
+
+def approve(issue: Issue, editor: str, now: datetime, send_at: datetime) -> None:
+    if issue.status != IssueStatus.DRAFT:
+        raise ReviewError(f"issue {issue.key} is {issue.status}; only a draft can be approved")
+    if not issue.variants:
+        raise ReviewError(f"issue {issue.key} has not been rendered yet; nothing to approve")
+    if send_at < now - timedelta(minutes=1):
+        raise ReviewError("the send time is in the past")
+    issue.status = IssueStatus.APPROVED
+    issue.approved_at = now
+    issue.approved_by = editor
+    issue.send_at = send_at
+    issue.status_reason = None
+    issue.updated_at = now
+
+
+def unapprove(issue: Issue, now: datetime) -> None:
+    if issue.status != IssueStatus.APPROVED or issue.sending_started_at is not None:
+        raise ReviewError(
+            f"issue {issue.key} is {issue.status}; only an approved issue that "
+            "has not started sending can go back to draft"
+        )
+    _to_draft(issue, now, None)
+
+
+def reopen_after_edit(issue: Issue, now: datetime) -> None:
+    """Any edit after approval returns the issue to draft: what was approved is not what is."""
+    if issue.status not in (IssueStatus.DRAFT, IssueStatus.APPROVED):
+        raise ReviewError(f"issue {issue.key} is {issue.status}; it can no longer be edited")
+    if issue.sending_started_at is not None:
+        raise ReviewError(f"issue {issue.key} has started sending; it can no longer be edited")
+    if issue.status == IssueStatus.APPROVED:
+        _to_draft(issue, now, "edited after approval")
+    issue.updated_at = now
+
+
+def cancel(issue: Issue, now: datetime) -> None:
+    if issue.status in (IssueStatus.SENT, IssueStatus.CANCELLED):
+        raise ReviewError(f"issue {issue.key} is {issue.status}; there is nothing to cancel")
+    issue.status = IssueStatus.CANCELLED
+    issue.status_reason = "cancelled by an editor"
+    issue.updated_at = now
+
+
+def send_now(issue: Issue, editor: str, now: datetime) -> None:
+    """Approve (if still a draft) with a send time of now."""
+    if issue.status == IssueStatus.DRAFT:
+        approve(issue, editor, now, now)
+    elif issue.status == IssueStatus.APPROVED:
+        issue.send_at = now
+        issue.updated_at = now
+    elif issue.status != IssueStatus.PAUSED:
+        raise ReviewError(f"issue {issue.key} is {issue.status}; it cannot be sent now")
+
+
+def _to_draft(issue: Issue, now: datetime, reason: str | None) -> None:
+    issue.status = IssueStatus.DRAFT
+    issue.approved_at = None
+    issue.approved_by = None
+    issue.send_at = None
+    issue.status_reason = reason
+    issue.updated_at = now

@@ -1,0 +1,10 @@
+"""The editors' screens under /admin: sign-in, issues, preview, edit, test, approve."""
+
+from fastapi import APIRouter
+
+from newsletter.web.admin import assets, auth, issues
+
+router = APIRouter(prefix="/admin")
+router.include_router(assets.router)
+router.include_router(auth.router)
+router.include_router(issues.router)

@@ -1,0 +1,226 @@
+"""The editors' screens for issues: the list, the preview, and the review actions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Annotated, Any
+
+import lxml.html
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+from starlette.exceptions import HTTPException
+
+from newsletter.digest.placeholders import Template, values_for
+from newsletter.editors import review
+from newsletter.models import Delivery, Issue, IssueStatus, IssueVariant, Topic
+from newsletter.runtime import Runtime
+from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
+from newsletter.web.admin.pages import render
+from subscribers.audience import topic_sets
+from subscribers.models import Status, SubscriberEvent
+
+router = APIRouter()
+
+# Variant HTML is framed by the preview page only, can run nothing, and loads nothing but images.
+VARIANT_CSP = (
+    "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
+    "font-src https: data:; frame-ancestors 'self'; sandbox"
+)
+PREVIEW_VALUES = {
+    "name": "Preview Reader",
+    "email": "preview@example.org",
+    "unsubscribe_url": "#unsubscribe-link",
+    "preferences_url": "#preferences-link",
+}
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _issue(session: Session, issue_id: int) -> Issue:
+    issue = session.get(
+        Issue,
+        issue_id,
+        options=[selectinload(Issue.variants), selectinload(Issue.posts)],
+    )
+    if issue is None:
+        raise HTTPException(404, "There is no such issue.")
+    return issue
+
+
+def _delivery_counts(session: Session) -> dict[int, Counter[str]]:
+    counts: dict[int, Counter[str]] = {}
+    rows = session.execute(
+        select(Delivery.issue_id, Delivery.status, func.count()).group_by(
+            Delivery.issue_id, Delivery.status
+        )
+    )
+    for issue_id, status, count in rows:
+        counts.setdefault(issue_id, Counter())[str(status)] = count
+    return counts
+
+
+def _unsubscribed_since(session: Session, since: datetime | None) -> int:
+    if since is None:
+        return 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(SubscriberEvent)
+            .where(SubscriberEvent.to_status == Status.UNSUBSCRIBED, SubscriberEvent.at >= since)
+        )
+        or 0
+    )
+
+
+@router.get("/", include_in_schema=False)
+def admin_home(_editor: EditorDep) -> Response:
+    return RedirectResponse("/admin/issues", status_code=303)
+
+
+@router.get("/issues", response_class=HTMLResponse)
+def issues_list(request: Request, editor: EditorDep) -> Response:
+    runtime = _runtime(request)
+    with runtime.sessions() as session:
+        issues = list(
+            session.scalars(select(Issue).order_by(Issue.period_end.desc(), Issue.id.desc()))
+        )
+        counts = _delivery_counts(session)
+        unsubscribed = {i.id: _unsubscribed_since(session, i.sent_at) for i in issues if i.sent_at}
+    groups: dict[str, list[Issue]] = {status.value: [] for status in IssueStatus}
+    for issue in issues:
+        groups[issue.status.value].append(issue)
+    return render(
+        request,
+        "web/admin/issues.html",
+        {
+            "editor": editor,
+            "groups": groups,
+            "counts": counts,
+            "unsubscribed": unsubscribed,
+            "zone": runtime.settings.zone,
+        },
+    )
+
+
+def _links(html: str) -> list[tuple[str, str]]:
+    """Every link in the issue with its visible text, as the editor should check them."""
+    document = lxml.html.fromstring(html)
+    found = []
+    for element in document.iter("a"):
+        href = element.get("href")
+        if href:
+            found.append((" ".join(element.text_content().split()) or "(image)", href))
+    return found
+
+
+@router.get("/issues/{issue_id}", response_class=HTMLResponse)
+def preview(request: Request, issue_id: int, editor: EditorDep, variant: str = "") -> Response:
+    runtime = _runtime(request)
+    now = runtime.clock.now()
+    with runtime.sessions() as session:
+        issue = _issue(session, issue_id)
+        slugs = {row[0]: row[1] for row in session.execute(select(Topic.id, Topic.slug))}
+        names = {row[0]: row[1] for row in session.execute(select(Topic.slug, Topic.name))}
+        audience = topic_sets(session, now, slugs)
+    variants = sorted(issue.variants, key=lambda v: (v.topic_key != "", v.topic_key))
+    chosen = next(
+        (v for v in variants if v.topic_key == variant), variants[0] if variants else None
+    )
+    context: dict[str, Any] = {
+        "editor": editor,
+        "issue": issue,
+        "variants": variants,
+        "chosen": chosen,
+        "audience": audience,
+        "audience_total": sum(audience.values()),
+        "topic_names": names,
+        "zone": runtime.settings.zone,
+        "default_send_at": review.next_slot(
+            runtime.settings.digest.send, runtime.settings.zone, now
+        ),
+        "links": _links(chosen.html) if chosen is not None else [],
+        "text": _filled(chosen.text) if chosen is not None else "",
+    }
+    return render(request, "web/admin/issue.html", context)
+
+
+def _filled(part: str) -> str:
+    return Template(part.encode()).fill(values_for(PREVIEW_VALUES)).decode()
+
+
+@router.get("/issues/{issue_id}/variants/{variant_id}.html", response_class=HTMLResponse)
+def variant_html(request: Request, issue_id: int, variant_id: int, _editor: EditorDep) -> Response:
+    """The stored bytes as sent, but for the placeholders, which get sample values."""
+    with _runtime(request).sessions() as session:
+        variant = session.get(IssueVariant, variant_id)
+    if variant is None or variant.issue_id != issue_id:
+        raise HTTPException(404, "There is no such variant.")
+    return HTMLResponse(
+        _filled(variant.html),
+        headers={
+            "Content-Security-Policy": VARIANT_CSP,
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _parse_local(value: str, runtime: Runtime) -> datetime:
+    try:
+        naive = datetime.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(400, f"{value!r} is not a date and time.") from None
+    if naive.tzinfo is not None:
+        return naive
+    return naive.replace(tzinfo=runtime.settings.zone)
+
+
+def _act(request: Request, issue_id: int, action: Any) -> Response:
+    runtime = _runtime(request)
+    with runtime.sessions.begin() as session:
+        issue = _issue(session, issue_id)
+        try:
+            action(issue, runtime.clock.now())
+        except review.ReviewError as exc:
+            raise HTTPException(409, str(exc)) from None
+    return RedirectResponse(f"/admin/issues/{issue_id}", status_code=303)
+
+
+@router.post("/issues/{issue_id}/approve", dependencies=[Csrf])
+def approve(
+    request: Request,
+    issue_id: int,
+    publisher: PublisherDep,
+    send_at: Annotated[str, Form()] = "",
+) -> Response:
+    runtime = _runtime(request)
+    now = runtime.clock.now()
+    when = (
+        _parse_local(send_at, runtime)
+        if send_at
+        else review.next_slot(runtime.settings.digest.send, runtime.settings.zone, now)
+    )
+    return _act(
+        request, issue_id, lambda issue, at: review.approve(issue, publisher.email, at, when)
+    )
+
+
+@router.post("/issues/{issue_id}/unapprove", dependencies=[Csrf])
+def unapprove(request: Request, issue_id: int, _publisher: PublisherDep) -> Response:
+    return _act(request, issue_id, review.unapprove)
+
+
+@router.post("/issues/{issue_id}/cancel", dependencies=[Csrf])
+def cancel(request: Request, issue_id: int, _publisher: PublisherDep) -> Response:
+    return _act(request, issue_id, review.cancel)
+
+
+@router.post("/issues/{issue_id}/send-now", dependencies=[Csrf])
+def send_now(request: Request, issue_id: int, publisher: PublisherDep) -> Response:
+    return _act(request, issue_id, lambda issue, at: review.send_now(issue, publisher.email, at))

@@ -1,0 +1,73 @@
+"""Helpers for admin tests: an editor, a rendered draft, and a signed-in client."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from newsletter.digest.placeholders import html_marker, marker
+from newsletter.editors.accounts import add_editor
+from newsletter.editors.models import Role
+from newsletter.models import Issue, IssueVariant
+from newsletter.runtime import Runtime
+
+PASSWORD = "correct horse battery"
+BUILT = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+
+
+def make_editor(runtime: Runtime, email: str, role: Role) -> None:
+    with runtime.sessions.begin() as session:
+        add_editor(session, email, PASSWORD, role, BUILT)
+
+
+def make_draft(runtime: Runtime, title: str = "Beyond A Border Solution") -> int:
+    """A draft with one stored variant, as the digest stage leaves it."""
+    html = (
+        f"<html><body><h1>{title}</h1>"
+        '<p><a href="https://demo.example.org/2023/05/beyond-a-border-solution/">Read more</a></p>'
+        f"<p>Hi {html_marker('name')} "
+        f'<a href="{html_marker("unsubscribe_url")}">Unsubscribe</a></p>'
+        "</body></html>"
+    )
+    with runtime.sessions.begin() as session:
+        issue = Issue(
+            key="2026-W48",
+            period_start=BUILT - timedelta(days=7),
+            period_end=BUILT,
+            subject=title,
+            preheader="This week",
+            created_at=BUILT,
+            updated_at=BUILT,
+        )
+        issue.variants = [
+            IssueVariant(
+                topic_key="",
+                subject=title,
+                html=html,
+                text=f"{title}\n\nHi {marker('name')}\nUnsubscribe: {marker('unsubscribe_url')}\n",
+                rendered_at=BUILT,
+            )
+        ]
+        session.add(issue)
+        session.flush()
+        return issue.id
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; returns the session cookie header the app set."""
+    token = csrf_of(client.get("/admin/login").text)
+    response = client.post(
+        "/admin/login",
+        data={"email": email, "password": password, "csrf_token": token, "next": "/admin/issues"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return response.headers.get("set-cookie", "")
