@@ -11,6 +11,7 @@ from rich.console import Console
 
 from newsletter import __version__, catalog, migrate
 from newsletter.config import Settings, load_settings
+from newsletter.deliver import commands as deliver_commands
 from newsletter.errors import NewsletterError
 from newsletter.runtime import Runtime
 
@@ -107,6 +108,11 @@ def serve(
     runtime = _state(ctx).runtime
     migrate.require_current(runtime.engine)
     uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+
+
+digest_app = typer.Typer(help="Build, review and send the weekly digest.", no_args_is_help=True)
+app.add_typer(digest_app, name="digest")
+deliver_commands.register(app, digest_app, lambda ctx: _state(ctx).runtime)
 
 
 def main() -> None:

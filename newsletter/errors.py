@@ -6,6 +6,9 @@
     └── DeliveryError          a message could not be handed to the mail server
         ├── TemporaryFailure   4xx, timeout, dropped connection: try again later
         └── PermanentFailure   5xx: this recipient will not take this message
+    ├── MessageError           a stored issue or a subscriber cannot be made into a message
+    ├── SendError              an issue cannot be sent (unknown, not approved, being sent, ...)
+    └── BounceError            a bounce mailbox cannot be read
 
 Later stages add their own branches here (collect, deliver, ...), each carrying
 the context a user needs: which source, which row, which subscriber.
@@ -45,3 +48,15 @@ class TemporaryFailure(DeliveryError):
 
 class PermanentFailure(DeliveryError):
     """Not worth retrying: the server refused this recipient or message for good."""
+
+
+class MessageError(NewsletterError):
+    """A stored issue or a subscriber's details cannot be made into a safe message."""
+
+
+class SendError(NewsletterError):
+    """An issue cannot be sent now; the message says why and what to do."""
+
+
+class BounceError(NewsletterError):
+    """A bounce mailbox is missing or not a maildir or mbox."""
