@@ -100,9 +100,9 @@ def send_command(runtime: Runtime, issue_id: int) -> None:
         f"issue {issue_id}: {result.status.value}; sent {c.sent}, failed {c.failed}, "
         f"skipped {c.skipped}, left {c.remaining} of {c.total}"
     )
-    out.print(summary, markup=False, highlight=False)
+    out.print(summary, markup=False, highlight=False, soft_wrap=True)
     if result.reason:
-        out.print(result.reason, markup=False, highlight=False)
+        out.print(result.reason, markup=False, highlight=False, soft_wrap=True)
 
 
 def bounces_command(runtime: Runtime, path: Path) -> None:
@@ -120,9 +120,10 @@ def bounces_command(runtime: Runtime, path: Path) -> None:
         f"{report.already_processed} already processed, {len(report.left_alone)} left alone",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
     for line in report.left_alone:
-        out.print(f"  left alone: {line}", markup=False, highlight=False)
+        out.print(f"  left alone: {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 def register(

@@ -290,11 +290,13 @@ class _Sender:
         job = Job(row.id, row.subscriber_id, row.attempts, rendered, row.email, row.delivery_status)
         self.in_flight.add(row.id)
         while True:
+            # Outcomes are taken in between offers, so that they are recorded as they arrive.
+            self._collect(timeout=0)
             try:
                 self.jobs.put(job, timeout=0.05)
                 return
             except queue.Full:
-                self._collect(timeout=0)
+                continue
 
     # -- workers ----------------------------------------------------------------------------
 
