@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from newsletter import migrate
 from newsletter.config import Settings
 from newsletter.deliver.bounces import process_mailbox
+from newsletter.deliver.plan import RenderVariant, no_variant
 from newsletter.deliver.send import Progress as SendProgress
 from newsletter.deliver.send import send_issue
 from newsletter.deliver.transport import OutboxTransport, SmtpTransport, Transport
@@ -62,7 +63,9 @@ def _line(p: SendProgress) -> str:
     )
 
 
-def send_command(runtime: Runtime, issue_id: int) -> None:
+def send_command(
+    runtime: Runtime, issue_id: int, render_missing: RenderVariant = no_variant
+) -> None:
     """Send an approved issue (or resume a stopped or paused one) to every eligible subscriber."""
     migrate.require_current(runtime.engine)
     factory = transport_factory(runtime.settings)
@@ -84,7 +87,14 @@ def send_command(runtime: Runtime, issue_id: int) -> None:
                     detail = f"failed {p.failed} · retrying {p.retrying} · {p.rate:.0f} msg/s"
                     bar.update(task, total=p.total, completed=done, detail=detail)
 
-                result = send_issue(runtime, issue_id, factory, on_progress=show, stop=stop)
+                result = send_issue(
+                    runtime,
+                    issue_id,
+                    factory,
+                    on_progress=show,
+                    stop=stop,
+                    render_missing=render_missing,
+                )
         else:
             last = [0.0]
 
@@ -94,7 +104,14 @@ def send_command(runtime: Runtime, issue_id: int) -> None:
                     last[0] = now
                     print(f"issue {issue_id}: {_line(p)}", flush=True)
 
-            result = send_issue(runtime, issue_id, factory, on_progress=note, stop=stop)
+            result = send_issue(
+                runtime,
+                issue_id,
+                factory,
+                on_progress=note,
+                stop=stop,
+                render_missing=render_missing,
+            )
     c = result.counts
     summary = (
         f"issue {issue_id}: {result.status.value}; sent {c.sent}, failed {c.failed}, "

@@ -10,17 +10,18 @@ from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.deliver.plan import delivery_counts
 from newsletter.deliver.send import send_issue
 from newsletter.deliver.transport import SmtpTransport
 from newsletter.errors import SendError
-from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus
+from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus, IssueVariant, Topic
 from newsletter.runtime import Runtime
 from subscribers.lifecycle import is_suppressed, transition
-from subscribers.models import Cause, Status, Subscriber
-from tests.deliver.conftest import World
+from subscribers.models import Cause, Status, Subscriber, SubscriberTopic
+from tests.deliver.conftest import NOW, World, variant_text
 from tests.smtpd import SmtpServer, smtp_server
 
 
@@ -208,3 +209,40 @@ def test_unsubscribed_after_planning_is_skipped(
     assert result.counts.skipped == 1
     assert leaver not in _per_address(smtp)
     assert len(smtp.received) == len(world.eligible) - 1
+
+
+def test_a_topic_set_without_a_variant_goes_through_the_seam(
+    runtime: Runtime, smtp: SmtpServer, world: World
+) -> None:
+    with runtime.sessions.begin() as session:
+        border = Topic(slug="border-enforcement", name="Border Enforcement", description="")
+        session.add(border)
+        session.flush()
+        session.add(
+            Subscriber(
+                email="border@example.org",
+                name="B",
+                status=Status.ACTIVE,
+                created_at=NOW,
+                updated_at=NOW,
+                topics=[SubscriberTopic(topic_id=border.id)],
+            )
+        )
+    with pytest.raises(
+        SendError, match="no rendered version for subscribers of 'border-enforcement'"
+    ):
+        _send(_runtime(runtime), world.issue_id, smtp.url)
+    assert smtp.received == []
+
+    def render(session: Session, issue: Issue, topic_key: str) -> IssueVariant:
+        html, text = variant_text(f"renderer's {topic_key}")
+        made = IssueVariant(
+            issue=issue, topic_key=topic_key, subject="S", html=html, text=text, rendered_at=NOW
+        )
+        session.add(made)
+        return made
+
+    result = _send(_runtime(runtime), world.issue_id, smtp.url, render_missing=render)
+    assert result.status == IssueStatus.SENT
+    [received] = smtp.to("border@example.org")
+    assert b"renderer's border-enforcement edition" in received.data.replace(b"=\r\n", b"")
