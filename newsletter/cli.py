@@ -12,6 +12,7 @@ from rich.console import Console
 from newsletter import __version__, catalog, migrate, subscribers_cli
 from newsletter.collect import commands as collect_commands
 from newsletter.config import Settings, load_settings
+from newsletter.deliver import commands as deliver_commands
 from newsletter.digest.commands import digest_app
 from newsletter.editors.commands import editors_app
 from newsletter.errors import NewsletterError
@@ -119,6 +120,7 @@ def serve(
 app.command("collect")(collect_commands.collect_command)
 app.add_typer(collect_commands.sources_app, name="sources")
 app.add_typer(editors_app, name="editors")
+deliver_commands.register(app, digest_app, lambda ctx: _state(ctx).runtime)
 
 
 def main() -> None:

@@ -206,6 +206,38 @@ class AdminSettings(_Section):
     login_window_minutes: int = Field(default=15, ge=1)
 
 
+class DeliverySettings(_Section):
+    """How fast and how patiently an issue is sent, and how bounces find their way back."""
+
+    # Parallel SMTP connections (persistent, each reopened after a drop).
+    connections: int = Field(default=4, ge=1, le=100)
+    # Messages per second over all connections; 0 means as fast as the server takes them.
+    rate_per_second: float = Field(default=0.0, ge=0)
+    # Messages in any rolling hour, for relays with a quota; 0 means no cap.
+    per_hour: int = Field(default=0, ge=0)
+    # Outcomes are committed at least this often (messages per connection): the most a SIGKILL
+    # can send twice is connections × batch_size.
+    batch_size: int = Field(default=20, ge=1, le=1000)
+    # Temporary failures are retried with exponential backoff from this delay...
+    retry_base_seconds: float = Field(default=60.0, gt=0)
+    # ... until this long after the issue started sending; then the delivery fails.
+    retry_deadline_hours: float = Field(default=24.0, gt=0)
+    # This many failures in a row from the mail server pause the issue instead of burning the list.
+    pause_after_failures: int = Field(default=20, ge=1)
+    # Seconds to wait for the mail server before a command counts as a temporary failure.
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    # Bounces come back to bounces+<token>@<bounce_domain>; unset: the domain of mail.from_address.
+    bounce_domain: str | None = None
+    # Soft bounces (full mailbox, ...) an address may collect before it counts as a hard bounce.
+    soft_bounce_limit: int = Field(default=3, ge=1)
+    # List-Id header, e.g. "weekly.news.example.org"; unset: "newsletter.<bounce domain>".
+    list_id: str | None = None
+    # DKIM signing: all three set, or none.
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_private_key: Path | None = None
+
+
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads newsletter.toml (or the file NEWSLETTER_CONFIG names)."""
 
@@ -270,6 +302,8 @@ class Settings(BaseSettings):
     subscribers: SubscriberSettings = Field(default_factory=SubscriberSettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
+
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
     @classmethod
     def settings_customise_sources(

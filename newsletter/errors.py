@@ -9,6 +9,9 @@
     │   └── EntrySkipped       one entry is unusable (no link, no title, impossible date)
     ├── PublishError           a feed cannot be built or written (which feed, which file)
     ├── DigestError            an issue cannot be built, rendered or found (which issue, why)
+    ├── MessageError           a stored issue or a subscriber cannot be made into a message
+    ├── SendError              an issue cannot be sent (unknown, not approved, being sent, ...)
+    ├── BounceError            a bounce mailbox cannot be read
     ├── DeliveryError          a message could not be handed to the mail server
     │   ├── TemporaryFailure   4xx, timeout, dropped connection: try again later
     │   └── PermanentFailure   5xx: this recipient will not take this message
@@ -81,3 +84,15 @@ class PermanentFailure(DeliveryError):
 
 class SubscriberError(NewsletterError):
     """A subscriber command was refused; the message names the file, line or address."""
+
+
+class MessageError(NewsletterError):
+    """A stored issue or a subscriber's details cannot be made into a safe message."""
+
+
+class SendError(NewsletterError):
+    """An issue cannot be sent now; the message says why and what to do."""
+
+
+class BounceError(NewsletterError):
+    """A bounce mailbox is missing or not a maildir or mbox."""

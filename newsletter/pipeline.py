@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from newsletter.collect.run import CollectReport, SourceReport, collect
-from newsletter.models import Post, Topic, post_topics
+from newsletter.deliver.plan import RenderVariant
+from newsletter.digest.variants import ensure_variant
+from newsletter.models import Issue, IssueVariant, Post, Topic, post_topics
 from newsletter.publish.rebuild import rebuild
 from newsletter.runtime import Runtime
 
@@ -36,3 +39,12 @@ def publish_pushed(runtime: Runtime, post_id: int) -> list[str]:
             )
         )
     return rebuild(runtime, slugs)
+
+
+def variant_renderer(runtime: Runtime) -> RenderVariant:
+    """compose → deliver: a topic set that appeared after rendering is rendered at send time."""
+
+    def render(session: Session, issue: Issue, topic_key: str) -> IssueVariant | None:
+        return ensure_variant(session, issue, topic_key, runtime.settings, runtime.clock.now())
+
+    return render

@@ -83,6 +83,13 @@ class SmtpServer:
         self.handler = handler
         self.host = "127.0.0.1"
         self.port: int = controller.port
+        self.running = True
+
+    def stop(self) -> None:
+        """Go away, as a mail server does mid-send; a second call does nothing."""
+        if self.running:
+            self.running = False
+            self.controller.stop()
 
     @property
     def url(self) -> str:
@@ -108,13 +115,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def smtp_server(faults: Faults | None = None, **kwargs: Any) -> Iterator[SmtpServer]:
+def smtp_server(
+    faults: Faults | None = None, port: int | None = None, **kwargs: Any
+) -> Iterator[SmtpServer]:
+    """A server on a free port, or on `port` to stand in for one that went away."""
     handler = _Handler(faults or Faults())
     controller = Controller(
-        handler, hostname="127.0.0.1", port=_free_port(), decode_data=False, **kwargs
+        handler, hostname="127.0.0.1", port=port or _free_port(), decode_data=False, **kwargs
     )
     controller.start()
+    server = SmtpServer(controller, handler)
     try:
-        yield SmtpServer(controller, handler)
+        yield server
     finally:
-        controller.stop()
+        server.stop()

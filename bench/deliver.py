@@ -1,0 +1,218 @@
+"""Benchmark: send one issue to 100,000 subscribers (--big: 1,000,000) through a local SMTP sink.
+
+In the same run, Postfix's smtp-source sends as many messages of the same size to the same
+smtp-sink with 20 sessions; the script prints both rates, their ratio (goal >= 0.20) and the
+sender's peak memory (goal <= 100 MB for 1M). The sender is the real `newsletter digest send`
+command in its own process, so its peak RSS is its own, not the setup's.
+
+smtp-sink and smtp-source come from Debian's postfix package, unpacked without installing:
+    apt-get download postfix && dpkg-deb -x postfix_*.deb /tmp/postfix
+    python bench/deliver.py --postfix /tmp/postfix
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from newsletter import migrate
+from newsletter.config import load_settings
+from newsletter.digest.placeholders import html_marker, marker
+from newsletter.models import Issue, IssueStatus, IssueVariant
+from newsletter.runtime import Runtime
+from subscribers.models import Status, Subscriber
+
+NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+SINK_SESSIONS = 20
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def teaser(n: int) -> str:
+    return (
+        f'<tr><td style="padding:12px 0;border-bottom:1px solid #ddd"><h2 style="font:bold 20px '
+        f'Georgia,serif;margin:0"><a href="https://example.org/2026/11/story-{n}" style="color:'
+        f'#1a1a1a">Story {n}: what the new border enforcement rules mean for families</a></h2>'
+        f'<p style="font:16px/1.5 Arial,sans-serif;color:#333">A short excerpt of the story, '
+        f"as the site's topic page shows it, two or three sentences long so that the digest "
+        f'reads like the page.</p><a href="https://example.org/2026/11/story-{n}">Read more</a>'
+        "</td></tr>\n"
+    )
+
+
+def variant() -> tuple[str, str]:
+    html = (
+        f"<html><body><p>Dear {html_marker('name')},</p><table>"
+        + "".join(teaser(n) for n in range(12))
+        + f'</table><p><a href="{html_marker("preferences_url")}">Preferences</a> · '
+        f'<a href="{html_marker("unsubscribe_url")}">Unsubscribe</a></p></body></html>'
+    )
+    text = (
+        f"Dear {marker('name')},\n\n"
+        + "".join(
+            f"Story {n}: what the new border enforcement rules mean for families\n"
+            f"A short excerpt of the story, two or three sentences long.\n"
+            f"Read more: https://example.org/2026/11/story-{n}\n\n"
+            for n in range(12)
+        )
+        + f"Preferences: {marker('preferences_url')}\nUnsubscribe: {marker('unsubscribe_url')}\n"
+    )
+    return html, text
+
+
+def setup_database(url: str, var: Path, count: int) -> int:
+    settings = load_settings(database_url=url, var_dir=var)
+    runtime = Runtime.build(settings)
+    migrate.upgrade(runtime.engine)
+    html, text = variant()
+    with runtime.sessions.begin() as session:
+        issue = Issue(
+            key="bench",
+            status=IssueStatus.APPROVED,
+            period_start=NOW - timedelta(days=7),
+            period_end=NOW,
+            subject="This week in border enforcement",
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        session.add(issue)
+        session.flush()
+        session.add(
+            IssueVariant(
+                issue_id=issue.id,
+                topic_key="",
+                subject=issue.subject,
+                html=html,
+                text=text,
+                rendered_at=NOW,
+            )
+        )
+        issue_id = issue.id
+    page = 20_000
+    for start in range(0, count, page):
+        rows = [
+            {
+                "email": f"reader{n}@example.net",
+                "name": f"Reader {n}",
+                "status": Status.ACTIVE,
+                "attributes": {},
+                "soft_bounces": 0,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+            for n in range(start, min(count, start + page))
+        ]
+        with runtime.sessions.begin() as session:
+            session.execute(insert(Subscriber), rows)
+    runtime.close()
+    return issue_id
+
+
+def postfix_env(root: Path) -> dict[str, str]:
+    return {**os.environ, "LD_LIBRARY_PATH": str(root / "usr/lib/postfix")}
+
+
+def start_sink(root: Path, port: int) -> subprocess.Popen[bytes]:
+    sink = subprocess.Popen(
+        [str(root / "usr/sbin/smtp-sink"), "-u", "nobody", f"127.0.0.1:{port}", "1024"],
+        env=postfix_env(root),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return sink
+        except OSError:
+            time.sleep(0.05)
+    sink.kill()
+    raise SystemExit(f"smtp-sink did not start: {sink.stderr.read() if sink.stderr else ''!r}")
+
+
+def smtp_source(root: Path, port: int, count: int, size: int) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            str(root / "usr/sbin/smtp-source"),
+            "-s",
+            str(SINK_SESSIONS),
+            "-m",
+            str(count),
+            "-l",
+            str(size),
+            "-f",
+            "bounces@example.org",
+            "-t",
+            "reader@example.net",
+            f"127.0.0.1:{port}",
+        ],
+        env=postfix_env(root),
+        check=True,
+    )
+    return count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big", action="store_true", help="1,000,000 subscribers")
+    parser.add_argument("--count", type=int, help="subscribers (default 100,000)")
+    parser.add_argument("--postfix", type=Path, default=Path("/tmp/postfix"))
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
+    args = parser.parse_args()
+    count = args.count or (1_000_000 if args.big else 100_000)
+    if not (args.postfix / "usr/sbin/smtp-source").exists():
+        raise SystemExit(
+            f"no smtp-source under {args.postfix}; run: apt-get download postfix && "
+            f"dpkg-deb -x postfix_*.deb {args.postfix}"
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        var = Path(folder) / "var"
+        url = args.database_url or f"sqlite:///{folder}/bench.db"
+        print(f"setting up {count:,} subscribers ...", flush=True)
+        issue_id = setup_database(url, var, count)
+        html, text = variant()
+        size = len(html) * 1.1 + len(text) * 1.1 + 1500  # QP and headers add about this
+        port = free_port()
+        sink = start_sink(args.postfix, port)
+        try:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+            env |= {
+                "NEWSLETTER_DATABASE_URL": url,
+                "NEWSLETTER_VAR_DIR": str(var),
+                "NEWSLETTER_SECRET_KEY": "bench",
+                "NEWSLETTER_SMTP_URL": f"smtp://127.0.0.1:{port}",
+                "NEWSLETTER_DELIVERY__CONNECTIONS": str(args.connections),
+            }
+            newsletter = str(Path(sys.executable).parent / "newsletter")
+            start = time.perf_counter()
+            subprocess.run([newsletter, "digest", "send", str(issue_id)], env=env, check=True)
+            ours = count / (time.perf_counter() - start)
+            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            theirs = smtp_source(args.postfix, port, count, int(size))
+        finally:
+            sink.terminate()
+            sink.wait()
+    print(f"messages:               {count:,} of about {int(size):,} bytes")
+    print(f"newsletter digest send: {ours:,.0f} msg/s ({args.connections} connections)")
+    print(f"postfix smtp-source:    {theirs:,.0f} msg/s ({SINK_SESSIONS} sessions)")
+    print(f"ratio:                  {ours / theirs:.2f} (goal >= 0.20)")
+    print(f"peak memory (sender):   {peak_mb:.0f} MB (goal <= 100 MB for 1,000,000)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""One sender per issue: a lock the operating system or database drops when its holder dies."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from newsletter.errors import SendError
+
+# A fixed first key keeps our advisory locks apart from any other application's.
+_PG_NAMESPACE = 0x4E4C
+
+
+@contextlib.contextmanager
+def issue_lock(engine: Engine, var_dir: Path, issue_id: int) -> Iterator[None]:
+    """Held while an issue is sent; a second `digest send` of the same issue is refused.
+
+    SIGKILL releases it too (a file lock dies with its process, an advisory lock with its
+    connection), so a killed sender never blocks the run that resumes it.
+    """
+    busy = SendError(f"issue {issue_id} is being sent by another process; wait for it to finish")
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            got = connection.execute(
+                text("SELECT pg_try_advisory_lock(:a, :b)"), {"a": _PG_NAMESPACE, "b": issue_id}
+            ).scalar_one()
+            connection.commit()
+            if not got:
+                raise busy
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:a, :b)"), {"a": _PG_NAMESPACE, "b": issue_id}
+                )
+                connection.commit()
+        return
+    folder = var_dir / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"issue-{issue_id}.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

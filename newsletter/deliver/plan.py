@@ -1,0 +1,117 @@
+"""Planning an issue's deliveries (one row per eligible subscriber) and counting their outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsletter.errors import SendError
+from newsletter.models import Delivery, DeliveryStatus, Issue, IssueVariant, Topic
+from subscribers.audience import eligible
+
+# Renders and stores the variant for a topic key no stored variant covers (the digest stage);
+# None when the issue has nothing for readers of those topics, who are then skipped.
+RenderVariant = Callable[[Session, Issue, str], IssueVariant | None]
+
+PLAN_PAGE = 1000
+
+
+def no_variant(session: Session, issue: Issue, topic_key: str) -> IssueVariant | None:
+    """The default seam: without a renderer, a missing variant is an error that says what to do."""
+    topics = topic_key or "all topics"
+    raise SendError(
+        f"issue {issue.id} has no rendered version for subscribers of {topics!r}; "
+        "rebuild it (newsletter digest build) and approve it again"
+    )
+
+
+def plan(
+    sessions: sessionmaker[Session],
+    issue_id: int,
+    now: datetime,
+    render_missing: RenderVariant = no_variant,
+) -> int:
+    """Add a pending delivery for every eligible subscriber not yet planned; return how many.
+
+    Committed a page at a time in subscriber id order, so a planning run that is killed
+    continues after the last subscriber it stored.
+    """
+    added = 0
+    with sessions() as session:
+        slugs = {row[0]: row[1] for row in session.execute(select(Topic.id, Topic.slug))}
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        variants: dict[str, int | None] = {v.topic_key: v.id for v in issue.variants}
+        last = session.scalar(
+            select(func.max(Delivery.subscriber_id)).where(Delivery.issue_id == issue_id)
+        )
+        page: list[dict[str, object]] = []
+        for recipient in eligible(session, now, slugs, after_id=last or 0, batch=PLAN_PAGE):
+            if recipient.topic_key not in variants:
+                variant = render_missing(session, issue, recipient.topic_key)
+                session.flush()
+                variants[recipient.topic_key] = variant.id if variant is not None else None
+            variant_id = variants[recipient.topic_key]
+            topics = recipient.topic_key or "all topics"
+            page.append(
+                {
+                    "issue_id": issue_id,
+                    "subscriber_id": recipient.id,
+                    "variant_id": variant_id,
+                    "status": DeliveryStatus.PENDING if variant_id else DeliveryStatus.SKIPPED,
+                    "last_error": None if variant_id else f"nothing this week for {topics}",
+                    "attempts": 0,
+                    "created_at": now,
+                }
+            )
+            if len(page) >= PLAN_PAGE:
+                added += _insert(session, page)
+                page = []
+        added += _insert(session, page)
+    return added
+
+
+def _insert(session: Session, rows: list[dict[str, object]]) -> int:
+    if not rows:
+        return 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Delivery).on_conflict_do_nothing(
+        index_elements=["issue_id", "subscriber_id"]
+    )
+    session.execute(statement, rows)
+    session.commit()
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Where an issue's deliveries stand; computed from the rows, so it is never out of step."""
+
+    pending: int = 0
+    deferred: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.deferred + self.sent + self.failed + self.skipped
+
+    @property
+    def remaining(self) -> int:
+        return self.pending + self.deferred
+
+
+def delivery_counts(session: Session, issue_id: int) -> Counts:
+    rows = session.execute(
+        select(Delivery.status, func.count())
+        .where(Delivery.issue_id == issue_id)
+        .group_by(Delivery.status)
+    )
+    return Counts(**{DeliveryStatus(row[0]).value: row[1] for row in rows})
