@@ -9,7 +9,10 @@ from sqlalchemy.orm import Session
 
 from newsletter.collect.run import CollectReport, SourceReport, collect
 from newsletter.deliver.plan import RenderVariant
+from newsletter.deliver.transport import Transport, transport_from_settings
+from newsletter.digest.build import BuildResult, build_issue
 from newsletter.digest.variants import ensure_variant
+from newsletter.editors.notify import draft_ready
 from newsletter.models import Issue, IssueVariant, Post, Topic, post_topics
 from newsletter.publish.rebuild import rebuild
 from newsletter.runtime import Runtime
@@ -48,3 +51,17 @@ def variant_renderer(runtime: Runtime) -> RenderVariant:
         return ensure_variant(session, issue, topic_key, runtime.settings, runtime.clock.now())
 
     return render
+
+
+def build_draft(runtime: Runtime, transport: Transport | None = None) -> BuildResult:
+    """compose → review: build this week's draft and tell the editors where to preview it."""
+    with runtime.sessions.begin() as session:
+        result = build_issue(session, runtime.settings, runtime.clock.now())
+    if result.created and result.issue_id is not None:
+        mailer = transport or transport_from_settings(runtime.settings)
+        try:
+            draft_ready(runtime, result.issue_id, mailer)
+        finally:
+            if transport is None:
+                mailer.close()
+    return result

@@ -10,7 +10,6 @@ from rich.console import Console
 from sqlalchemy import select
 
 from newsletter import migrate
-from newsletter.digest.build import build_issue
 from newsletter.digest.placeholders import Template, values_for
 from newsletter.digest.variants import ALL_TOPICS, render_variant
 from newsletter.errors import DigestError
@@ -37,9 +36,10 @@ def _runtime(ctx: typer.Context) -> Runtime:
 @digest_app.command("build")
 def build(ctx: typer.Context) -> None:
     """Build (or rebuild) this week's draft from the posts collected; an editor's choices stay."""
+    from newsletter.pipeline import build_draft
+
     runtime = _runtime(ctx)
-    with runtime.sessions.begin() as session:
-        result = build_issue(session, runtime.settings, runtime.clock.now())
+    result = build_draft(runtime)
     if not result.built:
         out.print(
             f"{result.key}: nothing new to send; no issue built "

@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from newsletter.web.admin import assets, auth, issues
+from newsletter.web.admin import assets, auth, edit, issues
 
 router = APIRouter(prefix="/admin")
 router.include_router(assets.router)
 router.include_router(auth.router)
 router.include_router(issues.router)
+router.include_router(edit.router)

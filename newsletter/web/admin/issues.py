@@ -42,7 +42,7 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-def _issue(session: Session, issue_id: int) -> Issue:
+def load_issue(session: Session, issue_id: int) -> Issue:
     issue = session.get(
         Issue,
         issue_id,
@@ -120,11 +120,13 @@ def _links(html: str) -> list[tuple[str, str]]:
 
 
 @router.get("/issues/{issue_id}", response_class=HTMLResponse)
-def preview(request: Request, issue_id: int, editor: EditorDep, variant: str = "") -> Response:
+def preview(
+    request: Request, issue_id: int, editor: EditorDep, variant: str = "", tested: str = ""
+) -> Response:
     runtime = _runtime(request)
     now = runtime.clock.now()
     with runtime.sessions() as session:
-        issue = _issue(session, issue_id)
+        issue = load_issue(session, issue_id)
         slugs = {row[0]: row[1] for row in session.execute(select(Topic.id, Topic.slug))}
         names = {row[0]: row[1] for row in session.execute(select(Topic.slug, Topic.name))}
         audience = topic_sets(session, now, slugs)
@@ -135,6 +137,7 @@ def preview(request: Request, issue_id: int, editor: EditorDep, variant: str = "
     context: dict[str, Any] = {
         "editor": editor,
         "issue": issue,
+        "tested": tested,
         "variants": variants,
         "chosen": chosen,
         "audience": audience,
@@ -144,7 +147,7 @@ def preview(request: Request, issue_id: int, editor: EditorDep, variant: str = "
         "default_send_at": review.next_slot(
             runtime.settings.digest.send, runtime.settings.zone, now
         ),
-        "links": _links(chosen.html) if chosen is not None else [],
+        "links": _links(_filled(chosen.html)) if chosen is not None else [],
         "text": _filled(chosen.text) if chosen is not None else "",
     }
     return render(request, "web/admin/issue.html", context)
@@ -184,7 +187,7 @@ def _parse_local(value: str, runtime: Runtime) -> datetime:
 def _act(request: Request, issue_id: int, action: Any) -> Response:
     runtime = _runtime(request)
     with runtime.sessions.begin() as session:
-        issue = _issue(session, issue_id)
+        issue = load_issue(session, issue_id)
         try:
             action(issue, runtime.clock.now())
         except review.ReviewError as exc:

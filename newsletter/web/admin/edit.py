@@ -1,0 +1,139 @@
+"""Editing a draft (intro, posts, featured, subject, donate block) and sending test copies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+
+from newsletter.deliver.proof import proof_addresses, send_proofs
+from newsletter.deliver.transport import transport_from_settings
+from newsletter.digest.intro import to_html
+from newsletter.digest.variants import audience_keys, render_variants
+from newsletter.editors import review
+from newsletter.errors import DeliveryError, MessageError
+from newsletter.models import Issue, IssuePost
+from newsletter.runtime import Runtime
+from newsletter.web.admin.auth import Csrf, EditorDep
+from newsletter.web.admin.issues import load_issue
+from newsletter.web.admin.pages import render
+
+router = APIRouter()
+LIMIT = 500  # characters of subject and preheader, as the columns hold
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@router.get("/issues/{issue_id}/edit", response_class=HTMLResponse)
+def edit_form(request: Request, issue_id: int, editor: EditorDep) -> Response:
+    with _runtime(request).sessions() as session:
+        issue = load_issue(session, issue_id)
+        entries = [(entry, entry.post) for entry in issue.posts]
+    editable = issue.status.value in ("draft", "approved") and issue.sending_started_at is None
+    return render(
+        request,
+        "web/admin/edit.html",
+        {
+            "editor": editor,
+            "issue": issue,
+            "entries": entries,
+            "editable": editable,
+            "intro_html": to_html(issue.intro_markdown),
+        },
+    )
+
+
+def _ints(form: FormData, name: str) -> set[int]:
+    return {
+        int(value) for value in form.getlist(name) if isinstance(value, str) and value.isdigit()
+    }
+
+
+def _apply(issue: Issue, form: FormData) -> None:
+    """Write the form into the issue: fields, which posts, their order, the featured one."""
+    subject = str(form.get("subject", "")).strip()
+    preheader = str(form.get("preheader", "")).strip()
+    if len(subject) > LIMIT or len(preheader) > LIMIT:
+        raise HTTPException(400, f"The subject and preheader hold at most {LIMIT} characters.")
+    issue.subject = subject
+    issue.preheader = preheader
+    issue.intro_markdown = str(form.get("intro_markdown", ""))
+    issue.donate_enabled = form.get("donate_enabled") == "on"
+
+    included = _ints(form, "include")
+    featured_value = str(form.get("featured", ""))
+    featured = int(featured_value) if featured_value.isdigit() else None
+    if featured is not None and featured not in included:
+        raise HTTPException(400, "The featured story must be one of the included stories.")
+
+    def wanted(entry: IssuePost) -> tuple[int, int]:
+        raw = str(form.get(f"position_{entry.post_id}", ""))
+        return (int(raw) if raw.lstrip("-").isdigit() else entry.position, entry.position)
+
+    for position, entry in enumerate(sorted(issue.posts, key=wanted)):
+        entry.position = position
+        entry.excluded = entry.post_id not in included
+        entry.featured = entry.post_id == featured
+    issue.featured_post_id = featured
+
+
+@router.post("/issues/{issue_id}/edit", dependencies=[Csrf])
+async def save(request: Request, issue_id: int, _editor: EditorDep) -> Response:
+    runtime = _runtime(request)
+    form = await request.form()
+    now = runtime.clock.now()
+    with runtime.sessions.begin() as session:
+        issue = load_issue(session, issue_id)
+        try:
+            # What was approved is not what will be: the issue goes back to draft first.
+            review.reopen_after_edit(issue, now)
+        except review.ReviewError as exc:
+            raise HTTPException(409, str(exc)) from None
+        _apply(issue, form)
+        session.flush()
+        session.expire(issue, ["posts"])
+        render_variants(session, issue, runtime.settings, now, audience_keys(session, now))
+    return RedirectResponse(f"/admin/issues/{issue_id}", status_code=303)
+
+
+@router.post("/intro-preview", dependencies=[Csrf], response_class=HTMLResponse)
+def intro_preview(intro_markdown: Annotated[str, Form()], _editor: EditorDep) -> Response:
+    """The intro as the email will show it (sanitised); changes nothing."""
+    return HTMLResponse(to_html(intro_markdown), headers={"Cache-Control": "no-store"})
+
+
+@router.post("/issues/{issue_id}/test", dependencies=[Csrf])
+def send_test(
+    request: Request,
+    issue_id: int,
+    _editor: EditorDep,
+    addresses: Annotated[str, Form()] = "",
+    variant: Annotated[str, Form()] = "",
+) -> Response:
+    runtime = _runtime(request)
+    try:
+        recipients = proof_addresses(addresses)
+    except MessageError as exc:
+        raise HTTPException(400, str(exc)) from None
+    with runtime.sessions() as session:
+        issue = load_issue(session, issue_id)
+        chosen = next((v for v in issue.variants if v.topic_key == variant), None)
+        if chosen is None:
+            raise HTTPException(404, "This issue has no rendered version for those topics.")
+    transport = transport_from_settings(runtime.settings)
+    try:
+        send_proofs(runtime.settings, chosen, recipients, transport, runtime.clock.now())
+    except (DeliveryError, MessageError) as exc:
+        raise HTTPException(502, f"The test was not sent: {exc}") from None
+    finally:
+        transport.close()
+    sent = ", ".join(recipients)
+    return RedirectResponse(
+        f"/admin/issues/{issue_id}?variant={variant}&tested={sent}", status_code=303
+    )

@@ -1,0 +1,50 @@
+"""Editors hear about a new draft by email, with a link to its preview."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+
+from newsletter.clock import FixedClock
+from newsletter.deliver.transport import SmtpTransport
+from newsletter.editors.models import Role
+from newsletter.pipeline import build_draft
+from newsletter.runtime import Runtime
+from tests.digest.helpers import add_post, add_topics
+from tests.smtpd import SmtpServer
+from tests.web.admin_helpers import make_editor
+
+NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+
+
+def test_a_new_draft_is_announced_to_every_active_editor_once(
+    runtime: Runtime, smtp: SmtpServer
+) -> None:
+    runtime.clock = FixedClock(NOW)
+    make_editor(runtime, "ed@example.org", Role.EDITOR)
+    make_editor(runtime, "pub@example.org", Role.PUBLISHER)
+    with runtime.sessions.begin() as session:
+        topics = add_topics(session, runtime.settings, NOW)
+        add_post(session, "a-story", NOW - timedelta(days=1), [topics["asylum"]])
+
+    first = build_draft(runtime, SmtpTransport.from_url(smtp.url, timeout=5))
+    again = build_draft(runtime, SmtpTransport.from_url(smtp.url, timeout=5))
+
+    assert first.created
+    assert not again.created  # a rebuild tells nobody again
+    assert sorted(r.recipients[0] for r in smtp.received) == ["ed@example.org", "pub@example.org"]
+    message = BytesParser(policy=policy.default).parsebytes(smtp.received[0].data)
+    assert str(message["Subject"]).startswith("Draft ready for review: 2026-W48")
+    body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"https://news.example.org/admin/issues/{first.issue_id}" in body
+
+
+def test_a_mail_failure_never_undoes_the_build(runtime: Runtime) -> None:
+    runtime.clock = FixedClock(NOW)
+    make_editor(runtime, "ed@example.org", Role.EDITOR)
+    with runtime.sessions.begin() as session:
+        topics = add_topics(session, runtime.settings, NOW)
+        add_post(session, "a-story", NOW - timedelta(days=1), [topics["asylum"]])
+    result = build_draft(runtime, SmtpTransport.from_url("smtp://127.0.0.1:9", timeout=2))
+    assert result.built

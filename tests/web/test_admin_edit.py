@@ -1,0 +1,216 @@
+"""Editing a draft, previewing the intro, and sending tests, against a built issue and real SMTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from newsletter.clock import FixedClock
+from newsletter.digest.build import build_issue
+from newsletter.editors import review
+from newsletter.editors.models import Role
+from newsletter.models import Delivery, Issue, IssueStatus
+from newsletter.runtime import Runtime
+from newsletter.web.app import create_app
+from tests.digest.helpers import add_post, add_subscriber, add_topics
+from tests.smtpd import SmtpServer
+from tests.web.admin_helpers import csrf_of, make_editor, sign_in
+
+NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def built(runtime: Runtime) -> tuple[Runtime, int, dict[str, int]]:
+    """A draft built by the digest stage from three stories, and one subscriber to all topics."""
+    runtime.clock = FixedClock(NOW)
+    with runtime.sessions.begin() as session:
+        topics = add_topics(session, runtime.settings, NOW)
+        posts = {
+            slug: add_post(session, slug, NOW - timedelta(hours=hours), [topics["asylum"]]).id
+            for slug, hours in (("first-story", 30), ("second-story", 20), ("third-story", 10))
+        }
+        add_subscriber(session, "reader@example.org", NOW)
+        result = build_issue(session, runtime.settings, NOW)
+    assert result.issue_id is not None
+    make_editor(runtime, "ed@example.org", Role.EDITOR)
+    return runtime, result.issue_id, posts
+
+
+def _client(runtime: Runtime) -> TestClient:
+    client = TestClient(create_app(runtime), base_url="https://news.example.org")
+    sign_in(client, "ed@example.org")
+    return client
+
+
+def _all_topics_text(runtime: Runtime, issue_id: int) -> str:
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        return next(v.text for v in issue.variants if v.topic_key == "")
+
+
+def test_saving_excludes_reorders_features_and_re_renders(
+    built: tuple[Runtime, int, dict[str, int]],
+) -> None:
+    runtime, issue_id, posts = built
+    client = _client(runtime)
+    before = _all_topics_text(runtime, issue_id)
+    assert "Second Story" in before
+    form = client.get(f"/admin/issues/{issue_id}/edit")
+    assert form.status_code == 200
+    response = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "subject": "Our week at the border",
+            "preheader": "Three stories, one intro",
+            "intro_markdown": "Hello **readers**. <script>alert(1)</script>",
+            "include": [str(posts["first-story"]), str(posts["third-story"])],
+            "featured": str(posts["first-story"]),
+            f"position_{posts['first-story']}": "5",
+            f"position_{posts['second-story']}": "1",
+            f"position_{posts['third-story']}": "0",
+        },
+    )
+    assert response.status_code == 200
+    text = _all_topics_text(runtime, issue_id)
+    assert "Second Story" not in text
+    assert text.index("First Story") < text.index("Third Story")  # featured comes first
+    assert "Hello readers." in text or "Hello **readers**." in text
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        html = next(v.html for v in issue.variants if v.topic_key == "")
+        assert issue.subject == "Our week at the border"
+        assert issue.featured_post_id == posts["first-story"]
+        assert issue.donate_enabled is False  # the box was not ticked
+        order = [(entry.post_id, entry.excluded) for entry in issue.posts]
+    assert "<strong>readers</strong>" in html
+    assert "<script>alert(1)" not in html
+    assert order == [
+        (posts["third-story"], False),
+        (posts["second-story"], True),
+        (posts["first-story"], False),
+    ]
+
+
+def test_an_edit_after_approval_returns_the_issue_to_draft(
+    built: tuple[Runtime, int, dict[str, int]],
+) -> None:
+    runtime, issue_id, posts = built
+    with runtime.sessions.begin() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        review.approve(issue, "pub@example.org", NOW, NOW + timedelta(days=1))
+    client = _client(runtime)
+    form = client.get(f"/admin/issues/{issue_id}/edit")
+    assert "returns this approved issue to draft" in form.text
+    client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={"csrf_token": csrf_of(form.text), "include": [str(p) for p in posts.values()]},
+    )
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        assert (issue.status, issue.send_at) == (IssueStatus.DRAFT, None)
+        assert issue.status_reason == "edited after approval"
+
+
+def test_a_featured_story_must_be_included(built: tuple[Runtime, int, dict[str, int]]) -> None:
+    runtime, issue_id, posts = built
+    client = _client(runtime)
+    form = client.get(f"/admin/issues/{issue_id}/edit")
+    response = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "include": [str(posts["first-story"])],
+            "featured": str(posts["second-story"]),
+        },
+    )
+    assert response.status_code == 400
+    assert "Second Story" in _all_topics_text(runtime, issue_id)  # nothing was saved
+
+
+def test_intro_preview_is_sanitised_and_changes_nothing(
+    built: tuple[Runtime, int, dict[str, int]],
+) -> None:
+    runtime, issue_id, _ = built
+    client = _client(runtime)
+    token = csrf_of(client.get(f"/admin/issues/{issue_id}/edit").text)
+    response = client.post(
+        "/admin/intro-preview",
+        data={"csrf_token": token, "intro_markdown": "*Hi* <img src=x onerror=alert(1)>"},
+    )
+    assert response.status_code == 200
+    assert "<em>Hi</em>" in response.text
+    assert "<img" not in response.text  # raw HTML in the intro is shown as text, never as markup
+    with runtime.sessions() as session:
+        assert session.get(Issue, issue_id).intro_markdown == ""  # type: ignore[union-attr]
+
+
+def test_a_test_send_reaches_the_server_marked_and_counts_nowhere(
+    built: tuple[Runtime, int, dict[str, int]], smtp: SmtpServer
+) -> None:
+    runtime, issue_id, _ = built
+    runtime.settings = runtime.settings.model_copy(update={"smtp_url": smtp.url})
+    client = _client(runtime)
+    page = client.get(f"/admin/issues/{issue_id}")
+    response = client.post(
+        f"/admin/issues/{issue_id}/test",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "addresses": "ed@example.org, second@example.org",
+            "variant": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "Test sent to ed@example.org, second@example.org" in response.text
+    assert sorted(r.recipients[0] for r in smtp.received) == [
+        "ed@example.org",
+        "second@example.org",
+    ]
+    message = BytesParser(policy=policy.default).parsebytes(smtp.received[0].data)
+    assert str(message["Subject"]).startswith("[TEST] ")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+def test_a_failing_mail_server_is_reported_not_a_traceback(
+    built: tuple[Runtime, int, dict[str, int]], smtp: SmtpServer
+) -> None:
+    runtime, issue_id, _ = built
+    smtp.faults.rcpt_replies = {"ed@example.org": "550 5.1.1 No such user"}
+    runtime.settings = runtime.settings.model_copy(update={"smtp_url": smtp.url})
+    client = _client(runtime)
+    page = client.get(f"/admin/issues/{issue_id}")
+    response = client.post(
+        f"/admin/issues/{issue_id}/test",
+        data={"csrf_token": csrf_of(page.text), "addresses": "ed@example.org"},
+        headers={"Accept": "text/html"},
+    )
+    assert response.status_code == 502
+    assert "The test was not sent" in response.text
+    assert "550" in response.text
+
+
+@pytest.mark.parametrize(
+    "addresses", ["not-an-address", "", "a@x.org b@x.org c@x.org d@x.org e@x.org f@x.org"]
+)
+def test_bad_test_addresses_are_refused(
+    built: tuple[Runtime, int, dict[str, int]], addresses: str
+) -> None:
+    runtime, issue_id, _ = built
+    client = _client(runtime)
+    page = client.get(f"/admin/issues/{issue_id}")
+    response = client.post(
+        f"/admin/issues/{issue_id}/test",
+        data={"csrf_token": csrf_of(page.text), "addresses": addresses},
+    )
+    assert response.status_code == 400
