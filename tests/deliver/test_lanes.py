@@ -9,8 +9,9 @@ from collections import Counter
 
 import pytest
 
-from newsletter.config import Settings
+from newsletter.config import RelaySettings, Settings
 from newsletter.deliver.relays import relays_for
+from newsletter.deliver.send import send_issue
 from newsletter.deliver.state import pause, start
 from newsletter.deliver.tasks import run_lane, shared_relays
 from newsletter.deliver.throttle import Throttle
@@ -105,3 +106,23 @@ def test_limits_across_workers_need_redis(settings: Settings) -> None:
         shared_relays(limited)
     [relay] = shared_relays(settings)  # no limit: nothing to share
     assert isinstance(relay.limiter, Throttle)
+
+
+def test_several_relays_share_the_list_each_within_its_own_limit(runtime: Runtime) -> None:
+    world = make_world(runtime, count=40)
+    with smtp_server() as fast, smtp_server() as slow:
+        relays = [
+            RelaySettings(name="fast", url=fast.url, connections=2),
+            RelaySettings(name="slow", url=slow.url, rate_per_second=20.0, connections=1),
+        ]
+        configured = _runtime(runtime, relays=relays, claim_size=50)
+        result = send_issue(configured, world.issue_id)
+        assert result.status == IssueStatus.SENT
+        got = Counter(r for server in (fast, slow) for m in server.received for r in m.recipients)
+        assert got == Counter(dict.fromkeys(world.eligible, 1))
+        assert fast.received
+        assert slow.received
+        # Paced 1/20 s apart when handed over; the first also waited for the connection to open,
+        # so one interval of slack at the server.
+        times = sorted(m.at for m in slow.received)
+        assert times[-1] - times[0] >= (len(times) - 2) / 20.0
