@@ -234,6 +234,8 @@ def run_once(args: argparse.Namespace, count: int, port: int, workers: int) -> f
                                 "warning",
                             ],
                             env=env,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
                         )
                     )
                 time.sleep(3)  # let them connect to the broker before the clock starts

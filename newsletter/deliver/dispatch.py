@@ -6,11 +6,14 @@ import threading
 import time
 from collections.abc import Callable
 
+from kombu.exceptions import OperationalError
+
 from newsletter.deliver.batch import Progress
 from newsletter.deliver.lock import issue_lock
 from newsletter.deliver.plan import RenderVariant, delivery_counts
 from newsletter.deliver.state import SendResult, start
 from newsletter.deliver.tasks import TASK, make_app, shared_relays
+from newsletter.errors import SendError
 from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
 
@@ -25,9 +28,15 @@ def enqueue(runtime: Runtime, issue_id: int, render_missing: RenderVariant) -> i
         start(runtime, issue_id, render_missing)
     app = make_app(runtime.settings)
     lanes = runtime.settings.delivery.lanes
-    with app.producer_or_acquire() as producer:
-        for _ in range(lanes):
-            app.send_task(TASK, (issue_id,), producer=producer)
+    try:
+        with app.producer_or_acquire() as producer:
+            for _ in range(lanes):
+                app.send_task(TASK, (issue_id,), producer=producer)
+    except (OperationalError, OSError) as exc:
+        raise SendError(
+            f"cannot queue issue {issue_id} on the broker: {exc}; nothing was sent, the issue "
+            "stays sending: run `newsletter digest send` again once the broker is back"
+        ) from None
     return lanes
 
 
