@@ -5,9 +5,16 @@ smtp-sink with 20 sessions; the script prints both rates, their ratio (goal >= 0
 sender's peak memory (goal <= 100 MB for 1M). The sender is the real `newsletter digest send`
 command in its own process, so its peak RSS is its own, not the setup's.
 
+With --workers 1,2,4 (PostgreSQL and Redis needed: --database-url, --redis-url) it sends the
+same issue through 1, 2 and 4 `newsletter worker` processes instead, each run on a fresh schema,
+beside the in-process `digest send` on the same database, and prints the scaling ratio.
+
 smtp-sink and smtp-source come from Debian's postfix package, unpacked without installing:
     apt-get download postfix && dpkg-deb -x postfix_*.deb /tmp/postfix
     python bench/deliver.py --postfix /tmp/postfix
+    python bench/deliver.py --workers 1,2,4 --count 20000 \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/newsletter_test \
+        --redis-url redis://127.0.0.1:6379/12
 """
 
 from __future__ import annotations
@@ -166,6 +173,116 @@ def smtp_source(root: Path, port: int, count: int, size: int) -> float:
     return count / (time.perf_counter() - start)
 
 
+def _schema_url(base: str, schema: str) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(base)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def _drop_schema(base: str, schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(base)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def run_once(args: argparse.Namespace, count: int, port: int, workers: int) -> float:
+    """Messages per second of one send: in-process (workers == 0) or through N workers."""
+    schema = f"bench_deliver_{os.getpid()}_{workers}"
+    url = _schema_url(args.database_url, schema)
+    newsletter = str(Path(sys.executable).parent / "newsletter")
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            var = Path(folder) / "var"
+            issue_id = setup_database(url, var, count)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+            env |= {
+                "NEWSLETTER_DATABASE_URL": url,
+                "NEWSLETTER_VAR_DIR": str(var),
+                "NEWSLETTER_SECRET_KEY": "bench",
+                "NEWSLETTER_SMTP_URL": f"smtp://127.0.0.1:{port}",
+                "NEWSLETTER_DELIVERY__CONNECTIONS": str(args.connections),
+            }
+            if workers:
+                env |= {
+                    "NEWSLETTER_BROKER_URL": args.redis_url,
+                    "NEWSLETTER_DELIVERY__REDIS_PREFIX": f"bench-{os.getpid()}-{workers}",
+                    "NEWSLETTER_DELIVERY__LANES": str(workers * 2 + 2),
+                    "NEWSLETTER_DELIVERY__CLAIM_SIZE": "500",
+                }
+                for _ in range(workers):
+                    procs.append(
+                        subprocess.Popen(
+                            [
+                                newsletter,
+                                "worker",
+                                "--pool",
+                                "threads",
+                                "--concurrency",
+                                "2",
+                                "--loglevel",
+                                "warning",
+                            ],
+                            env=env,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                        )
+                    )
+                time.sleep(3)  # let them connect to the broker before the clock starts
+            start = time.perf_counter()
+            subprocess.run(
+                [newsletter, "digest", "send", str(issue_id)],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            return count / (time.perf_counter() - start)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait()
+        _drop_schema(args.database_url, schema)
+
+
+def main_workers(args: argparse.Namespace) -> None:
+    if not args.database_url or not args.database_url.startswith("postgresql"):
+        raise SystemExit("--workers needs --database-url postgresql+psycopg://...")
+    if not args.redis_url:
+        raise SystemExit("--workers needs --redis-url redis://127.0.0.1:6379/N")
+    count = args.count or 20_000
+    counts = [int(n) for n in args.workers.split(",")]
+    port = free_port()
+    sink = start_sink(args.postfix, port)
+    try:
+        print(f"{count:,} subscribers, PostgreSQL, Postfix smtp-sink, {os.cpu_count()} CPUs")
+        local = run_once(args, count, port, 0)
+        print(f"in-process digest send:  {local:,.0f} msg/s ({args.connections} connections)")
+        rates: dict[int, float] = {}
+        for n in counts:
+            rates[n] = run_once(args, count, port, n)
+            print(f"{n} worker process(es):    {rates[n]:,.0f} msg/s", flush=True)
+    finally:
+        sink.terminate()
+        sink.wait()
+    base = rates[counts[0]]
+    for n in counts:
+        print(
+            f"scaling {counts[0]} → {n} workers: {rates[n] / base:.2f}x "
+            f"(ideal {n / counts[0]:.0f}x); vs in-process {rates[n] / local:.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--big", action="store_true", help="1,000,000 subscribers")
@@ -173,7 +290,14 @@ def main() -> None:
     parser.add_argument("--postfix", type=Path, default=Path("/tmp/postfix"))
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
+    parser.add_argument("--workers", help="comma-separated worker counts, e.g. 1,2,4")
+    parser.add_argument("--redis-url", help="broker for --workers, e.g. redis://127.0.0.1:6379/12")
     args = parser.parse_args()
+    if args.workers:
+        if not (args.postfix / "usr/sbin/smtp-sink").exists():
+            raise SystemExit(f"no smtp-sink under {args.postfix}; see the docstring")
+        main_workers(args)
+        return
     count = args.count or (1_000_000 if args.big else 100_000)
     if not (args.postfix / "usr/sbin/smtp-source").exists():
         raise SystemExit(

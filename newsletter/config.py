@@ -206,6 +206,33 @@ class AdminSettings(_Section):
     login_window_minutes: int = Field(default=15, ge=1)
 
 
+_SMTP_URL = re.compile(r"^smtps?://[^/?#]+")
+_SMTP_URL_HELP = (
+    "use smtp://USER:PASS@HOST:PORT (add ?starttls=true) or smtps://..., "
+    "or leave it unset for the outbox folder"
+)
+
+
+class RelaySettings(_Section):
+    """One mail server (or provider) to send through, with its own limits."""
+
+    name: str
+    url: str
+    # Messages per second through this relay, over every worker together; 0: no limit.
+    rate_per_second: float = Field(default=0.0, ge=0)
+    # Messages in any rolling hour through this relay; 0: no cap.
+    per_hour: int = Field(default=0, ge=0)
+    # Connections each sending process opens to it; unset: delivery.connections.
+    connections: int | None = Field(default=None, ge=1, le=100)
+
+    @field_validator("url")
+    @classmethod
+    def _smtp(cls, value: str) -> str:
+        if not _SMTP_URL.match(value):
+            raise ValueError(f"{value!r} is not an SMTP URL; {_SMTP_URL_HELP}")
+        return value
+
+
 class DeliverySettings(_Section):
     """How fast and how patiently an issue is sent, and how bounces find their way back."""
 
@@ -236,6 +263,28 @@ class DeliverySettings(_Section):
     dkim_selector: str | None = None
     dkim_domain: str | None = None
     dkim_private_key: Path | None = None
+    # Several relays, each with its own URL and limits; unset: NEWSLETTER_SMTP_URL (or the
+    # outbox) with rate_per_second and per_hour above.
+    relays: list[RelaySettings] = Field(default_factory=list)
+    # Workers (and the in-process sender) claim this many deliveries at a time ...
+    claim_size: int = Field(default=200, ge=1, le=10_000)
+    # ... for this long: a sender that dies leaves its rows to others once the time is up. A
+    # claim must be long enough to send claim_size messages at the relays' rate.
+    claim_seconds: float = Field(default=300.0, ge=5)
+    # With NEWSLETTER_BROKER_URL: how many batch tasks `digest send` keeps going at once
+    # (each sends a claim, then queues its successor); more than workers × concurrency.
+    lanes: int = Field(default=16, ge=1, le=1000)
+    # Shared rate limits live in Redis under this key prefix.
+    redis_prefix: str = "newsletter"
+
+    @field_validator("relays")
+    @classmethod
+    def _unique_relays(cls, value: list[RelaySettings]) -> list[RelaySettings]:
+        names = [relay.name for relay in value]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"relay name {name!r} appears twice")
+        return value
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -289,6 +338,10 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///var/newsletter.db"
     smtp_url: str | None = None
+    # Celery broker (redis://HOST:6379/0): set, `digest send` hands batches to `newsletter worker`.
+    broker_url: str | None = None
+    # Redis for rate limits shared by every sender; unset: the broker when it is Redis.
+    redis_url: str | None = None
     secret_key: SecretStr | None = None
     var_dir: Path = Path("var")
 
@@ -343,12 +396,27 @@ class Settings(BaseSettings):
     def _smtp_url(cls, value: str | None) -> str | None:
         if not value:
             return None
-        if not re.match(r"^smtps?://[^/?#]+", value):
-            raise ValueError(
-                f"{value!r} is not an SMTP URL; use smtp://USER:PASS@HOST:PORT "
-                "(add ?starttls=true) or smtps://..., or leave it unset for the outbox folder"
-            )
+        if not _SMTP_URL.match(value):
+            raise ValueError(f"{value!r} is not an SMTP URL; {_SMTP_URL_HELP}")
         return value
+
+    @field_validator("broker_url", "redis_url")
+    @classmethod
+    def _redis_like(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"^(rediss?|amqps?|pyamqp|memory)://", value):
+            raise ValueError(f"{value!r} is not a broker URL; use redis://HOST:6379/0")
+        return value
+
+    @property
+    def shared_redis_url(self) -> str | None:
+        """Where rate limits shared by every worker live: redis_url, else a Redis broker."""
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
 
     @field_validator("topics")
     @classmethod
@@ -395,10 +463,16 @@ class Settings(BaseSettings):
             pass
         self.var_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        tmp = path.with_suffix(".tmp")
+        # Several senders may start at once: each writes its own file, the first link wins.
+        tmp = path.with_suffix(f".{secrets.token_hex(8)}.tmp")
         tmp.write_text(key)
         tmp.chmod(0o600)
-        os.replace(tmp, path)
+        try:
+            os.link(tmp, path)  # never replaces: a key another sender already uses stays
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
         return path.read_text().strip()
 
 

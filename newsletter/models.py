@@ -240,6 +240,10 @@ class Delivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Which sender holds this row, until when: a worker that dies leaves it to be claimed again
+    # once the time is up (newsletter.deliver.claim).
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None]
 
 
 class FeedDocument(Base):

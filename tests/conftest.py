@@ -17,6 +17,7 @@ from newsletter.runtime import Runtime
 from tests.smtpd import SmtpServer, smtp_server
 
 POSTGRES_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
@@ -96,3 +97,25 @@ def smtp() -> Iterator[SmtpServer]:
     """A real SMTP server on a free local port; set `smtp.faults` to make it misbehave."""
     with smtp_server() as server:
         yield server
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix (and Celery queue) of this test's own in NEWSLETTER_TEST_REDIS_URL's DB."""
+    if not REDIS_URL:
+        pytest.skip("NEWSLETTER_TEST_REDIS_URL is not set")
+    import redis
+
+    prefix = f"newsletter-test-{secrets.token_hex(4)}"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = [*client.scan_iter(f"{prefix}*"), *client.scan_iter(f"*{prefix}*")]
+    if keys:
+        client.delete(*set(keys))
+    client.close()
+
+
+@pytest.fixture
+def redis_url(redis_prefix: str) -> str:
+    assert REDIS_URL is not None
+    return REDIS_URL

@@ -16,12 +16,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from newsletter import migrate
-from newsletter.config import Settings
+from newsletter.deliver import workers
+from newsletter.deliver.batch import Progress as SendProgress
 from newsletter.deliver.bounces import process_mailbox
 from newsletter.deliver.plan import RenderVariant, no_variant
-from newsletter.deliver.send import Progress as SendProgress
+from newsletter.deliver.relays import default_transport
 from newsletter.deliver.send import send_issue
-from newsletter.deliver.transport import OutboxTransport, SmtpTransport, Transport
+from newsletter.deliver.state import SendResult
 from newsletter.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -29,15 +30,6 @@ out = Console()
 LOG_EVERY = 30.0
 
 bounces_app = typer.Typer(help="Process returned mail: bounces, complaints, unsubscribes.")
-
-
-def transport_factory(settings: Settings) -> Callable[[], Transport]:
-    """A new transport per connection: SMTP when configured, else the outbox folder."""
-    url = settings.smtp_url
-    if url:
-        timeout = settings.delivery.timeout_seconds
-        return lambda: SmtpTransport.from_url(url, timeout=timeout)
-    return lambda: OutboxTransport(settings.outbox_dir)
 
 
 @contextmanager
@@ -64,11 +56,43 @@ def _line(p: SendProgress) -> str:
 
 
 def send_command(
-    runtime: Runtime, issue_id: int, render_missing: RenderVariant = no_variant
+    runtime: Runtime,
+    issue_id: int,
+    render_missing: RenderVariant = no_variant,
+    detach: bool = False,
 ) -> None:
-    """Send an approved issue (or resume a stopped or paused one) to every eligible subscriber."""
+    """Send an approved issue (or resume a stopped or paused one) to every eligible subscriber.
+
+    With NEWSLETTER_BROKER_URL the batches go to `newsletter worker`s and this command watches
+    the delivery rows (or, with `detach`, returns once they are queued).
+    """
     migrate.require_current(runtime.engine)
-    factory = transport_factory(runtime.settings)
+    factory = default_transport(runtime.settings)
+    broker = runtime.settings.broker_url is not None
+    if broker:
+        from newsletter.deliver.dispatch import enqueue, watch
+
+        lanes = enqueue(runtime, issue_id, render_missing)
+        out.print(
+            f"issue {issue_id}: queued {lanes} batch tasks for the workers",
+            markup=False,
+            highlight=False,
+        )
+        if detach:
+            return
+
+    def run(on_progress: Callable[[SendProgress], None], stop: threading.Event) -> SendResult:
+        if broker:
+            return watch(runtime, issue_id, on_progress=on_progress, stop=stop)
+        return send_issue(
+            runtime,
+            issue_id,
+            factory,
+            on_progress=on_progress,
+            stop=stop,
+            render_missing=render_missing,
+        )
+
     with _stop_on_signals() as stop:
         if out.is_terminal:
             with Progress(
@@ -87,14 +111,7 @@ def send_command(
                     detail = f"failed {p.failed} · retrying {p.retrying} · {p.rate:.0f} msg/s"
                     bar.update(task, total=p.total, completed=done, detail=detail)
 
-                result = send_issue(
-                    runtime,
-                    issue_id,
-                    factory,
-                    on_progress=show,
-                    stop=stop,
-                    render_missing=render_missing,
-                )
+                result = run(show, stop)
         else:
             last = [0.0]
 
@@ -104,14 +121,7 @@ def send_command(
                     last[0] = now
                     print(f"issue {issue_id}: {_line(p)}", flush=True)
 
-            result = send_issue(
-                runtime,
-                issue_id,
-                factory,
-                on_progress=note,
-                stop=stop,
-                render_missing=render_missing,
-            )
+            result = run(note, stop)
     c = result.counts
     summary = (
         f"issue {issue_id}: {result.status.value}; sent {c.sent}, failed {c.failed}, "
@@ -152,12 +162,16 @@ def register(
     def send(
         ctx: typer.Context,
         issue_id: Annotated[int, typer.Argument(metavar="ID", help="The issue to send.")],
+        detach: Annotated[
+            bool,
+            typer.Option("--detach", help="With a broker: return once the batches are queued."),
+        ] = False,
     ) -> None:
         """Send an approved issue; run it again to resume after a stop, a crash or a pause."""
         from newsletter.pipeline import variant_renderer
 
         current = runtime(ctx)
-        send_command(current, issue_id, render_missing=variant_renderer(current))
+        send_command(current, issue_id, render_missing=variant_renderer(current), detach=detach)
 
     @bounces_app.command("process")
     def process(
@@ -168,3 +182,4 @@ def register(
         bounces_command(runtime(ctx), path)
 
     app.add_typer(bounces_app, name="bounces")
+    workers.register(app, digest_app, runtime)

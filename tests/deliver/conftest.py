@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from newsletter.config import Settings
 from newsletter.digest.placeholders import html_marker, marker
 from newsletter.models import Issue, IssueStatus, IssueVariant, Topic
 from newsletter.runtime import Runtime
@@ -106,3 +107,12 @@ def make_world(runtime: Runtime, count: int = 30) -> World:
 @pytest.fixture
 def world(runtime: Runtime) -> World:
     return make_world(runtime)
+
+
+def with_delivery(runtime: Runtime, **delivery: object) -> Runtime:
+    """The same database and clock, with some [delivery] settings changed."""
+    settings = runtime.settings.model_copy(
+        update={"delivery": runtime.settings.delivery.model_copy(update=delivery)}
+    )
+    assert isinstance(settings, Settings)
+    return Runtime(settings, runtime.engine, runtime.sessions, runtime.clock)

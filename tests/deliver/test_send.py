@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.config import Settings
 from newsletter.deliver.plan import delivery_counts
 from newsletter.deliver.send import send_issue
 from newsletter.deliver.transport import SmtpTransport
@@ -21,17 +20,14 @@ from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus, Issu
 from newsletter.runtime import Runtime
 from subscribers.lifecycle import is_suppressed, transition
 from subscribers.models import Cause, Status, Subscriber, SubscriberTopic
-from tests.deliver.conftest import NOW, World, variant_text
+from tests.deliver.conftest import NOW, World, variant_text, with_delivery
 from tests.smtpd import SmtpServer, smtp_server
 
 
 def _runtime(runtime: Runtime, **delivery: object) -> Runtime:
-    base = {"connections": 3, "batch_size": 5, "retry_base_seconds": 0.05, **delivery}
-    settings = runtime.settings.model_copy(
-        update={"delivery": runtime.settings.delivery.model_copy(update=base)}
+    return with_delivery(
+        runtime, **{"connections": 3, "batch_size": 5, "retry_base_seconds": 0.05, **delivery}
     )
-    assert isinstance(settings, Settings)
-    return Runtime(settings, runtime.engine, runtime.sessions, runtime.clock)
 
 
 def _send(runtime: Runtime, issue_id: int, url: str, **kw: object):  # type: ignore[no-untyped-def]

@@ -1,0 +1,76 @@
+"""The mail servers an issue goes out through, each with its connections and its rate limit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from newsletter.config import Settings
+from newsletter.deliver.limiter import Limiter, RedisLimiter, redis_client
+from newsletter.deliver.throttle import Throttle
+from newsletter.deliver.transport import OutboxTransport, SmtpTransport, Transport
+
+DEFAULT = "default"
+
+
+@dataclass
+class Relay:
+    name: str
+    connect: Callable[[], Transport]
+    limiter: Limiter
+    connections: int
+
+
+def default_transport(settings: Settings) -> Callable[[], Transport]:
+    """A new transport per connection: SMTP when configured, else the outbox folder."""
+    url = settings.smtp_url
+    if url:
+        timeout = settings.delivery.timeout_seconds
+        return lambda: SmtpTransport.from_url(url, timeout=timeout)
+    return lambda: OutboxTransport(settings.outbox_dir)
+
+
+def relays_for(
+    settings: Settings,
+    default_connect: Callable[[], Transport] | None = None,
+    sent_recently: Callable[[], Iterable[float]] = list,
+) -> list[Relay]:
+    """delivery.relays when configured, else one relay from NEWSLETTER_SMTP_URL (or the outbox).
+
+    With Redis (NEWSLETTER_REDIS_URL or a Redis broker) each relay's limit is shared by every
+    sender; without it, the limit holds within this process, counting `sent_recently` (monotonic
+    instants of sends in the last hour) against the hourly cap.
+    """
+    delivery = settings.delivery
+    shared = settings.shared_redis_url
+    client = redis_client(shared) if shared else None
+
+    def limiter(name: str, rate: float, per_hour: int) -> Limiter:
+        if client is not None:
+            return RedisLimiter(client, delivery.redis_prefix, name, rate, per_hour)
+        return Throttle(rate, per_hour, sent_recently() if per_hour else ())
+
+    if not delivery.relays:
+        connect = default_connect or default_transport(settings)
+        return [
+            Relay(
+                DEFAULT,
+                connect,
+                limiter(DEFAULT, delivery.rate_per_second, delivery.per_hour),
+                delivery.connections,
+            )
+        ]
+    timeout = delivery.timeout_seconds
+
+    def smtp(url: str) -> Callable[[], Transport]:
+        return lambda: SmtpTransport.from_url(url, timeout=timeout)
+
+    return [
+        Relay(
+            relay.name,
+            smtp(relay.url),
+            limiter(relay.name, relay.rate_per_second, relay.per_hour),
+            relay.connections or delivery.connections,
+        )
+        for relay in delivery.relays
+    ]

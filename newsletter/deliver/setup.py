@@ -1,0 +1,29 @@
+"""The per-site constants of every message, read from the settings once per sender."""
+
+from __future__ import annotations
+
+from newsletter.config import Settings
+from newsletter.deliver.message import Dkim, MailSetup
+from newsletter.errors import MessageError
+
+
+def mail_setup(settings: Settings) -> MailSetup:
+    delivery = settings.delivery
+    domain = delivery.bounce_domain or settings.mail.from_address.rpartition("@")[2]
+    dkim = None
+    if delivery.dkim_selector and delivery.dkim_domain and delivery.dkim_private_key:
+        dkim = Dkim.load(delivery.dkim_selector, delivery.dkim_domain, delivery.dkim_private_key)
+    elif delivery.dkim_selector or delivery.dkim_domain or delivery.dkim_private_key:
+        raise MessageError(
+            "DKIM needs delivery.dkim_selector, delivery.dkim_domain and "
+            "delivery.dkim_private_key together"
+        )
+    return MailSetup(
+        from_name=settings.mail.from_name,
+        from_address=settings.mail.from_address,
+        site_url=settings.site.base_url,
+        secret=settings.signing_key(),
+        bounce_domain=domain,
+        list_id=delivery.list_id or f"newsletter.{domain}",
+        dkim=dkim,
+    )

@@ -1,0 +1,87 @@
+"""An issue's sending state: approved → sending → sent, or paused; every change one transaction."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from newsletter.deliver.plan import Counts, RenderVariant, delivery_counts, plan
+from newsletter.errors import SendError
+from newsletter.models import Issue, IssueStatus
+from newsletter.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    issue_id: int
+    status: IssueStatus
+    counts: Counts
+    reason: str | None = None
+
+
+def start(runtime: Runtime, issue_id: int, render_missing: RenderVariant) -> None:
+    """Plan an approved issue (resumably) and mark it sending; a paused one simply resumes."""
+    now = runtime.clock.now()
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        if issue is None:
+            raise SendError(f"no issue with id {issue_id}")
+        status = issue.status
+    if status in (IssueStatus.DRAFT, IssueStatus.CANCELLED):
+        raise SendError(f"issue {issue_id} is {status.value}; approve it before sending")
+    if status == IssueStatus.SENT:
+        raise SendError(f"issue {issue_id} was already sent")
+    if status == IssueStatus.APPROVED:
+        # Planning is itself resumable; the issue becomes "sending" once everyone is planned.
+        added = plan(runtime.sessions, issue_id, now, render_missing)
+        log.info("issue %s: planned %s deliveries", issue_id, added)
+    with runtime.sessions.begin() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        issue.status = IssueStatus.SENDING
+        issue.status_reason = None
+        issue.sending_started_at = issue.sending_started_at or now
+        issue.updated_at = now
+
+
+def pause(runtime: Runtime, issue_id: int, reason: str) -> bool:
+    """Pause a sending issue (every sender stops at its next batch); False if it was not sending."""
+    now = runtime.clock.now()
+    with runtime.sessions.begin() as session:
+        result = session.execute(
+            update(Issue)
+            .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING)
+            .values(status=IssueStatus.PAUSED, status_reason=reason, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def finish(
+    runtime: Runtime, issue_id: int, pause_reason: str | None, stopped_reason: str | None
+) -> SendResult:
+    """Settle the issue's status from its delivery rows: sent when none is left open.
+
+    Only a sending issue changes: a worker finishing late never undoes an editor's pause.
+    """
+    now = runtime.clock.now()
+    with runtime.sessions.begin() as session:
+        issue = session.get(Issue, issue_id, with_for_update=True)
+        assert issue is not None
+        counts = delivery_counts(session, issue_id)
+        if issue.status == IssueStatus.SENDING:
+            if pause_reason is not None:
+                issue.status = IssueStatus.PAUSED
+                issue.status_reason = pause_reason
+            elif counts.remaining == 0:
+                issue.status = IssueStatus.SENT
+                issue.status_reason = None
+                issue.sent_at = now
+            elif stopped_reason is not None:
+                issue.status_reason = stopped_reason
+            issue.updated_at = now
+        return SendResult(issue_id, issue.status, counts, issue.status_reason)

@@ -1,0 +1,84 @@
+"""`newsletter worker` (a Celery worker for delivery batches) and `newsletter digest pause ID`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from newsletter import migrate
+from newsletter.deliver.state import pause
+from newsletter.errors import ConfigError, SendError
+from newsletter.runtime import Runtime
+
+out = Console()
+
+
+def worker_command(
+    runtime: Runtime, concurrency: int | None, pool: str, loglevel: str = "info"
+) -> None:
+    """Run a Celery worker that sends delivery batches until it is stopped (SIGTERM: warm)."""
+    from newsletter.deliver.tasks import make_app, shared_relays
+
+    settings = runtime.settings
+    if not settings.broker_url:
+        raise ConfigError(
+            "newsletter worker needs NEWSLETTER_BROKER_URL, e.g. redis://127.0.0.1:6379/0"
+        )
+    migrate.require_current(runtime.engine)
+    shared_relays(settings)  # a limit that could not hold across workers is refused up front
+    runtime.close()  # each worker process opens its own connections
+    argv = [
+        "worker",
+        f"--loglevel={loglevel}",
+        f"--pool={pool}",
+        f"--queues={settings.delivery.redis_prefix}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    make_app(settings).worker_main(argv)
+
+
+def pause_command(runtime: Runtime, issue_id: int) -> None:
+    migrate.require_current(runtime.engine)
+    reason = f"paused from the command line; run `newsletter digest send {issue_id}` to resume"
+    if not pause(runtime, issue_id, reason):
+        raise SendError(f"issue {issue_id} is not being sent; only a sending issue can be paused")
+    out.print(
+        f"issue {issue_id}: paused; every sender stops after the batch in hand",
+        markup=False,
+        highlight=False,
+    )
+
+
+def register(
+    app: typer.Typer, digest_app: typer.Typer, runtime: Callable[[typer.Context], Runtime]
+) -> None:
+    """Add `worker` and `digest pause` to the CLI."""
+
+    @app.command("worker")
+    def worker(
+        ctx: typer.Context,
+        concurrency: Annotated[
+            int | None,
+            typer.Option(help="Batches at once in this worker (default: the number of CPUs)."),
+        ] = None,
+        pool: Annotated[
+            str, typer.Option(help="Celery pool: prefork, threads or solo.")
+        ] = "prefork",
+        loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
+    ) -> None:
+        """Send delivery batches queued by `digest send` (needs NEWSLETTER_BROKER_URL)."""
+        worker_command(runtime(ctx), concurrency, pool, loglevel)
+
+    @digest_app.command("pause")
+    def pause_issue(
+        ctx: typer.Context,
+        issue_id: Annotated[int, typer.Argument(metavar="ID", help="The issue to pause.")],
+    ) -> None:
+        """Pause an issue being sent (in this process or by workers); `digest send` resumes it."""
+        pause_command(runtime(ctx), issue_id)

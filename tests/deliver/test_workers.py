@@ -1,0 +1,175 @@
+"""Real Celery workers against PostgreSQL, Redis and a real SMTP server: one is SIGKILLed midway.
+
+20,000 subscribers, three worker processes, a global rate limit; every subscriber gets exactly one
+message apart from the killed worker's in-flight window, and the limit holds at the server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert
+
+from newsletter.deliver.plan import delivery_counts
+from newsletter.models import Issue, IssueStatus, IssueVariant
+from newsletter.runtime import Runtime
+from subscribers.models import Status, Subscriber
+from tests.deliver.conftest import NOW, variant_text
+from tests.smtpd import SmtpServer
+
+NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
+COUNT = 20_000
+RATE = 300.0
+WORKERS, CONCURRENCY, CONNECTIONS, BATCH = 3, 3, 2, 20
+
+
+def _issue_for_many(runtime: Runtime, count: int) -> int:
+    with runtime.sessions.begin() as session:
+        issue = Issue(
+            key="2026-W48",
+            status=IssueStatus.APPROVED,
+            period_start=NOW - timedelta(days=7),
+            period_end=NOW,
+            subject="Weekly",
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        html, text = variant_text("everything")
+        session.add(issue)
+        session.flush()
+        session.add(
+            IssueVariant(
+                issue_id=issue.id,
+                topic_key="",
+                subject="Weekly",
+                html=html,
+                text=text,
+                rendered_at=NOW,
+            )
+        )
+        issue_id = issue.id
+    rows = [
+        {
+            "email": f"reader{n}@example.net",
+            "name": f"Reader {n}",
+            "status": Status.ACTIVE,
+            "attributes": {},
+            "soft_bounces": 0,
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+        for n in range(count)
+    ]
+    with runtime.sessions.begin() as session:
+        session.execute(insert(Subscriber), rows)
+    return issue_id
+
+
+def _env(runtime: Runtime, smtp: SmtpServer, redis_url: str, prefix: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    return {
+        **clean,
+        "NEWSLETTER_DATABASE_URL": runtime.settings.database_url,
+        "NEWSLETTER_BROKER_URL": redis_url,
+        "NEWSLETTER_SMTP_URL": smtp.url,
+        "NEWSLETTER_VAR_DIR": str(runtime.settings.var_dir),
+        "NEWSLETTER_SECRET_KEY": "workers-test",
+        "NEWSLETTER_SITE_URL": "https://news.example.org",
+        "NEWSLETTER_DELIVERY__RATE_PER_SECOND": str(RATE),
+        "NEWSLETTER_DELIVERY__CONNECTIONS": str(CONNECTIONS),
+        "NEWSLETTER_DELIVERY__BATCH_SIZE": str(BATCH),
+        "NEWSLETTER_DELIVERY__CLAIM_SIZE": "60",
+        "NEWSLETTER_DELIVERY__CLAIM_SECONDS": "15",
+        "NEWSLETTER_DELIVERY__TIMEOUT_SECONDS": "3",
+        "NEWSLETTER_DELIVERY__LANES": str(WORKERS * CONCURRENCY + 3),
+        "NEWSLETTER_DELIVERY__REDIS_PREFIX": prefix,
+    }
+
+
+@pytest.mark.slow
+def test_workers_send_everyone_once_within_the_rate_when_one_is_killed(
+    runtime: Runtime, smtp: SmtpServer, redis_url: str, redis_prefix: str
+) -> None:
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("workers on several machines share PostgreSQL")
+    issue_id = _issue_for_many(runtime, COUNT)
+    env = _env(runtime, smtp, redis_url, redis_prefix)
+    workers = [
+        subprocess.Popen(
+            [
+                NEWSLETTER,
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                str(CONCURRENCY),
+                "--loglevel",
+                "warning",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(WORKERS)
+    ]
+    try:
+        sender = subprocess.Popen(
+            [NEWSLETTER, "digest", "send", str(issue_id)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 300
+        while len(smtp.received) < COUNT // 3 and time.monotonic() < deadline:
+            assert sender.poll() is None, sender.communicate()
+            time.sleep(0.05)
+        victim = workers[0]
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        killed_at = len(smtp.received)
+        assert killed_at < COUNT
+        stdout, stderr = sender.communicate(timeout=max(deadline - time.monotonic(), 1))
+        assert sender.returncode == 0, stderr
+        assert f"issue {issue_id}: sent;" in stdout
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    received = smtp.received
+    counts = Counter(r for message in received for r in message.recipients)
+    assert set(counts) == {f"reader{n}@example.net" for n in range(COUNT)}
+    duplicates = sum(n - 1 for n in counts.values())
+    # The killed worker's in-flight window: per running batch, outcomes not yet committed plus
+    # one per connection. The workers that lived sent nothing twice.
+    assert duplicates <= CONCURRENCY * (BATCH + CONNECTIONS)
+    with runtime.sessions() as session:
+        assert delivery_counts(session, issue_id).sent == COUNT
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        assert issue.status == IssueStatus.SENT
+    # The global limit, measured where it matters: when the server accepted each message.
+    times = sorted(message.at for message in received)
+    overall = (len(times) - 1) / (times[-1] - times[0])
+    assert overall <= RATE * 1.02
+    busiest, start = 0, 0
+    for end, at in enumerate(times):
+        while times[start] <= at - 1.0:
+            start += 1
+        busiest = max(busiest, end - start + 1)
+    # In any one second: the rate, plus messages paced just before it that reached the server
+    # late (one per connection at most).
+    assert busiest <= RATE + WORKERS * CONCURRENCY * CONNECTIONS
