@@ -1,6 +1,6 @@
 """delivery claims: which sender holds a delivery row, until when
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-28 15:00:00.000000
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import newsletter.db
 
-revision: str = '0008'
+revision: str = '0007'
 down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
