@@ -1,0 +1,85 @@
+"""Mail to the editors from the scheduler: a draft is ready, an issue was held."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.deliver.transport import Transport
+from newsletter.editors.models import Editor
+from newsletter.errors import DeliveryError
+from newsletter.models import Issue
+from newsletter.templating import environment
+
+log = logging.getLogger(__name__)
+
+
+def editor_addresses(session: Session) -> list[str]:
+    return list(session.scalars(select(Editor.email).where(Editor.active.is_(True))))
+
+
+def local(when: datetime, settings: Settings) -> str:
+    """A time as editors read it: "Fri 13 Mar 2026 10:00 EDT"."""
+    return when.astimezone(settings.zone).strftime("%a %d %b %Y %H:%M %Z")
+
+
+def build_notice(
+    settings: Settings, action: str, to: Sequence[str], context: dict[str, Any], now: datetime
+) -> EmailMessage:
+    """A plain-text message from the `email/editors_<action>` templates."""
+    templates = environment(settings)
+    context = {"site": settings.site, **context}
+    subject = templates.get_template(f"email/editors_{action}_subject.txt").render(context)
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = " ".join(subject.split())
+    message["From"] = formataddr((settings.mail.from_name, settings.mail.from_address))
+    message["To"] = ", ".join(to)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(action, domain=settings.mail.from_address.split("@")[-1])
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(templates.get_template(f"email/editors_{action}.txt").render(context))
+    return message
+
+
+def tell_editors(
+    session: Session,
+    settings: Settings,
+    transport_factory: Callable[[], Transport],
+    action: str,
+    issue: Issue,
+    now: datetime,
+    **context: Any,
+) -> str:
+    """Mail every active editor; a mail failure is logged and reported, never raised."""
+    to = editor_addresses(session)
+    if not to:
+        return "no editor accounts to tell (newsletter editors add ADDRESS)"
+    message = build_notice(
+        settings,
+        action,
+        to,
+        {
+            "issue": issue,
+            "preview_url": f"{settings.site.base_url}/admin/issues/{issue.id}",
+            **context,
+        },
+        now,
+    )
+    transport = transport_factory()
+    try:
+        transport.send(settings.mail.from_address, to, message.as_bytes())
+    except DeliveryError as exc:
+        log.warning("could not tell the editors about issue %s: %s", issue.key, exc)
+        return f"editors not told: {exc}"
+    finally:
+        transport.close()
+    return f"told {len(to)} editor{'s' if len(to) != 1 else ''}"
