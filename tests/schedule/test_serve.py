@@ -117,7 +117,7 @@ def test_send_now_writes_one_message_per_subscriber_to_the_outbox(
     fill(runtime, now)
     with runtime.sessions.begin() as session:
         issue_id = build_issue(session, runtime.settings, now).issue_id
-    process, port = serve()
+    process, _port = serve()
     with runtime.sessions.begin() as session:
         issue = session.get(Issue, issue_id)
         assert issue is not None
