@@ -11,8 +11,9 @@ from sqlalchemy import Engine, text
 
 from newsletter.errors import SendError
 
-# A fixed first key keeps our advisory locks apart from any other application's.
-_PG_NAMESPACE = 0x4E4C
+# Advisory locks are per database, not per schema: the first key names our application and
+# schema, so services (or test runs) in two schemas of one database never block each other.
+_PG_NAMESPACE = "hashtext('newsletter:' || current_schema())"
 
 
 @contextlib.contextmanager
@@ -26,7 +27,7 @@ def issue_lock(engine: Engine, var_dir: Path, issue_id: int) -> Iterator[None]:
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             got = connection.execute(
-                text("SELECT pg_try_advisory_lock(:a, :b)"), {"a": _PG_NAMESPACE, "b": issue_id}
+                text(f"SELECT pg_try_advisory_lock({_PG_NAMESPACE}, :b)"), {"b": issue_id}
             ).scalar_one()
             connection.commit()
             if not got:
@@ -35,7 +36,7 @@ def issue_lock(engine: Engine, var_dir: Path, issue_id: int) -> Iterator[None]:
                 yield
             finally:
                 connection.execute(
-                    text("SELECT pg_advisory_unlock(:a, :b)"), {"a": _PG_NAMESPACE, "b": issue_id}
+                    text(f"SELECT pg_advisory_unlock({_PG_NAMESPACE}, :b)"), {"b": issue_id}
                 )
                 connection.commit()
         return
