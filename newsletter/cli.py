@@ -18,6 +18,7 @@ from newsletter.editors.commands import editors_app
 from newsletter.errors import NewsletterError
 from newsletter.publish.commands import app as feeds_app
 from newsletter.runtime import Runtime
+from newsletter.schedule import commands as schedule_commands
 
 app = typer.Typer(
     help="Newsletter and syndication service: collect posts, publish feeds, mail a weekly digest.",
@@ -101,23 +102,9 @@ def init(ctx: typer.Context) -> None:
             out.print(f"{kind}: {', '.join(names)}")
 
 
-@app.command()
-def serve(
-    ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-) -> None:
-    """Serve the web app (feeds, subscription pages, archive, editors' screens)."""
-    import uvicorn
-
-    from newsletter.web.app import create_app
-
-    runtime = _state(ctx).runtime
-    migrate.require_current(runtime.engine)
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
-
-
 app.command("collect")(collect_commands.collect_command)
+app.command("serve")(schedule_commands.serve_command)
+app.command("schedule")(schedule_commands.schedule_command)
 app.add_typer(collect_commands.sources_app, name="sources")
 app.add_typer(editors_app, name="editors")
 deliver_commands.register(app, digest_app, lambda ctx: _state(ctx).runtime)

@@ -287,6 +287,25 @@ class DeliverySettings(_Section):
         return value
 
 
+class ScheduleSettings(_Section):
+    """What `newsletter serve` runs by itself, and how it catches up after downtime."""
+
+    # Collect every source (then rebuild changed feeds) this often.
+    collect_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    # How often approved issues are checked for a send time that has come ("Send now" waits
+    # at most this long).
+    send_poll_seconds: float = Field(default=15.0, gt=0, le=3600)
+    # After downtime a missed build still runs once if the service is back within this long...
+    build_grace_hours: float = Field(default=12.0, gt=0)
+    # ... and an approved issue still goes out; later than that it is held and editors told.
+    send_grace_hours: float = Field(default=12.0, gt=0)
+    # One scheduler per database: its lease lasts this long and is renewed every third of it.
+    lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # A maildir or mbox of returned mail, read every bounce_minutes; unset: no bounce job.
+    bounce_mailbox: Path | None = None
+    bounce_minutes: float = Field(default=10.0, gt=0, le=24 * 60)
+
+
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads newsletter.toml (or the file NEWSLETTER_CONFIG names)."""
 
@@ -357,6 +376,7 @@ class Settings(BaseSettings):
     admin: AdminSettings = Field(default_factory=AdminSettings)
 
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @classmethod
     def settings_customise_sources(

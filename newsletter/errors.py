@@ -12,6 +12,7 @@
     ├── MessageError           a stored issue or a subscriber cannot be made into a message
     ├── SendError              an issue cannot be sent (unknown, not approved, being sent, ...)
     ├── BounceError            a bounce mailbox cannot be read
+    ├── ScheduleError          the scheduler cannot start, or a job cannot be listed
     ├── DeliveryError          a message could not be handed to the mail server
     │   ├── TemporaryFailure   4xx, timeout, dropped connection: try again later
     │   └── PermanentFailure   5xx: this recipient will not take this message
@@ -96,3 +97,7 @@ class SendError(NewsletterError):
 
 class BounceError(NewsletterError):
     """A bounce mailbox is missing or not a maildir or mbox."""
+
+
+class ScheduleError(NewsletterError):
+    """The scheduler cannot do what was asked: no lease, an unreadable job store, ..."""

@@ -160,6 +160,8 @@ class Issue(Base):
     sending_started_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # When the scheduler held the issue at its send time and told the editors (once).
+    held_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from newsletter.collect.run import CollectReport, SourceReport, collect
 from newsletter.deliver.plan import RenderVariant
 from newsletter.deliver.transport import Transport, transport_from_settings
 from newsletter.digest.build import BuildResult, build_issue
 from newsletter.digest.variants import ensure_variant
-from newsletter.editors.notify import draft_ready
-from newsletter.models import Issue, IssueVariant, Post, Topic, post_topics
+from newsletter.editors.notify import local, tell_editors
+from newsletter.models import Issue, IssuePost, IssueVariant, Post, Topic, post_topics
 from newsletter.publish.rebuild import rebuild
 from newsletter.runtime import Runtime
+from newsletter.schedule.due import send_slot
 
 
 def collect_and_publish(
@@ -53,15 +54,33 @@ def variant_renderer(runtime: Runtime) -> RenderVariant:
     return render
 
 
-def build_draft(runtime: Runtime, transport: Transport | None = None) -> BuildResult:
-    """compose → review: build this week's draft and tell the editors where to preview it."""
+def build_draft(
+    runtime: Runtime, transport_factory: Callable[[], Transport] | None = None
+) -> tuple[BuildResult, str]:
+    """compose → review: build this week's draft; a new one is announced to the editors.
+
+    Returns the build and what became of the announcement ("" when there was none).
+    """
+    settings = runtime.settings
+    now = runtime.clock.now()
     with runtime.sessions.begin() as session:
-        result = build_issue(session, runtime.settings, runtime.clock.now())
-    if result.created and result.issue_id is not None:
-        mailer = transport or transport_from_settings(runtime.settings)
-        try:
-            draft_ready(runtime, result.issue_id, mailer)
-        finally:
-            if transport is None:
-                mailer.close()
-    return result
+        result = build_issue(session, settings, now)
+    if not result.created:
+        return result, ""
+    with runtime.sessions() as session:
+        issue = session.get(
+            Issue, result.issue_id, options=[selectinload(Issue.posts).joinedload(IssuePost.post)]
+        )
+        assert issue is not None
+        told = tell_editors(
+            session,
+            settings,
+            transport_factory or (lambda: transport_from_settings(settings)),
+            "draft_ready",
+            issue,
+            now,
+            titles=[entry.post.title for entry in issue.posts if not entry.excluded],
+            slot=local(send_slot(issue, settings), settings),
+            auto_send=settings.digest.auto_send,
+        )
+    return result, told

@@ -39,7 +39,7 @@ def build(ctx: typer.Context) -> None:
     from newsletter.pipeline import build_draft
 
     runtime = _runtime(ctx)
-    result = build_draft(runtime)
+    result, told = build_draft(runtime)
     if not result.built:
         out.print(
             f"{result.key}: nothing new to send; no issue built "
@@ -54,6 +54,8 @@ def build(ctx: typer.Context) -> None:
         f"{verb} draft {result.key} (issue {result.issue_id}): {what}, "
         f"{result.variants} variant{'s' if result.variants != 1 else ''}"
     )
+    if told:
+        out.print(f"editors: {told}")
 
 
 def _require_issue(session_issue: Issue | None, ident: str) -> Issue:

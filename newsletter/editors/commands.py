@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -34,9 +35,15 @@ def add(
     prompt: Annotated[
         bool, typer.Option("--prompt", help="Type the password instead of generating one.")
     ] = False,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from standard input (scripts)."),
+    ] = False,
 ) -> None:
     """Add an editor (or reset one's password and role); a generated password is printed once."""
-    if prompt:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif prompt:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = generate_password()
@@ -47,7 +54,7 @@ def add(
     out.print(
         f"editor {email} ({saved_role}) can sign in at {runtime.settings.site.base_url}/admin"
     )
-    if not prompt:
+    if not (prompt or password_stdin):
         out.print(f"password (shown once): {password}", markup=False, highlight=False)
 
 

@@ -1,65 +1,85 @@
-"""Telling editors that a draft is ready for them, with a link to its preview."""
+"""Mail to the editors: a draft is ready for review, an issue was held at its send slot."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from email import policy
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.config import Settings
 from newsletter.deliver.transport import Transport
 from newsletter.editors.models import Editor
 from newsletter.errors import DeliveryError
 from newsletter.models import Issue
-from newsletter.runtime import Runtime
 from newsletter.templating import environment
 
 log = logging.getLogger(__name__)
 
 
-def draft_ready(runtime: Runtime, issue_id: int, transport: Transport) -> list[str]:
-    """Mail every active editor a link to the draft's preview; returns who was told.
+def editor_addresses(session: Session) -> list[str]:
+    return list(session.scalars(select(Editor.email).where(Editor.active.is_(True))))
 
-    A mail failure is logged and never undoes the build: the draft is there either way.
-    """
-    settings = runtime.settings
-    with runtime.sessions() as session:
-        issue = session.get(Issue, issue_id)
-        if issue is None:
-            return []
-        recipients = _editors(session)
-        context = {
+
+def local(when: datetime, settings: Settings) -> str:
+    """A time as editors read it: "Fri 13 Mar 2026 10:00 EDT"."""
+    return when.astimezone(settings.zone).strftime("%a %d %b %Y %H:%M %Z")
+
+
+def build_notice(
+    settings: Settings, action: str, to: Sequence[str], context: dict[str, Any], now: datetime
+) -> EmailMessage:
+    """A plain-text message from the `email/editors_<action>` templates."""
+    templates = environment(settings)
+    context = {"site": settings.site, **context}
+    subject = templates.get_template(f"email/editors_{action}_subject.txt").render(context)
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = " ".join(subject.split())
+    message["From"] = formataddr((settings.mail.from_name, settings.mail.from_address))
+    message["To"] = ", ".join(to)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(action, domain=settings.mail.from_address.split("@")[-1])
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(templates.get_template(f"email/editors_{action}.txt").render(context))
+    return message
+
+
+def tell_editors(
+    session: Session,
+    settings: Settings,
+    transport_factory: Callable[[], Transport],
+    action: str,
+    issue: Issue,
+    now: datetime,
+    **context: Any,
+) -> str:
+    """Mail every active editor; a mail failure is logged and reported, never raised."""
+    to = editor_addresses(session)
+    if not to:
+        return "no editor accounts to tell (newsletter editors add ADDRESS)"
+    message = build_notice(
+        settings,
+        action,
+        to,
+        {
             "issue": issue,
-            "site": settings.site,
             "preview_url": f"{settings.site.base_url}/admin/issues/{issue.id}",
-            "posts": sum(1 for entry in issue.posts if not entry.excluded),
-            "send_slot": settings.digest.send,
-        }
-    env = environment(settings)
-    subject = env.get_template("email/draft_ready_subject.txt").render(context).strip()
-    text = env.get_template("email/draft_ready.txt").render(context)
-    html = env.get_template("email/draft_ready.html").render(context)
-    told: list[str] = []
-    for address in recipients:
-        message = EmailMessage()
-        message["From"] = formataddr((settings.mail.from_name, settings.mail.from_address))
-        message["To"] = address
-        message["Subject"] = subject
-        message["Date"] = format_datetime(runtime.clock.now())
-        message["Message-ID"] = make_msgid(domain=settings.mail.from_address.rpartition("@")[2])
-        message.set_content(text)
-        message.add_alternative(html, subtype="html")
-        try:
-            transport.send(settings.mail.from_address, [address], message.as_bytes(policy=SMTP))
-        except DeliveryError as exc:
-            log.warning("could not tell %s about draft %s: %s", address, issue_id, exc)
-            continue
-        told.append(address)
-    return told
-
-
-def _editors(session: Session) -> list[str]:
-    return list(session.scalars(select(Editor.email).where(Editor.active).order_by(Editor.email)))
+            **context,
+        },
+        now,
+    )
+    transport = transport_factory()
+    try:
+        transport.send(settings.mail.from_address, to, message.as_bytes())
+    except DeliveryError as exc:
+        log.warning("could not tell the editors about issue %s: %s", issue.key, exc)
+        return f"editors not told: {exc}"
+    finally:
+        transport.close()
+    return f"told {len(to)} editor{'s' if len(to) != 1 else ''}"

@@ -1,0 +1,45 @@
+"""Retake the README's screenshots from a running `make run` (Playwright + Debian's chromium)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
+HERE = Path(__file__).resolve().parent
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def main() -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{BASE}/admin/login")
+        page.fill("input[name=email]", "editor@demo.example.org")
+        page.fill("input[name=password]", "demo-editor-password")
+        page.click("button[type=submit]")
+        page.goto(f"{BASE}/admin/issues")
+        page.click("a[href^='/admin/issues/']")
+        page.screenshot(path=HERE / "preview.png")
+        frame = page.locator("iframe").first.get_attribute("src")
+        digest = browser.new_page(viewport={"width": 700, "height": 1400})
+        digest.context.add_cookies(page.context.cookies())
+        digest.goto(f"{BASE}{frame}")
+        digest.screenshot(path=HERE / "digest.png")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

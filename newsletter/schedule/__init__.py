@@ -1,0 +1,1 @@
+"""The scheduler: which stage runs when, one scheduler per database, kept on local time."""

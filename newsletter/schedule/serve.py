@@ -1,0 +1,63 @@
+"""Run uvicorn with the scheduler started and stopped by the app's lifespan; SIGTERM exits 0."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from newsletter.runtime import Runtime
+from newsletter.schedule.service import SchedulerService
+from newsletter.web.app import create_app
+
+log = logging.getLogger(__name__)
+
+
+def with_scheduler(app: FastAPI, service: SchedulerService) -> None:
+    """Start the scheduler when the app starts; stop it (waiting for a safe point) on shutdown."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            await run_in_threadpool(service.start)
+            try:
+                yield state
+            finally:
+                await run_in_threadpool(service.stop)
+
+    app.router.lifespan_context = lifespan
+
+
+def build_app(runtime: Runtime, *, web_only: bool) -> FastAPI:
+    app = create_app(runtime)
+    service = None if web_only else SchedulerService(runtime)
+    app.state.scheduler = service
+    if service is not None:
+        with_scheduler(app, service)
+    return app
+
+
+def serve(runtime: Runtime, host: str, port: int, *, web_only: bool = False) -> None:
+    app = build_app(runtime, web_only=web_only)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again for
+    # the handler it found; this one absorbs it, so a clean stop exits 0, not by the signal.
+    stopped: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: stopped.append(signum))
+        for sig in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        server.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stopped:
+        log.info("stopped by signal %s", stopped[0])
