@@ -11,8 +11,8 @@ from typing import BinaryIO
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import BindParameter
 
 from newsletter.bulk import BulkInsert
 from newsletter.db import Base
@@ -293,7 +293,8 @@ def _store_batch(
     suppressed: dict[str, str] = {}
     stored: dict[str, tuple[int, Status, datetime | None]] = {}
     for emails in _chunks([row.email for row in rows]):
-        suppressed.update(session.execute(_SUPPRESSED, {"emails": emails}).tuples().all())
+        result = session.execute(_SUPPRESSED, {"emails": emails})
+        suppressed.update((email, reason) for email, reason in result)
         for email, subscriber_id, status, sent in session.execute(_STORED, {"emails": emails}):
             stored[email] = (subscriber_id, status, sent)
     rejected: list[Rejection] = []
@@ -331,7 +332,7 @@ def _store_batch(
     )
     id_of: dict[str, int] = {}
     for chunk in _chunks([row.email for row in new]):
-        id_of.update(session.execute(_IDS, {"emails": chunk}).tuples().all())
+        id_of.update((email, id_) for email, id_ in session.execute(_IDS, {"emails": chunk}))
     ids = [id_of[row.email] for row in new]
     detail = "confirmed by the list owner" if confirmed else "awaiting confirmation"
     events = BulkInsert(connection, _table(SubscriberEvent), _EVENT_COLUMNS)
