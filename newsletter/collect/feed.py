@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import calendar
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import feedparser
 
-from newsletter.collect import jsonfeed
+from newsletter.collect import jsonfeed, rss
 from newsletter.collect.fetch import Fetcher
 from newsletter.collect.item import Harvest, RawItem
 from newsletter.errors import SourceFormatError
@@ -38,10 +37,14 @@ def parse(
     """
     if jsonfeed.looks_like(content):
         return jsonfeed.parse(content, url), None
+    response_headers = {"content-location": url, **(headers or {})}
+    fast = rss.parse(content, url, response_headers)
+    if fast is not None:
+        return fast, None
     # nh3 sanitises later, once, the same way for every kind of source.
     parsed = feedparser.parse(
         content,
-        response_headers={"content-location": url, **(headers or {})},
+        response_headers=response_headers,
         sanitize_html=False,
         resolve_relative_uris=True,
     )
@@ -81,11 +84,7 @@ def _when(entry: Any, key: str) -> datetime | str | None:
     # dict.get: feedparser's own get() maps updated to published, with a warning.
     struct = dict.get(entry, f"{key}_parsed")
     if struct is not None:
-        # feedparser hands back UTC as a struct_time.
-        try:
-            return datetime.fromtimestamp(calendar.timegm(struct), UTC)
-        except (OverflowError, ValueError, OSError):
-            return datetime.max.replace(tzinfo=UTC)
+        return rss.from_struct(struct)  # feedparser hands back UTC as a struct_time
     text = dict.get(entry, key)
     return str(text) if text else None
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.orm import Session, selectinload
 
+from newsletter.bulk import BulkInsert
 from newsletter.collect.item import Normalised
-from newsletter.models import Post, PostSource, Topic
+from newsletter.models import Post, PostSource, Topic, post_topics
 
 _CHUNK = 300  # keys per IN (...) query, well under every backend's parameter limit
 
@@ -19,6 +21,37 @@ class Outcome(enum.StrEnum):
     NEW = "new"
     UPDATED = "updated"
     DUPLICATE = "duplicate"
+
+
+@dataclass(eq=False)
+class NewPost:
+    """A post this read creates: inserted in bulk by finish(), which fills in its id."""
+
+    post: Normalised
+    announced: bool
+    id: int = 0
+
+
+Stored = Post | NewPost
+_POST_COLUMNS = (
+    "source_id",
+    "url",
+    "guid",
+    "content_hash",
+    "title",
+    "teaser",
+    "body_html",
+    "author_name",
+    "author_role",
+    "image_url",
+    "image_alt",
+    "published_at",
+    "updated_at",
+    "first_seen_at",
+    "announced",
+)
+_LINK_COLUMNS = ("post_id", "source_id", "version_hash", "first_seen_at", "last_seen_at")
+_IDS = select(Post.url, Post.id).where(Post.url.in_(bindparam("urls", expanding=True)))
 
 
 class Store:
@@ -36,13 +69,13 @@ class Store:
         self.now = now
         self.cutoff = announce_cutoff
         self.topics = {topic.slug: topic for topic in session.scalars(select(Topic))}
-        self._by_url: dict[str, Post] = {}
-        self._by_guid: dict[str, Post] = {}
-        self._by_hash: dict[str, Post] = {}
+        self._by_url: dict[str, Stored] = {}
+        self._by_guid: dict[str, Stored] = {}
+        self._by_hash: dict[str, Stored] = {}
         self._links: dict[int, PostSource] = {}
-        # Posts already handled in this read, by object: new ones have no id until finish().
+        # Stored posts already handled in this read, by object.
         self._touched: set[int] = set()
-        self._created: list[tuple[Post, Normalised]] = []
+        self._created: list[NewPost] = []
         self.changed_topics: set[str] = set()
 
     def preload(self, posts: Sequence[Normalised]) -> None:
@@ -52,7 +85,9 @@ class Store:
         hashes = [post.content_hash for post in posts]
         for column, keys in ((Post.url, urls), (Post.guid, guids), (Post.content_hash, hashes)):
             for chunk in _chunks(sorted(set(keys))):
-                for found in self.session.scalars(select(Post).where(column.in_(chunk))):
+                # Topics come with their posts: a lazy load each would be a query per post.
+                query = select(Post).where(column.in_(chunk)).options(selectinload(Post.topics))
+                for found in self.session.scalars(query):
                     self._remember(found)
         ids = [post.id for post in self._by_url.values()]
         for chunk in _chunks(ids):
@@ -62,11 +97,11 @@ class Store:
             for link in self.session.scalars(links):
                 self._links[link.post_id] = link
 
-    def put(self, post: Normalised) -> tuple[Outcome, Post]:
+    def put(self, post: Normalised) -> tuple[Outcome, Stored]:
         existing = self.find(post)
         if existing is None:
             return Outcome.NEW, self._create(post)
-        if id(existing) in self._touched:
+        if isinstance(existing, NewPost) or id(existing) in self._touched:
             return Outcome.DUPLICATE, existing  # listed twice in one read
         self._touched.add(id(existing))
         link = self._links.get(existing.id)
@@ -83,48 +118,76 @@ class Store:
         self._update(existing, post)
         return Outcome.UPDATED, existing
 
-    def find(self, post: Normalised) -> Post | None:
+    def find(self, post: Normalised) -> Stored | None:
         """The stored story this post is, by URL, then guid, then content hash (after preload)."""
         found = self._by_url.get(post.url)
         if found is None and post.guid:
             found = self._by_guid.get(post.guid)
         return found if found is not None else self._by_hash.get(post.content_hash)
 
-    def _create(self, post: Normalised) -> Post:
+    def _create(self, post: Normalised) -> NewPost:
         # Backfill: history older than the cutoff is stored as already announced.
-        announced = post.dated and post.published_at < self.cutoff
-        created = Post(
-            source_id=self.source_id,
-            url=post.url,
-            guid=post.guid,
-            content_hash=post.content_hash,
-            title=post.title,
-            teaser=post.teaser,
-            body_html=post.body_html,
-            author_name=post.author_name,
-            author_role=post.author_role,
-            image_url=post.image_url,
-            image_alt=post.image_alt,
-            published_at=post.published_at,
-            updated_at=max(post.updated_at or post.published_at, post.published_at),
-            first_seen_at=self.now,
-            announced=announced,
-            topics=self._topics(post.topics),
-        )
-        self.session.add(created)
+        created = NewPost(post, announced=post.dated and post.published_at < self.cutoff)
         self._remember(created)
-        self._touched.add(id(created))
-        self._created.append((created, post))
+        self._created.append(created)
         self.changed_topics.update(post.topics)
         return created
 
     def finish(self) -> None:
-        """Insert the new posts in one batch, then link them to the source."""
+        """Write the changes to stored posts, then insert the new ones, their topics and links.
+
+        New posts go in as driver-level multi-row INSERTs: the ORM's unit of work costs more
+        per post than everything else the collector does.
+        """
         self.session.flush()
-        for created, post in self._created:
-            self._link(created, post)
+        if not self._created:
+            return
+        connection = self.session.connection()
+        posts = BulkInsert(connection, _table(Post.__table__), _POST_COLUMNS)
+        seen = posts.convert("first_seen_at", self.now)
+        at = posts.convert
+        posts.run(
+            [
+                (
+                    self.source_id,
+                    new.post.url,
+                    new.post.guid,
+                    new.post.content_hash,
+                    new.post.title,
+                    new.post.teaser,
+                    new.post.body_html,
+                    new.post.author_name,
+                    new.post.author_role,
+                    new.post.image_url,
+                    new.post.image_alt,
+                    at("published_at", new.post.published_at),
+                    at("updated_at", _first_updated(new.post)),
+                    seen,
+                    new.announced,
+                )
+                for new in self._created
+            ]
+        )
+        id_of: dict[str, int] = {}
+        urls = [new.post.url for new in self._created]
+        for chunk in _chunks(urls):
+            id_of.update((url, id_) for url, id_ in self.session.execute(_IDS, {"urls": chunk}))
+        for new in self._created:
+            new.id = id_of[new.post.url]
+        BulkInsert(connection, post_topics, ("post_id", "topic_id")).run(
+            [
+                (new.id, self.topics[slug].id)
+                for new in self._created
+                for slug in sorted(set(new.post.topics))
+                if slug in self.topics
+            ]
+        )
+        links = BulkInsert(connection, _table(PostSource.__table__), _LINK_COLUMNS)
+        stamp = links.convert("first_seen_at", self.now)
+        links.run(
+            [(new.id, self.source_id, new.post.version_hash, stamp, stamp) for new in self._created]
+        )
         self._created.clear()
-        self.session.flush()
 
     def _update(self, existing: Post, post: Normalised) -> None:
         before = {topic.slug for topic in existing.topics}
@@ -157,7 +220,13 @@ class Store:
         self.session.add(link)
         self._links[stored.id] = link
 
-    def _remember(self, post: Post) -> None:
+    def _remember(self, post: Stored) -> None:
+        if isinstance(post, NewPost):
+            self._by_url[post.post.url] = post
+            if post.post.guid:
+                self._by_guid.setdefault(post.post.guid, post)
+            self._by_hash.setdefault(post.post.content_hash, post)
+            return
         self._by_url[post.url] = post
         if post.guid:
             self._by_guid.setdefault(post.guid, post)
@@ -172,6 +241,15 @@ class Store:
 
     def _topics(self, slugs: Iterable[str]) -> list[Topic]:
         return [self.topics[slug] for slug in slugs if slug in self.topics]
+
+
+def _first_updated(post: Normalised) -> datetime:
+    return max(post.updated_at or post.published_at, post.published_at)
+
+
+def _table(table: object) -> Table:
+    assert isinstance(table, Table)
+    return table
 
 
 def _fill_gaps(existing: Post, post: Normalised) -> None:
