@@ -31,8 +31,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.templates = Jinja2Templates(env=environment(runtime.settings))
     app.include_router(pages.router)
     app.include_router(health.router)
-    # Feeds first: /archive/feed.xml must not be taken for an issue called feed.xml.
-    feeds.install(app)
+    # Feeds before the archive: /archive/feed.xml must not be taken for an issue key.
+    app.include_router(feeds.router)
     app.include_router(archive.router)
     app.include_router(subscription.router)
     app.include_router(push.router)
@@ -49,6 +49,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         same_site="lax",
         https_only=settings.site.url.scheme == "https",
     )
+    # Added last, so it is the outermost: a poll of a fresh feed skips every other layer.
+    app.add_middleware(feeds.FeedFastPath)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -28,11 +28,6 @@ RawHeaders = list[tuple[bytes, bytes]]
 METHODS = ["GET", "HEAD"]
 
 
-def install(app: FastAPI) -> None:
-    app.include_router(router)
-    app.add_middleware(FeedFastPath)
-
-
 class FeedFastPath:
     """ASGI middleware: a fresh cache hit is answered here; anything else goes to the routes."""
 
