@@ -33,8 +33,8 @@ run: $(STAMP)
 	  $(BIN)/newsletter collect; \
 	  $(BIN)/newsletter feeds build; \
 	  $(BIN)/newsletter subscribers import examples/subscribers.csv --confirmed; \
-	  $(BIN)/newsletter digest build || echo "(this week's issue is kept as it is)"; \
 	  echo '$(DEMO_PASSWORD)' | $(BIN)/newsletter editors add $(DEMO_EDITOR) --role publisher --password-stdin; \
+	  $(BIN)/newsletter digest build || echo "(this week's issue is kept as it is)"; \
 	  echo "demo editor: $(DEMO_EDITOR)  password: $(DEMO_PASSWORD)  at http://$(HOST):$(PORT)/admin"; \
 	  $(BIN)/newsletter serve --host $(HOST) --port $(PORT)
 
