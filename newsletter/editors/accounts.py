@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import datetime, timedelta
 
@@ -15,8 +16,18 @@ from newsletter.editors.models import Editor, LoginAttempt, Role
 from newsletter.errors import NewsletterError
 
 _hasher = PasswordHasher()
-# Verifying against this keeps a missing account as slow as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps a missing account as slow as a wrong password.
+
+    Made on first use, not at import: an argon2 hash takes 64 MiB for a moment, which every
+    command (a send, an import) would otherwise carry at its peak.
+    """
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -57,7 +68,7 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
     except AccountError:
         address = ""
     editor = session.scalar(select(Editor).where(Editor.email == address)) if address else None
-    stored = editor.password_hash if editor is not None and editor.active else _DUMMY_HASH
+    stored = editor.password_hash if editor is not None and editor.active else _dummy_hash()
     try:
         _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
