@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
@@ -214,3 +215,44 @@ def test_bad_test_addresses_are_refused(
         data={"csrf_token": csrf_of(page.text), "addresses": addresses},
     )
     assert response.status_code == 400
+
+
+def test_the_deliverability_report_scores_the_version_a_subscriber_gets(
+    built: tuple[Runtime, int, dict[str, int]],
+) -> None:
+    import shutil
+
+    runtime, issue_id, _ = built
+    client = _client(runtime)
+    page = client.get(f"/admin/issues/{issue_id}")
+    assert f"/admin/issues/{issue_id}/deliverability?variant=" in page.text
+    report = client.get(f"/admin/issues/{issue_id}/deliverability?variant=")
+    assert report.status_code == 200
+    if shutil.which("spamassassin") is None:
+        assert "SpamAssassin is not installed" in report.text
+    else:
+        score = re.search(r'id="spam-score">(-?[\d.]+)<', report.text)
+        assert score is not None, report.text
+        assert float(score.group(1)) <= 0.0
+    from newsletter.digest.deliverability import EMAIL_CHECK
+
+    if (EMAIL_CHECK / "node_modules" / "doiuse-email").is_dir() and shutil.which("node"):
+        errors = re.findall(r'<li class="warn">([^<]*)', report.text)
+        assert '<p id="client-summary">0 errors,' in report.text, errors
+    else:
+        assert "doiuse-email is not installed" in report.text
+    assert client.get(f"/admin/issues/{issue_id}/deliverability?variant=nope").status_code == 404
+
+
+def test_the_spam_check_reports_a_missing_tool_clearly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from newsletter.digest import deliverability
+
+    monkeypatch.setattr(deliverability.shutil, "which", lambda name: None)
+    report = deliverability.Report()
+    deliverability.spam_check(b"Subject: x\\r\\n\\r\\nbody\\r\\n", report)
+    deliverability.client_check(b"<p>x</p>", report)
+    assert report.spam_score is None
+    assert "not installed" in report.spam_note
+    assert "not installed" in report.client_note

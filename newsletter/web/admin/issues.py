@@ -13,6 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from starlette.exceptions import HTTPException
 
+from newsletter.deliver.message import IssueMessage, Person
+from newsletter.deliver.setup import mail_setup
+from newsletter.digest.deliverability import Report, client_check, spam_check
 from newsletter.digest.placeholders import Template, values_for
 from newsletter.editors import review
 from newsletter.models import Delivery, Issue, IssueStatus, IssueVariant, Topic
@@ -227,3 +230,36 @@ def cancel(request: Request, issue_id: int, _publisher: PublisherDep) -> Respons
 @router.post("/issues/{issue_id}/send-now", dependencies=[Csrf])
 def send_now(request: Request, issue_id: int, publisher: PublisherDep) -> Response:
     return _act(request, issue_id, lambda issue, at: review.send_now(issue, publisher.email, at))
+
+
+@router.get("/issues/{issue_id}/deliverability", response_class=HTMLResponse)
+def deliverability(
+    request: Request, issue_id: int, editor: EditorDep, variant: str = ""
+) -> Response:
+    """Spam score and email-client warnings for one variant, as a subscriber would get it."""
+    runtime = _runtime(request)
+    with runtime.sessions() as session:
+        issue = load_issue(session, issue_id)
+    chosen = next((v for v in issue.variants if v.topic_key == variant), None)
+    if chosen is None:
+        raise HTTPException(404, "This issue has no rendered version for those topics.")
+    compiled = IssueMessage(
+        mail_setup(runtime.settings),
+        issue.id,
+        chosen.subject,
+        chosen.html,
+        chosen.text,
+        runtime.clock.now(),
+    )
+    # A sample reader with real-looking links: placeholders like "#unsubscribe" would be
+    # reported as local anchors, which no subscriber's copy has.
+    reader = Person(0, PREVIEW_VALUES["email"], PREVIEW_VALUES["name"])
+    report = Report()
+    spam_check(compiled.render(reader).data, report)
+    html = Template(chosen.html.encode()).fill(values_for(compiled.fields(reader)))
+    client_check(html, report)
+    return render(
+        request,
+        "web/admin/deliverability.html",
+        {"editor": editor, "issue": issue, "chosen": chosen, "report": report},
+    )
