@@ -10,14 +10,13 @@ import typer
 from rich.console import Console
 
 from newsletter import __version__, catalog, migrate, subscribers_cli
+from newsletter.cli_state import CliState
 from newsletter.collect import commands as collect_commands
-from newsletter.config import Settings, load_settings
 from newsletter.deliver import commands as deliver_commands
 from newsletter.digest.commands import digest_app
 from newsletter.editors.commands import editors_app
 from newsletter.errors import NewsletterError
 from newsletter.publish.commands import app as feeds_app
-from newsletter.runtime import Runtime
 from newsletter.schedule import commands as schedule_commands
 
 app = typer.Typer(
@@ -33,28 +32,8 @@ out = Console()
 err = Console(stderr=True)
 
 
-class _State:
-    """Settings and the runtime are built on first use, so --help never needs a database."""
-
-    def __init__(self) -> None:
-        self._settings: Settings | None = None
-        self._runtime: Runtime | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings()
-        return self._settings
-
-    @property
-    def runtime(self) -> Runtime:
-        if self._runtime is None:
-            self._runtime = Runtime.build(self.settings)
-        return self._runtime
-
-
-def _state(ctx: typer.Context) -> _State:
-    state = ctx.ensure_object(_State)
+def _state(ctx: typer.Context) -> CliState:
+    state = ctx.ensure_object(CliState)
     return state
 
 
@@ -76,7 +55,7 @@ def _root(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    ctx.obj = _State()
+    ctx.obj = CliState()
 
 
 @app.command()

@@ -17,6 +17,7 @@ from rich.text import Text
 from sqlalchemy import select
 
 from newsletter.catalog import topic_ids
+from newsletter.cli_state import runtime_from
 from newsletter.confirmations import SendReport, send_confirmations
 from newsletter.deliver.transport import transport_from_settings
 from newsletter.errors import SubscriberError
@@ -34,11 +35,6 @@ from subscribers.signup import topic_ids as chosen_topic_ids
 app = typer.Typer(help="Manage subscribers: import, export, add, list.", no_args_is_help=True)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-
-
-def _runtime(ctx: typer.Context) -> Runtime:
-    runtime: Runtime = ctx.obj.runtime
-    return runtime
 
 
 @contextmanager
@@ -93,7 +89,7 @@ def import_(
     Rejected rows are listed with their line number and reason; running it again changes nothing.
     Without --confirmed, new subscribers are pending and get a confirmation email.
     """
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx)
     try:
         stream = file.open("rb")
     except OSError as exc:
@@ -136,7 +132,7 @@ def export(
     status: Annotated[Status | None, typer.Option(help="Only subscribers in this state.")] = None,
 ) -> None:
     """Write subscribers as CSV, safe to open in a spreadsheet and to import again."""
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx)
     with runtime.sessions() as session:
         slugs = {topic_id: slug for slug, topic_id in topic_ids(session).items()}
         if output is None:
@@ -163,7 +159,7 @@ def add(
     ] = False,
 ) -> None:
     """Add one subscriber (pending with a confirmation email, or --confirmed)."""
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx)
     now = runtime.clock.now()
     settings = runtime.settings.subscribers
     try:
@@ -202,7 +198,7 @@ def list_(
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
 ) -> None:
     """List subscribers, newest first."""
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx)
     query = select(Subscriber).order_by(Subscriber.id.desc()).limit(limit)
     if status is not None:
         query = query.where(Subscriber.status == status)

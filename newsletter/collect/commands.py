@@ -11,20 +11,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import func, select
 
+from newsletter.cli_state import runtime_from
 from newsletter.collect.run import CollectReport, SourceReport, pulled_sources
 from newsletter.errors import CollectError
 from newsletter.models import CollectSkip, PostSource, Source
-from newsletter.runtime import Runtime
 
 out = Console()
 sources_app = typer.Typer(help="List sources and their health; make push API keys.")
-
-
-def _runtime(ctx: typer.Context) -> Runtime:
-    # The root command keeps a lazily built runtime in ctx.obj (see newsletter.cli._State).
-    root: Any = ctx.find_root().obj
-    runtime: Runtime = root.runtime
-    return runtime
 
 
 def collect_command(
@@ -38,7 +31,7 @@ def collect_command(
     from newsletter import migrate
     from newsletter.pipeline import collect_and_publish
 
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx)
     migrate.require_current(runtime.engine)
     names = source or []
     if out.is_terminal:
@@ -78,7 +71,7 @@ def sources_command(ctx: typer.Context) -> None:
     """Each source: kind, state, posts, last success, last error, last run's counts and skips."""
     if ctx.invoked_subcommand is not None:
         return
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx)
     with runtime.sessions() as session:
         counts = dict(
             session.execute(

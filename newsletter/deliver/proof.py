@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
-
 from newsletter.config import Settings
 from newsletter.deliver.message import IssueMessage, Person
 from newsletter.deliver.send import mail_setup
 from newsletter.deliver.transport import Transport
 from newsletter.errors import MessageError
 from newsletter.models import IssueVariant
+from subscribers.addresses import InvalidAddress, normalise
 
 MAX_PROOF_ADDRESSES = 5
 # A proof belongs to no subscriber: its personal links carry an id no subscriber has.
@@ -24,8 +23,8 @@ def proof_addresses(raw: str) -> list[str]:
     found: list[str] = []
     for part in raw.replace(",", " ").split():
         try:
-            address = validate_email(part, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
+            address = normalise(part)
+        except InvalidAddress as exc:
             raise MessageError(f"{part!r} is not a valid email address: {exc}") from None
         if address not in found:
             found.append(address)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from sqlalchemy import select
 
-from newsletter import migrate
+from newsletter.cli_state import runtime_from
 from newsletter.digest.placeholders import Template, values_for
 from newsletter.digest.variants import ALL_TOPICS, render_variant
 from newsletter.errors import DigestError
@@ -21,24 +21,12 @@ digest_app = typer.Typer(help="Build, preview and send the weekly digest.", no_a
 out = Console()
 
 
-class _HasRuntime(Protocol):
-    @property
-    def runtime(self) -> Runtime: ...
-
-
-def _runtime(ctx: typer.Context) -> Runtime:
-    state: _HasRuntime = ctx.find_root().obj
-    runtime = state.runtime
-    migrate.require_current(runtime.engine)
-    return runtime
-
-
 @digest_app.command("build")
 def build(ctx: typer.Context) -> None:
     """Build (or rebuild) this week's draft from the posts collected; an editor's choices stay."""
     from newsletter.pipeline import build_draft
 
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx, migrated=True)
     result, told = build_draft(runtime)
     if not result.built:
         out.print(
@@ -90,7 +78,7 @@ def preview(
     ] = None,
 ) -> None:
     """Show an issue as subscribers will get it: print its text, or write its HTML and text."""
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx, migrated=True)
     key = make_topic_key([slug.strip() for slug in topics.split(",") if slug.strip()])
     with runtime.sessions() as session:
         where = Issue.id == int(ident) if ident.isdigit() else Issue.key == ident

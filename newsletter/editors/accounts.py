@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from newsletter.editors.models import Editor, LoginAttempt, Role
 from newsletter.errors import NewsletterError
+from subscribers.addresses import InvalidAddress, normalise
 
 _hasher = PasswordHasher()
 
@@ -36,9 +36,10 @@ class AccountError(NewsletterError):
 
 
 def normalise_email(address: str) -> str:
+    """The same canonical form subscribers' addresses get, so one person matches one row."""
     try:
-        return validate_email(address, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
+        return normalise(address)
+    except InvalidAddress as exc:
         raise AccountError(f"{address!r} is not a valid email address: {exc}") from None
 
 

@@ -10,19 +10,14 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from newsletter.cli_state import runtime_from
 from newsletter.editors.accounts import add_editor, generate_password
 from newsletter.editors.models import Editor, Role
-from newsletter.runtime import Runtime
 
 editors_app = typer.Typer(
     help="Editor accounts for the review screens under /admin.", no_args_is_help=True
 )
 out = Console()
-
-
-def _runtime(ctx: typer.Context) -> Runtime:
-    runtime: Runtime = ctx.obj.runtime
-    return runtime
 
 
 @editors_app.command("add")
@@ -47,7 +42,7 @@ def add(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = generate_password()
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx)
     with runtime.sessions.begin() as session:
         editor = add_editor(session, address, password, role, runtime.clock.now())
         email, saved_role = editor.email, editor.role
@@ -61,7 +56,7 @@ def add(
 @editors_app.command("list")
 def list_editors(ctx: typer.Context) -> None:
     """List editors with their role and last sign-in."""
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx)
     with runtime.sessions() as session:
         editors = list(session.scalars(select(Editor).order_by(Editor.email)))
     table = Table("email", "role", "active", "last sign-in")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from newsletter.cli_state import runtime_from
 from newsletter.publish.export import export
 from newsletter.publish.rebuild import notifier_for, rebuild
 from newsletter.publish.websub import BackgroundNotifier
@@ -18,12 +19,6 @@ out = Console()
 
 # A command waits this long for the hub before exiting; the pings keep no one else waiting.
 HUB_WAIT = 60.0
-
-
-def _runtime(ctx: typer.Context) -> Runtime:
-    state: Any = ctx.find_root().obj  # the CLI's lazily built settings and runtime
-    runtime: Runtime = state.runtime
-    return runtime
 
 
 def _build(runtime: Runtime) -> list[str]:
@@ -39,7 +34,7 @@ def build(ctx: typer.Context) -> None:
     """Build every feed from the stored posts; unchanged feeds keep their bytes and ETag."""
     from newsletter import migrate
 
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx)
     migrate.require_current(runtime.engine)
     changed = _build(runtime)
     out.print(f"feeds: {len(changed)} changed" + (f" ({', '.join(changed)})" if changed else ""))
@@ -53,7 +48,7 @@ def export_command(
     """Write every feed (site, topics, archive) into DIR for static hosting, atomically."""
     from newsletter import migrate
 
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx)
     migrate.require_current(runtime.engine)
     _build(runtime)
     written = export(runtime, folder)

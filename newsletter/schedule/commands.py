@@ -9,18 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from newsletter import migrate
-from newsletter.runtime import Runtime
+from newsletter.cli_state import runtime_from
 from newsletter.schedule.listing import job_statuses, lease_holder
 
 # Wide enough for a job's last outcome when printed to a log or a pipe.
 out = Console(width=200) if not Console().is_terminal else Console()
-
-
-def _runtime(ctx: typer.Context) -> Runtime:
-    runtime: Runtime = ctx.find_root().obj.runtime
-    migrate.require_current(runtime.engine)
-    return runtime
 
 
 def serve_command(
@@ -37,12 +30,12 @@ def serve_command(
     """Serve the web app and run the scheduler (the one holding the database's lease runs jobs)."""
     from newsletter.schedule.serve import serve
 
-    serve(_runtime(ctx), host, port, web_only=web_only)
+    serve(runtime_from(ctx, migrated=True), host, port, web_only=web_only)
 
 
 def schedule_command(ctx: typer.Context) -> None:
     """List every scheduled job: its next run (local time), its last run and how it ended."""
-    runtime = _runtime(ctx)
+    runtime = runtime_from(ctx, migrated=True)
     zone = runtime.settings.zone
     now = runtime.clock.now()
 

@@ -18,6 +18,7 @@ from newsletter.deliver.transport import transport_from_settings
 from newsletter.models import Topic
 from newsletter.runtime import Runtime
 from newsletter.web import csrf
+from newsletter.web.state import runtime_of
 from subscribers.addresses import InvalidAddress, normalise
 from subscribers.links import link
 from subscribers.manage import (
@@ -44,11 +45,6 @@ TokenQuery = Annotated[str, Query()]
 FormStr = Annotated[str, Form()]
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -57,7 +53,7 @@ def _page(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     """A page with a fresh CSRF field; pages carry tokens, so they are never cached."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     templates: Jinja2Templates = request.app.state.templates
     field, nonce = csrf.issue(request, runtime.settings.signing_key())
     response: HTMLResponse = templates.TemplateResponse(
@@ -87,7 +83,7 @@ def _topics(session: Session) -> list[Topic]:
 
 def _read(request: Request, session: Session, purpose: Purpose, token: str) -> Subscriber:
     """The subscriber a link names; InvalidToken for any link that is not good for `purpose`."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     days = runtime.settings.subscribers.confirmation_max_age_days
     max_age = timedelta(days=days) if purpose == Purpose.CONFIRM else None
     return subscriber_for_token(
@@ -97,7 +93,7 @@ def _read(request: Request, session: Session, purpose: Purpose, token: str) -> S
 
 def _button_page(request: Request, purpose: Purpose, token: str, template: str) -> HTMLResponse:
     """What a mailed link opens: a page with a button. Reading it never changes anything."""
-    with _runtime(request).sessions() as session:
+    with runtime_of(request).sessions() as session:
         try:
             subscriber = _read(request, session, purpose, token)
         except InvalidToken as exc:
@@ -111,7 +107,7 @@ def _button_page(request: Request, purpose: Purpose, token: str, template: str) 
 
 @router.get("/subscribe", response_class=HTMLResponse)
 def subscribe_form(request: Request) -> HTMLResponse:
-    with _runtime(request).sessions() as session:
+    with runtime_of(request).sessions() as session:
         topics = _topics(session)
     return _page(request, "web/subscribe.html", {"topics": topics, "form": {}, "error": None})
 
@@ -125,7 +121,7 @@ def subscribe(
     website: FormStr = "",
     csrf_token: FormStr = "",
 ) -> HTMLResponse:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     settings = runtime.settings.subscribers
     now = runtime.clock.now()
     client = _client(request)
@@ -179,7 +175,7 @@ def confirm_page(request: Request, token: TokenQuery = "") -> HTMLResponse:
 
 @router.post("/confirm", response_class=HTMLResponse)
 def confirm_submit(request: Request, token: FormStr = "", csrf_token: FormStr = "") -> HTMLResponse:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     secret = runtime.settings.signing_key()
     if not csrf.valid(request, secret, csrf_token):
         return _expired_form(request)
@@ -221,7 +217,7 @@ def unsubscribe_submit(
     No cookie, no CSRF token and no redirect: the token in the URL is the proof, the answer is
     a 200 and a second POST changes nothing.
     """
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     now = runtime.clock.now()
     detail = "one-click (RFC 8058)" if one_click == "One-Click" else "unsubscribe page"
     with runtime.sessions.begin() as session:
@@ -272,7 +268,7 @@ def _preferences_context(
 
 @router.get("/preferences", response_class=HTMLResponse)
 def preferences_page(request: Request, token: TokenQuery = "") -> HTMLResponse:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     with runtime.sessions() as session:
         try:
             subscriber = _read(request, session, Purpose.PREFERENCES, token)
@@ -291,7 +287,7 @@ def preferences_submit(
     name: Annotated[str | None, Form()] = None,
     csrf_token: FormStr = "",
 ) -> HTMLResponse:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     secret = runtime.settings.signing_key()
     if not csrf.valid(request, secret, csrf_token):
         return _expired_form(request)

@@ -12,16 +12,11 @@ from starlette.exceptions import HTTPException
 
 from newsletter.editors.accounts import RateLimiter, authenticate
 from newsletter.editors.models import Editor
-from newsletter.runtime import Runtime
 from newsletter.web.admin.csrf import check_csrf, csrf_token
 from newsletter.web.admin.pages import render
+from newsletter.web.state import runtime_of
 
 router = APIRouter()
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 def current_editor(request: Request) -> Editor:
@@ -29,7 +24,7 @@ def current_editor(request: Request) -> Editor:
     editor_id = request.session.get("editor_id")
     editor = None
     if isinstance(editor_id, int):
-        with _runtime(request).sessions() as session:
+        with runtime_of(request).sessions() as session:
             editor = session.get(Editor, editor_id)
     if editor is None or not editor.active:
         if request.method in ("GET", "HEAD"):
@@ -73,7 +68,7 @@ def login(
     password: Annotated[str, Form()],
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     admin = runtime.settings.admin
     limiter = RateLimiter(admin.login_attempts, timedelta(minutes=admin.login_window_minutes))
     client = request.client.host if request.client else "unknown"

@@ -16,23 +16,18 @@ from newsletter.digest.variants import audience_keys, render_variants
 from newsletter.editors import review
 from newsletter.errors import DeliveryError, MessageError
 from newsletter.models import Issue, IssuePost
-from newsletter.runtime import Runtime
 from newsletter.web.admin.auth import Csrf, EditorDep
 from newsletter.web.admin.issues import load_issue
 from newsletter.web.admin.pages import render
+from newsletter.web.state import runtime_of
 
 router = APIRouter()
 LIMIT = 500  # characters of subject and preheader, as the columns hold
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 @router.get("/issues/{issue_id}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, issue_id: int, editor: EditorDep) -> Response:
-    with _runtime(request).sessions() as session:
+    with runtime_of(request).sessions() as session:
         issue = load_issue(session, issue_id)
         entries = [(entry, entry.post) for entry in issue.posts]
     editable = issue.status.value in ("draft", "approved") and issue.sending_started_at is None
@@ -85,7 +80,7 @@ def _apply(issue: Issue, form: FormData) -> None:
 
 @router.post("/issues/{issue_id}/edit", dependencies=[Csrf])
 async def save(request: Request, issue_id: int, _editor: EditorDep) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     form = await request.form()
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
@@ -116,7 +111,7 @@ def send_test(
     addresses: Annotated[str, Form()] = "",
     variant: Annotated[str, Form()] = "",
 ) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     try:
         recipients = proof_addresses(addresses)
     except MessageError as exc:

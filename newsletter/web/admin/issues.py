@@ -22,6 +22,7 @@ from newsletter.models import Delivery, Issue, IssueStatus, IssueVariant, Topic
 from newsletter.runtime import Runtime
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render
+from newsletter.web.state import runtime_of
 from subscribers.audience import topic_sets
 from subscribers.models import Status, SubscriberEvent
 
@@ -38,11 +39,6 @@ PREVIEW_VALUES = {
     "unsubscribe_url": "#unsubscribe-link",
     "preferences_url": "#preferences-link",
 }
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 def load_issue(session: Session, issue_id: int) -> Issue:
@@ -88,7 +84,7 @@ def admin_home(_editor: EditorDep) -> Response:
 
 @router.get("/issues", response_class=HTMLResponse)
 def issues_list(request: Request, editor: EditorDep) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     with runtime.sessions() as session:
         issues = list(
             session.scalars(select(Issue).order_by(Issue.period_end.desc(), Issue.id.desc()))
@@ -126,7 +122,7 @@ def _links(html: str) -> list[tuple[str, str]]:
 def preview(
     request: Request, issue_id: int, editor: EditorDep, variant: str = "", tested: str = ""
 ) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     now = runtime.clock.now()
     with runtime.sessions() as session:
         issue = load_issue(session, issue_id)
@@ -163,7 +159,7 @@ def _filled(part: str) -> str:
 @router.get("/issues/{issue_id}/variants/{variant_id}.html", response_class=HTMLResponse)
 def variant_html(request: Request, issue_id: int, variant_id: int, _editor: EditorDep) -> Response:
     """The stored bytes as sent, but for the placeholders, which get sample values."""
-    with _runtime(request).sessions() as session:
+    with runtime_of(request).sessions() as session:
         variant = session.get(IssueVariant, variant_id)
     if variant is None or variant.issue_id != issue_id:
         raise HTTPException(404, "There is no such variant.")
@@ -188,7 +184,7 @@ def _parse_local(value: str, runtime: Runtime) -> datetime:
 
 
 def _act(request: Request, issue_id: int, action: Any) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
         issue = load_issue(session, issue_id)
         try:
@@ -205,7 +201,7 @@ def approve(
     publisher: PublisherDep,
     send_at: Annotated[str, Form()] = "",
 ) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     now = runtime.clock.now()
     when = (
         _parse_local(send_at, runtime)
@@ -237,7 +233,7 @@ def deliverability(
     request: Request, issue_id: int, editor: EditorDep, variant: str = ""
 ) -> Response:
     """Spam score and email-client warnings for one variant, as a subscriber would get it."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     with runtime.sessions() as session:
         issue = load_issue(session, issue_id)
     chosen = next((v for v in issue.variants if v.topic_key == variant), None)
