@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from newsletter.config import Settings
 from newsletter.deliver.limiter import Limiter, RedisLimiter, redis_client
 from newsletter.deliver.throttle import Throttle
-from newsletter.deliver.transport import OutboxTransport, SmtpTransport, Transport
+from newsletter.deliver.transport import SmtpTransport, Transport, transport_from_settings
 
 DEFAULT = "default"
 
@@ -23,11 +23,7 @@ class Relay:
 
 def default_transport(settings: Settings) -> Callable[[], Transport]:
     """A new transport per connection: SMTP when configured, else the outbox folder."""
-    url = settings.smtp_url
-    if url:
-        timeout = settings.delivery.timeout_seconds
-        return lambda: SmtpTransport.from_url(url, timeout=timeout)
-    return lambda: OutboxTransport(settings.outbox_dir)
+    return lambda: transport_from_settings(settings)
 
 
 def relays_for(

@@ -161,5 +161,5 @@ def _failure(code: int, reply: bytes | str, what: str) -> TemporaryFailure | Per
 def transport_from_settings(settings: Settings) -> Transport:
     """SMTP when NEWSLETTER_SMTP_URL is set, else the outbox folder under var/."""
     if settings.smtp_url:
-        return SmtpTransport.from_url(settings.smtp_url)
+        return SmtpTransport.from_url(settings.smtp_url, timeout=settings.delivery.timeout_seconds)
     return OutboxTransport(settings.outbox_dir)
