@@ -9,32 +9,46 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from newsletter import __version__, catalog, migrate, subscribers_cli
+from newsletter import __version__
+from newsletter.cli_lazy import lazy_group
 from newsletter.cli_state import CliState
-from newsletter.collect import commands as collect_commands
-from newsletter.deliver import commands as deliver_commands
-from newsletter.digest.commands import digest_app
-from newsletter.editors.commands import editors_app
 from newsletter.errors import NewsletterError
-from newsletter.publish.commands import app as feeds_app
-from newsletter.schedule import commands as schedule_commands
+
+# Each command's module is imported only when it runs (see cli_lazy).
+COMMANDS = {
+    "init": "newsletter.init_command:init",
+    "collect": "newsletter.collect.commands:collect_command",
+    "serve": "newsletter.schedule.commands:serve_command",
+    "schedule": "newsletter.schedule.commands:schedule_command",
+    "worker": "newsletter.deliver.workers:worker",
+    "digest": "newsletter.cli:digest_app",
+    "subscribers": "newsletter.subscribers_cli:app",
+    "feeds": "newsletter.publish.commands:app",
+    "sources": "newsletter.collect.commands:sources_app",
+    "editors": "newsletter.editors.commands:editors_app",
+    "bounces": "newsletter.deliver.bounce_commands:bounces_app",
+}
+DIGEST_COMMANDS = {
+    "build": "newsletter.digest.commands:build",
+    "preview": "newsletter.digest.commands:preview",
+    "send": "newsletter.deliver.commands:send",
+    "pause": "newsletter.deliver.workers:pause_issue",
+}
 
 app = typer.Typer(
+    cls=lazy_group(COMMANDS),
     help="Newsletter and syndication service: collect posts, publish feeds, mail a weekly digest.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(digest_app, name="digest")
-app.add_typer(subscribers_cli.app, name="subscribers")
-app.add_typer(feeds_app, name="feeds")
+digest_app = typer.Typer(
+    cls=lazy_group(DIGEST_COMMANDS),
+    help="Build, preview and send the weekly digest.",
+    no_args_is_help=True,
+)
 out = Console()
 err = Console(stderr=True)
-
-
-def _state(ctx: typer.Context) -> CliState:
-    state = ctx.ensure_object(CliState)
-    return state
 
 
 def _version(value: bool) -> None:
@@ -56,37 +70,6 @@ def _root(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     ctx.obj = CliState()
-
-
-@app.command()
-def init(ctx: typer.Context) -> None:
-    """Create or upgrade the database schema and load the configured topics and sources.
-
-    Safe to run any number of times.
-    """
-    runtime = _state(ctx).runtime
-    before = migrate.current_revision_or_none(runtime.engine)
-    migrate.upgrade(runtime.engine)
-    after = migrate.current_revision_or_none(runtime.engine)
-    with runtime.sessions.begin() as session:
-        report = catalog.sync(session, runtime.settings, runtime.clock.now())
-    schema = "up to date" if before == after else f"migrated {before or 'empty'} → {after}"
-    out.print(f"database: {schema} ({runtime.engine.url.render_as_string(hide_password=True)})")
-    for kind, names in (
-        ("added", report.added),
-        ("updated", report.updated),
-        ("disabled", report.disabled),
-    ):
-        if names:
-            out.print(f"{kind}: {', '.join(names)}")
-
-
-app.command("collect")(collect_commands.collect_command)
-app.command("serve")(schedule_commands.serve_command)
-app.command("schedule")(schedule_commands.schedule_command)
-app.add_typer(collect_commands.sources_app, name="sources")
-app.add_typer(editors_app, name="editors")
-deliver_commands.register(app, digest_app, lambda ctx: _state(ctx).runtime)
 
 
 def main() -> None:

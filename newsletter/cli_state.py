@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from newsletter import migrate
 from newsletter.config import Settings, load_settings
 from newsletter.runtime import Runtime
+from newsletter.schema_version import require_current
 
 
 class CliState:
@@ -34,5 +34,5 @@ def runtime_from(ctx: typer.Context, *, migrated: bool = False) -> Runtime:
     state = ctx.find_root().ensure_object(CliState)
     runtime = state.runtime
     if migrated:
-        migrate.require_current(runtime.engine)
+        require_current(runtime.engine)
     return runtime

@@ -14,6 +14,7 @@ from newsletter import migrate
 from newsletter.db import Base
 from newsletter.models import Post, Source, Topic
 from newsletter.runtime import Runtime
+from newsletter.schema_version import HEAD, current_revision
 from subscribers.models import Subscriber, SubscriberTopic
 
 
@@ -21,7 +22,7 @@ def test_migrations_build_exactly_the_models(runtime: Runtime) -> None:
     with runtime.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-    assert migrate.current_revision_or_none(runtime.engine) == migrate.head_revision()
+    assert current_revision(runtime.engine) == migrate.head_revision() == HEAD
 
 
 def test_upgrading_twice_is_harmless(runtime: Runtime) -> None:

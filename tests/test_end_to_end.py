@@ -14,7 +14,7 @@ from newsletter.deliver.transport import SmtpTransport
 from newsletter.digest.build import build_issue
 from newsletter.editors import review
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus
-from newsletter.pipeline import variant_renderer
+from newsletter.pipeline.send import variant_renderer
 from newsletter.runtime import Runtime
 from subscribers.models import Subscriber
 from tests.digest.helpers import add_post, add_subscriber, add_topics

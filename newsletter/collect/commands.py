@@ -28,11 +28,9 @@ def collect_command(
     ] = None,
 ) -> None:
     """Read every enabled source and store new and changed posts."""
-    from newsletter import migrate
-    from newsletter.pipeline import collect_and_publish
+    from newsletter.pipeline.publishing import collect_and_publish
 
-    runtime = runtime_from(ctx)
-    migrate.require_current(runtime.engine)
+    runtime = runtime_from(ctx, migrated=True)
     names = source or []
     if out.is_terminal:
         total = len(pulled_sources(runtime, names))

@@ -1,4 +1,4 @@
-"""The delivery commands: `newsletter digest send ID` and `newsletter bounces process PATH`."""
+"""`newsletter digest send ID`: plan, send and report, in this process or through workers."""
 
 from __future__ import annotations
 
@@ -8,28 +8,24 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from newsletter import migrate
-from newsletter.deliver import workers
+from newsletter.cli_state import runtime_from
 from newsletter.deliver.batch import Progress as SendProgress
-from newsletter.deliver.bounces import process_mailbox
 from newsletter.deliver.plan import RenderVariant, no_variant
 from newsletter.deliver.relays import default_transport
 from newsletter.deliver.send import send_issue
 from newsletter.deliver.state import SendResult
 from newsletter.runtime import Runtime
+from newsletter.schema_version import require_current
 
 log = logging.getLogger(__name__)
 out = Console()
 LOG_EVERY = 30.0
-
-bounces_app = typer.Typer(help="Process returned mail: bounces, complaints, unsubscribes.")
 
 
 @contextmanager
@@ -66,7 +62,7 @@ def send_command(
     With NEWSLETTER_BROKER_URL the batches go to `newsletter worker`s and this command watches
     the delivery rows (or, with `detach`, returns once they are queued).
     """
-    migrate.require_current(runtime.engine)
+    require_current(runtime.engine)
     factory = default_transport(runtime.settings)
     broker = runtime.settings.broker_url is not None
     if broker:
@@ -132,54 +128,16 @@ def send_command(
         out.print(result.reason, markup=False, highlight=False, soft_wrap=True)
 
 
-def bounces_command(runtime: Runtime, path: Path) -> None:
-    migrate.require_current(runtime.engine)
-    report = process_mailbox(
-        runtime.sessions,
-        runtime.settings.signing_key(),
-        path,
-        runtime.clock.now(),
-        runtime.settings.delivery.soft_bounce_limit,
-    )
-    out.print(
-        f"{path}: {report.hard} hard bounces, {report.soft} soft bounces, "
-        f"{report.complaints} complaints, {report.unsubscribes} unsubscribes; "
-        f"{report.already_processed} already processed, {len(report.left_alone)} left alone",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
-    for line in report.left_alone:
-        out.print(f"  left alone: {line}", markup=False, highlight=False, soft_wrap=True)
-
-
-def register(
-    app: typer.Typer, digest_app: typer.Typer, runtime: Callable[[typer.Context], Runtime]
+def send(
+    ctx: typer.Context,
+    issue_id: Annotated[int, typer.Argument(metavar="ID", help="The issue to send.")],
+    detach: Annotated[
+        bool,
+        typer.Option("--detach", help="With a broker: return once the batches are queued."),
+    ] = False,
 ) -> None:
-    """Add `digest send` and `bounces process` to the CLI."""
+    """Send an approved issue; run it again to resume after a stop, a crash or a pause."""
+    from newsletter.pipeline.send import variant_renderer
 
-    @digest_app.command("send")
-    def send(
-        ctx: typer.Context,
-        issue_id: Annotated[int, typer.Argument(metavar="ID", help="The issue to send.")],
-        detach: Annotated[
-            bool,
-            typer.Option("--detach", help="With a broker: return once the batches are queued."),
-        ] = False,
-    ) -> None:
-        """Send an approved issue; run it again to resume after a stop, a crash or a pause."""
-        from newsletter.pipeline import variant_renderer
-
-        current = runtime(ctx)
-        send_command(current, issue_id, render_missing=variant_renderer(current), detach=detach)
-
-    @bounces_app.command("process")
-    def process(
-        ctx: typer.Context,
-        path: Annotated[Path, typer.Argument(help="A maildir folder or an mbox file.")],
-    ) -> None:
-        """Read bounces and complaints and mark their subscribers; other mail is left alone."""
-        bounces_command(runtime(ctx), path)
-
-    app.add_typer(bounces_app, name="bounces")
-    workers.register(app, digest_app, runtime)
+    runtime = runtime_from(ctx)
+    send_command(runtime, issue_id, render_missing=variant_renderer(runtime), detach=detach)

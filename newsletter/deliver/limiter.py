@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Protocol
 
 import redis
 
@@ -59,12 +58,6 @@ if per_hour > 0 then
 end
 return 0
 """
-
-
-class Limiter(Protocol):
-    """acquire() blocks until one more message may go; False when `stopped` says give up."""
-
-    def acquire(self, stopped: threading.Event | None = None) -> bool: ...
 
 
 class RedisLimiter:

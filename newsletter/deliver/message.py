@@ -19,8 +19,6 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
-import dkim
-
 from newsletter.deliver.verp import verp_address
 from newsletter.digest.placeholders import _SPLIT, PERSONAL_FIELDS, Template, marker, values_for
 from newsletter.errors import MessageError
@@ -226,6 +224,9 @@ class IssueMessage:
 
 def sign(data: bytes, key: Dkim) -> bytes:
     """Prepend a DKIM-Signature (relaxed/simple) over SIGNED_HEADERS and the body."""
+    # dkimpy and the DNS library it loads (about 15 MB) only for sites that sign.
+    import dkim
+
     try:
         signature = dkim.sign(
             data,

@@ -6,8 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from newsletter.config import Settings
-from newsletter.deliver.limiter import Limiter, RedisLimiter, redis_client
-from newsletter.deliver.throttle import Throttle
+from newsletter.deliver.throttle import Limiter, Throttle
 from newsletter.deliver.transport import SmtpTransport, Transport, transport_from_settings
 
 DEFAULT = "default"
@@ -39,10 +38,14 @@ def relays_for(
     """
     delivery = settings.delivery
     shared = settings.shared_redis_url
-    client = redis_client(shared) if shared else None
+    if shared:
+        # The Redis client (about 20 MB with what it loads) only when a limit is shared.
+        from newsletter.deliver.limiter import RedisLimiter, redis_client
+
+        client = redis_client(shared)
 
     def limiter(name: str, rate: float, per_hour: int) -> Limiter:
-        if client is not None:
+        if shared:
             return RedisLimiter(client, delivery.redis_prefix, name, rate, per_hour)
         return Throttle(rate, per_hour, sent_recently() if per_hour else ())
 

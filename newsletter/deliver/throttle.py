@@ -6,8 +6,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 HOUR = 3600.0
+
+
+class Limiter(Protocol):
+    """acquire() blocks until one more message may go; False when `stopped` says give up."""
+
+    def acquire(self, stopped: threading.Event | None = None) -> bool: ...
 
 
 class Throttle:

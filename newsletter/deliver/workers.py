@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from newsletter import migrate
+from newsletter.cli_state import runtime_from
 from newsletter.deliver.state import pause
 from newsletter.errors import ConfigError, SendError
 from newsletter.runtime import Runtime
+from newsletter.schema_version import require_current
 
 out = Console()
 
@@ -27,7 +27,7 @@ def worker_command(
         raise ConfigError(
             "newsletter worker needs NEWSLETTER_BROKER_URL, e.g. redis://127.0.0.1:6379/0"
         )
-    migrate.require_current(runtime.engine)
+    require_current(runtime.engine)
     shared_relays(settings)  # a limit that could not hold across workers is refused up front
     runtime.close()  # each worker process opens its own connections
     argv = [
@@ -44,7 +44,7 @@ def worker_command(
 
 
 def pause_command(runtime: Runtime, issue_id: int) -> None:
-    migrate.require_current(runtime.engine)
+    require_current(runtime.engine)
     reason = f"paused from the command line; run `newsletter digest send {issue_id}` to resume"
     if not pause(runtime, issue_id, reason):
         raise SendError(f"issue {issue_id} is not being sent; only a sending issue can be paused")
@@ -55,30 +55,22 @@ def pause_command(runtime: Runtime, issue_id: int) -> None:
     )
 
 
-def register(
-    app: typer.Typer, digest_app: typer.Typer, runtime: Callable[[typer.Context], Runtime]
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Batches at once in this worker (default: the number of CPUs)."),
+    ] = None,
+    pool: Annotated[str, typer.Option(help="Celery pool: prefork, threads or solo.")] = "prefork",
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
 ) -> None:
-    """Add `worker` and `digest pause` to the CLI."""
+    """Send delivery batches queued by `digest send` (needs NEWSLETTER_BROKER_URL)."""
+    worker_command(runtime_from(ctx), concurrency, pool, loglevel)
 
-    @app.command("worker")
-    def worker(
-        ctx: typer.Context,
-        concurrency: Annotated[
-            int | None,
-            typer.Option(help="Batches at once in this worker (default: the number of CPUs)."),
-        ] = None,
-        pool: Annotated[
-            str, typer.Option(help="Celery pool: prefork, threads or solo.")
-        ] = "prefork",
-        loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
-    ) -> None:
-        """Send delivery batches queued by `digest send` (needs NEWSLETTER_BROKER_URL)."""
-        worker_command(runtime(ctx), concurrency, pool, loglevel)
 
-    @digest_app.command("pause")
-    def pause_issue(
-        ctx: typer.Context,
-        issue_id: Annotated[int, typer.Argument(metavar="ID", help="The issue to pause.")],
-    ) -> None:
-        """Pause an issue being sent (in this process or by workers); `digest send` resumes it."""
-        pause_command(runtime(ctx), issue_id)
+def pause_issue(
+    ctx: typer.Context,
+    issue_id: Annotated[int, typer.Argument(metavar="ID", help="The issue to pause.")],
+) -> None:
+    """Pause an issue being sent (in this process or by workers); `digest send` resumes it."""
+    pause_command(runtime_from(ctx), issue_id)

@@ -17,14 +17,12 @@ from newsletter.models import Issue, IssueVariant
 from newsletter.runtime import Runtime
 from subscribers.audience import topic_key as make_topic_key
 
-digest_app = typer.Typer(help="Build, preview and send the weekly digest.", no_args_is_help=True)
 out = Console()
 
 
-@digest_app.command("build")
 def build(ctx: typer.Context) -> None:
     """Build (or rebuild) this week's draft from the posts collected; an editor's choices stay."""
-    from newsletter.pipeline import build_draft
+    from newsletter.pipeline.draft import build_draft
 
     runtime = runtime_from(ctx, migrated=True)
     result, told = build_draft(runtime)
@@ -65,7 +63,6 @@ def preview_values(runtime: Runtime) -> dict[str, bytes]:
     )
 
 
-@digest_app.command("preview")
 def preview(
     ctx: typer.Context,
     ident: Annotated[str, typer.Argument(metavar="ID", help="The issue's number or key.")],

@@ -32,10 +32,7 @@ def _build(runtime: Runtime) -> list[str]:
 @app.command()
 def build(ctx: typer.Context) -> None:
     """Build every feed from the stored posts; unchanged feeds keep their bytes and ETag."""
-    from newsletter import migrate
-
-    runtime = runtime_from(ctx)
-    migrate.require_current(runtime.engine)
+    runtime = runtime_from(ctx, migrated=True)
     changed = _build(runtime)
     out.print(f"feeds: {len(changed)} changed" + (f" ({', '.join(changed)})" if changed else ""))
 
@@ -46,10 +43,7 @@ def export_command(
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to write the feeds into.")],
 ) -> None:
     """Write every feed (site, topics, archive) into DIR for static hosting, atomically."""
-    from newsletter import migrate
-
-    runtime = runtime_from(ctx)
-    migrate.require_current(runtime.engine)
+    runtime = runtime_from(ctx, migrated=True)
     _build(runtime)
     written = export(runtime, folder)
     out.print(f"feeds: wrote {len(written)} files under {folder}")

@@ -20,7 +20,9 @@ from newsletter.editors import review
 from newsletter.editors.notify import local, tell_editors
 from newsletter.errors import CollectError, ScheduleError, SendError
 from newsletter.models import Issue, IssueStatus
-from newsletter.pipeline import build_draft, collect_and_publish, variant_renderer
+from newsletter.pipeline.draft import build_draft
+from newsletter.pipeline.publishing import collect_and_publish
+from newsletter.pipeline.send import variant_renderer
 from newsletter.publish.rebuild import rebuild
 from newsletter.runtime import Runtime
 from newsletter.schedule.due import AUTO_APPROVER, decide, send_slot

@@ -16,7 +16,7 @@ from newsletter.collect.run import accept
 from newsletter.collect.store import Outcome
 from newsletter.config import Settings, SourceSettings
 from newsletter.errors import CollectError, EntrySkipped
-from newsletter.pipeline import publish_pushed
+from newsletter.pipeline.publishing import publish_pushed
 from newsletter.runtime import Runtime
 
 router = APIRouter()

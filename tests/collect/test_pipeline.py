@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from newsletter.pipeline import collect_and_publish
+from newsletter.pipeline.publishing import collect_and_publish
 from newsletter.web.app import create_app
 from tests.collect.conftest import demo_sources
 

@@ -9,7 +9,7 @@ from email.parser import BytesParser
 from newsletter.clock import FixedClock
 from newsletter.deliver.transport import SmtpTransport
 from newsletter.editors.models import Role
-from newsletter.pipeline import build_draft
+from newsletter.pipeline.draft import build_draft
 from newsletter.runtime import Runtime
 from tests.digest.helpers import add_post, add_topics
 from tests.smtpd import SmtpServer

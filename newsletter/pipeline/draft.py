@@ -1,0 +1,46 @@
+"""compose → review: build this week's draft; a new one is announced to the editors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import selectinload
+
+from newsletter.deliver.transport import Transport, transport_from_settings
+from newsletter.digest.build import BuildResult, build_issue
+from newsletter.editors.notify import local, tell_editors
+from newsletter.models import Issue, IssuePost
+from newsletter.runtime import Runtime
+from newsletter.schedule.due import send_slot
+
+
+def build_draft(
+    runtime: Runtime, transport_factory: Callable[[], Transport] | None = None
+) -> tuple[BuildResult, str]:
+    """compose → review: build this week's draft; a new one is announced to the editors.
+
+    Returns the build and what became of the announcement ("" when there was none).
+    """
+    settings = runtime.settings
+    now = runtime.clock.now()
+    with runtime.sessions.begin() as session:
+        result = build_issue(session, settings, now)
+    if not result.created:
+        return result, ""
+    with runtime.sessions() as session:
+        issue = session.get(
+            Issue, result.issue_id, options=[selectinload(Issue.posts).joinedload(IssuePost.post)]
+        )
+        assert issue is not None
+        told = tell_editors(
+            session,
+            settings,
+            transport_factory or (lambda: transport_from_settings(settings)),
+            "draft_ready",
+            issue,
+            now,
+            titles=[entry.post.title for entry in issue.posts if not entry.excluded],
+            slot=local(send_slot(issue, settings), settings),
+            auto_send=settings.digest.auto_send,
+        )
+    return result, told
