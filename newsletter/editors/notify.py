@@ -32,6 +32,14 @@ def local(when: datetime, settings: Settings) -> str:
     return when.astimezone(settings.zone).strftime("%a %d %b %Y %H:%M %Z")
 
 
+def reader_subject(issue: Issue) -> str:
+    """The subject readers get: the editor's own, else the all-topics variant's rendered one."""
+    if issue.subject:
+        return issue.subject
+    variants = sorted(issue.variants, key=lambda variant: variant.topic_key)
+    return variants[0].subject if variants else ""
+
+
 def build_notice(
     settings: Settings, action: str, to: Sequence[str], context: dict[str, Any], now: datetime
 ) -> EmailMessage:
@@ -69,6 +77,7 @@ def tell_editors(
         to,
         {
             "issue": issue,
+            "subject": reader_subject(issue),
             "preview_url": f"{settings.site.base_url}/admin/issues/{issue.id}",
             **context,
         },

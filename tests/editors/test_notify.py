@@ -41,6 +41,8 @@ def test_a_new_draft_is_announced_to_every_active_editor_once(
     body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert f"https://news.example.org/admin/issues/{first.issue_id}" in body
     assert "A Story" in body
+    # The subject readers will get (no editor has set one of their own yet).
+    assert 'ready: 2026-W48, "A Story".' in " ".join(body.split())
 
 
 def test_a_mail_failure_never_undoes_the_build(runtime: Runtime) -> None:
