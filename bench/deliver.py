@@ -3,7 +3,9 @@
 In the same run, Postfix's smtp-source sends as many messages of the same size to the same
 smtp-sink with 20 sessions; the script prints both rates, their ratio (goal >= 0.20) and the
 sender's peak memory (goal <= 100 MB for 1M). The sender is the real `newsletter digest send`
-command in its own process, so its peak RSS is its own, not the setup's.
+command in its own process; its peak is the high-water mark of its own address space (VmHWM),
+read while it runs. (getrusage's figure for children would not do: a child's maxrss starts at
+the parent's high-water mark, because exec carries it over from the address space it replaces.)
 
 With --workers 1,2,4 (PostgreSQL and Redis needed: --database-url, --redis-url) it sends the
 same issue through 1, 2 and 4 `newsletter worker` processes instead, each run on a fresh schema,
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -127,6 +128,21 @@ def setup_database(url: str, var: Path, count: int) -> int:
             session.execute(insert(Subscriber), rows)
     runtime.close()
     return issue_id
+
+
+def watch_peak(process: subprocess.Popen[bytes]) -> int:
+    """Wait for the process; return its VmHWM in KiB, read every 20 ms while it ran."""
+    status = Path(f"/proc/{process.pid}/status")
+    peak = 0
+    while process.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass  # it exited between poll() and the read
+        time.sleep(0.02)
+    return peak
 
 
 def postfix_env(root: Path) -> dict[str, str]:
@@ -324,9 +340,11 @@ def main() -> None:
             }
             newsletter = str(Path(sys.executable).parent / "newsletter")
             start = time.perf_counter()
-            subprocess.run([newsletter, "digest", "send", str(issue_id)], env=env, check=True)
+            sender = subprocess.Popen([newsletter, "digest", "send", str(issue_id)], env=env)
+            peak_mb = watch_peak(sender) / 1024
             ours = count / (time.perf_counter() - start)
-            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            if sender.returncode != 0:
+                raise SystemExit(f"digest send exited with {sender.returncode}")
             theirs = smtp_source(args.postfix, port, count, int(size))
         finally:
             sink.terminate()
