@@ -140,16 +140,6 @@ http {{
 }}
 """
 
-APP = """
-import uvicorn
-from newsletter.config import load_settings
-from newsletter.runtime import Runtime
-from newsletter.web.app import create_app
-uvicorn.run(create_app(Runtime.build(load_settings())), host="127.0.0.1", port={port},
-            log_level="warning", access_log=False)
-"""
-
-
 BARE = """
 import uvicorn
 
@@ -187,8 +177,20 @@ def serve_and_measure(
     public = tmp / "public"
     export(runtime, public)
     app_port, nginx_port = free_port(), free_port()
-    env = {**os.environ, "NEWSLETTER_DATABASE_URL": runtime.settings.database_url}
-    app = subprocess.Popen([sys.executable, "-c", APP.format(port=app_port)], env=env)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    env |= {
+        "NEWSLETTER_DATABASE_URL": runtime.settings.database_url,
+        "NEWSLETTER_VAR_DIR": str(runtime.settings.var_dir),
+    }
+    # The service as it runs: `newsletter serve`, scheduler included; like nginx here, it
+    # writes no access log.
+    newsletter = str(Path(sys.executable).parent / "newsletter")
+    app = subprocess.Popen(
+        [newsletter, "serve", "--port", str(app_port), "--no-access-log"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, port=nginx_port, root=public))
     nginx = subprocess.Popen(["nginx", "-c", str(tmp / "nginx.conf"), "-p", str(tmp)])
     try:
@@ -246,7 +248,7 @@ def main() -> None:
         )
         size = len((tmp / "public" / "feed.xml").read_bytes())
         print(
-            f"serving /feed.xml ({size} bytes), 1 uvicorn process vs 1 nginx worker, "
+            f"serving /feed.xml ({size} bytes), `newsletter serve` (1 process) vs 1 nginx worker, "
             f"wrk -c{args.connections} for {args.seconds}s each, from a second process:"
         )
         print(

@@ -26,11 +26,19 @@ def serve_command(
             "--web-only", help="Serve the web app without the scheduler (extra web processes)."
         ),
     ] = False,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="A line per request (leave it to the proxy in front, if it logs them).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the web app and run the scheduler (the one holding the database's lease runs jobs)."""
     from newsletter.schedule.serve import serve
 
-    serve(runtime_from(ctx, migrated=True), host, port, web_only=web_only)
+    runtime = runtime_from(ctx, migrated=True)
+    serve(runtime, host, port, web_only=web_only, access_log=access_log)
 
 
 def schedule_command(ctx: typer.Context) -> None:

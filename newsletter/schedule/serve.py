@@ -44,9 +44,12 @@ def build_app(runtime: Runtime, *, web_only: bool) -> FastAPI:
     return app
 
 
-def serve(runtime: Runtime, host: str, port: int, *, web_only: bool = False) -> None:
+def serve(
+    runtime: Runtime, host: str, port: int, *, web_only: bool = False, access_log: bool = True
+) -> None:
     app = build_app(runtime, web_only=web_only)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=access_log)
+    server = uvicorn.Server(config)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again for
     # the handler it found; this one absorbs it, so a clean stop exits 0, not by the signal.
     stopped: list[int] = []

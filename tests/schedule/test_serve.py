@@ -78,7 +78,7 @@ def serve(
 
 
 def test_one_scheduler_per_database_and_sigterm_exits_cleanly(
-    runtime: Runtime, serve: Callable[..., tuple[subprocess.Popen[bytes], int]]
+    runtime: Runtime, serve: Callable[..., tuple[subprocess.Popen[bytes], int]], tmp_path: Path
 ) -> None:
     first, first_port = serve()
     _until(lambda: (_health(first_port) or {})["scheduler"]["this_process"] == "leading")
@@ -89,7 +89,7 @@ def test_one_scheduler_per_database_and_sigterm_exits_cleanly(
     assert leader["scheduler"]["running"] is True
 
     second, second_port = serve()
-    web, web_port = serve("--web-only")
+    web, web_port = serve("--web-only", "--no-access-log")
     for port, role in ((second_port, "standby"), (web_port, "web-only")):
         body = _health(port)
         assert body is not None
@@ -108,6 +108,9 @@ def test_one_scheduler_per_database_and_sigterm_exits_cleanly(
     for process in (second, web):
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+    # Requests are logged one line each, unless the process was told to leave that to a proxy.
+    assert '"GET /healthz HTTP/1.1" 200' in (tmp_path / f"serve-{second_port}.log").read_text()
+    assert "GET /healthz" not in (tmp_path / f"serve-{web_port}.log").read_text()
 
 
 def test_send_now_writes_one_message_per_subscriber_to_the_outbox(
