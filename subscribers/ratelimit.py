@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -81,12 +81,10 @@ class DatabaseStore:
     def purge(self, now: datetime, older_than: timedelta) -> int:
         """Forget windows that ended long ago (the table otherwise grows with every address)."""
         with self.sessions.begin() as session:
-            stale = list(
-                session.scalars(select(RateLimit).where(RateLimit.window_start < now - older_than))
+            result = session.execute(
+                delete(RateLimit).where(RateLimit.window_start < now - older_than)
             )
-            for row in stale:
-                session.delete(row)
-        return len(stale)
+        return int(getattr(result, "rowcount", 0))
 
 
 @dataclass(frozen=True)

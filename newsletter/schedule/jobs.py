@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from newsletter.collect.run import CollectReport
 from newsletter.deliver.bounces import process_mailbox
@@ -26,6 +27,7 @@ from newsletter.pipeline.send import variant_renderer
 from newsletter.publish.rebuild import rebuild
 from newsletter.runtime import Runtime
 from newsletter.schedule.due import AUTO_APPROVER, decide, send_slot
+from subscribers.ratelimit import DatabaseStore
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,10 @@ def send_job() -> str:
 
 def bounces_job() -> str:
     return bounces(_context().runtime)
+
+
+def tidy_job() -> str:
+    return tidy(_context().runtime)
 
 
 # -- the jobs ---------------------------------------------------------------------------------
@@ -222,3 +228,10 @@ def bounces(runtime: Runtime) -> str:
         f"{report.hard} hard bounces, {report.soft} soft, {report.complaints} complaints, "
         f"{report.unsubscribes} unsubscribes; {len(report.left_alone)} left alone"
     )
+
+
+def tidy(runtime: Runtime) -> str:
+    """Signup rate-limit windows that have ended are forgotten; one row per address otherwise."""
+    window = timedelta(minutes=runtime.settings.subscribers.rate_limit_window_minutes)
+    purged = DatabaseStore(runtime.sessions).purge(runtime.clock.now(), window)
+    return f"forgot {purged} expired rate-limit counters"

@@ -80,6 +80,14 @@ def job_specs(settings: Settings) -> list[JobSpec]:
             f"send due issues, resume, retry; hold unapproved at {settings.digest.send}",
             f"every {_amount(schedule.send_poll_seconds)} s",
         ),
+        JobSpec(
+            "tidy",
+            "newsletter.schedule.jobs:tidy_job",
+            CronTrigger(hour=3, minute=17, timezone=zone),
+            timedelta(hours=12),
+            "forget expired signup rate-limit counters",
+            "daily 03:17 local",
+        ),
     ]
     if schedule.bounce_mailbox is not None:
         specs.append(

@@ -10,6 +10,7 @@ from pydantic import HttpUrl
 from sqlalchemy import select
 
 from newsletter import catalog
+from newsletter.clock import FixedClock
 from newsletter.config import SourceSettings
 from newsletter.deliver.send import send_issue
 from newsletter.editors import review
@@ -17,6 +18,8 @@ from newsletter.errors import CollectError, ScheduleError
 from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
 from newsletter.schedule import jobs
+from subscribers.models import RateLimit
+from subscribers.ratelimit import DatabaseStore
 from tests.schedule.conftest import EDITOR, READERS, Week, fill
 
 
@@ -184,6 +187,22 @@ def test_collect_job_reports_and_fails_only_when_every_source_fails(runtime: Run
     runtime.settings.collect.timeout = 2
     with pytest.raises(CollectError, match="gone"):
         jobs.collect(runtime)
+
+
+def test_tidy_forgets_only_rate_limit_windows_that_have_ended(runtime: Runtime) -> None:
+    now = datetime(2026, 3, 5, 3, 17, tzinfo=UTC)
+    runtime.clock = FixedClock(now)
+    window = timedelta(minutes=runtime.settings.subscribers.rate_limit_window_minutes)
+    store = DatabaseStore(runtime.sessions)
+    store.hit("subscribe-email:old@example.org", now - window - timedelta(minutes=1), window)
+    store.hit("subscribe-email:new@example.org", now - timedelta(minutes=1), window)
+
+    assert jobs.tidy(runtime) == "forgot 1 expired rate-limit counters"
+
+    with runtime.sessions() as session:
+        assert list(session.scalars(select(RateLimit.key))) == ["subscribe-email:new@example.org"]
+    # The address still within its window keeps its count.
+    assert store.hit("subscribe-email:new@example.org", now, window) == 2
 
 
 def test_entry_points_need_a_scheduler_holding_the_lease() -> None:
