@@ -42,6 +42,15 @@ def _doiuse_ready() -> bool:
     )
 
 
+# Outlook for Windows (and the Windows Mail app, on the same Word engine) ignores table-layout
+# and lays the email out at its fixed 600 px, where long words fit anyway; phones need it, so
+# that a long word or link wraps instead of widening the page (tests/digest/test_phone_width.py).
+KNOWN_AND_HARMLESS = {
+    "`table-layout` is not supported by `outlook.windows`",
+    "`table-layout` is not supported by `outlook.windows-mail`",
+}
+
+
 @pytest.mark.skipif(
     not _doiuse_ready(), reason="doiuse-email is not installed (npm ci in tools/email-check)"
 )
@@ -60,8 +69,8 @@ def test_gmail_and_outlook_support_everything_the_html_uses(name: str, tmp_path:
     )
     assert result.stdout, result.stderr
     report = json.loads(result.stdout)
-    assert report.get("errors", []) == [], sorted(set(report["errors"]))
-    assert report["success"] is True
+    errors = sorted(set(report.get("errors", [])) - KNOWN_AND_HARMLESS)
+    assert errors == []
 
 
 def test_the_checker_does_catch_what_clients_drop(tmp_path: Path) -> None:
