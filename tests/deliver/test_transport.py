@@ -1,4 +1,4 @@
-"""The transport against a real SMTP server, and the outbox folder."""
+"""The transport against a real SMTP server, with and without PIPELINING, and the outbox folder."""
 
 from __future__ import annotations
 
@@ -45,6 +45,8 @@ def test_many_messages_over_one_connection_each_once_and_intact(server: SmtpServ
     assert server.received[0].sender == "bounces@example.org"
     assert server.received[0].message["Subject"] == "Hi"
     assert len(server.handler.sessions) == 1
+    # The group MAIL, RCPT, DATA reached the server at once only when it offered PIPELINING.
+    assert {r.pipelined for r in server.received} == {server.handler.pipelining}
 
 
 def test_lines_starting_with_a_dot_arrive_unchanged(server: SmtpServer) -> None:
