@@ -113,7 +113,8 @@ class SmtpTransport:
     def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
         # A connection the server closed while idle is only noticed on use: retry once, fresh.
         # Only while nothing of the message was written, though (PayloadLost otherwise): the
-        # server may have taken it, and the deliver loop's later retry is the lesser evil.
+        # server may have taken it, and the deliver loop's later retry is the lesser evil. A
+        # server that does not answer in time is not an idle hang-up: no retry, no double wait.
         for attempt in (1, 2):
             try:
                 if self._connection is None:
@@ -121,12 +122,21 @@ class SmtpTransport:
                 refused = send_message(self._connection, sender, recipients, message)
             except PayloadLost as exc:
                 self._drop()
+                if _timed_out(exc):
+                    raise TemporaryFailure(
+                        f"no reply from {self.host} within {self.timeout:g}s "
+                        "after the message was sent"
+                    ) from None
                 raise TemporaryFailure(
                     f"connection to {self.host} dropped after the message was sent, "
                     f"before the server's reply: {exc}"
                 ) from None
             except smtplib.SMTPServerDisconnected as exc:
                 self._drop()
+                if _timed_out(exc):
+                    raise TemporaryFailure(
+                        f"no reply from {self.host} within {self.timeout:g}s"
+                    ) from None
                 if attempt == 2:
                     raise TemporaryFailure(f"connection to {self.host} dropped: {exc}") from None
                 continue
@@ -161,6 +171,16 @@ class SmtpTransport:
             with contextlib.suppress(TimeoutError, OSError, smtplib.SMTPException):
                 self._connection.quit()
         self._drop()
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """smtplib reports a read timeout as a disconnection; the TimeoutError is in its chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _failure(code: int, reply: bytes | str, what: str) -> TemporaryFailure | PermanentFailure:

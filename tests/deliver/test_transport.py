@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -195,6 +199,59 @@ def test_a_server_that_goes_away_mid_send_and_comes_back(server: SmtpServer) -> 
         transport.close()
         assert [r.recipients for r in second.received] == [["r2@example.org"]]
     assert [r.recipients for r in server.received] == [["r0@example.org"]]
+
+
+def test_no_reply_to_the_message_in_time_is_not_answered_by_sending_again(
+    server: SmtpServer,
+) -> None:
+    server.faults.delay = 0.6  # the server takes the message, but only after our timeout
+    transport = SmtpTransport.from_url(server.url, timeout=0.2)
+    with pytest.raises(TemporaryFailure) as late:
+        transport.send("b@example.org", ["r0@example.org"], MESSAGE)
+    assert str(late.value) == "no reply from 127.0.0.1 within 0.2s after the message was sent"
+    deadline = time.monotonic() + 5
+    while not server.received and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server.faults.delay = 0
+    transport.send("b@example.org", ["r1@example.org"], MESSAGE)
+    transport.close()
+    assert [r.recipients for r in server.received] == [["r0@example.org"], ["r1@example.org"]]
+
+
+@contextmanager
+def _silent_server() -> Iterator[tuple[int, list[socket.socket]]]:
+    """Greets and answers EHLO, then never says anything again: a hung mail server."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(client)
+            client.sendall(b"220 hello\r\n")
+            client.recv(1024)
+            client.sendall(b"250-hello\r\n250 PIPELINING\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], accepted
+    finally:
+        listener.close()
+        for client in accepted:
+            client.close()
+
+
+def test_a_server_that_stops_answering_is_a_timeout_not_retried() -> None:
+    with _silent_server() as (port, accepted):
+        transport = SmtpTransport.from_url(f"smtp://127.0.0.1:{port}", timeout=0.2)
+        with pytest.raises(TemporaryFailure) as hung:
+            transport.send("b@example.org", ["r@example.org"], MESSAGE)
+        assert str(hung.value) == "no reply from 127.0.0.1 within 0.2s"
+        assert len(accepted) == 1  # an idle hang-up is retried at once; a hung server is not
 
 
 def test_an_absent_server_is_a_temporary_failure() -> None:
