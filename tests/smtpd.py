@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -13,7 +14,7 @@ from email.message import Message
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, Envelope, Session, syntax
 
 
 @dataclass
@@ -22,6 +23,8 @@ class Received:
     recipients: list[str]
     data: bytes
     at: float = field(default_factory=time.monotonic)  # when the server accepted it
+    # MAIL FROM arrived with more commands behind it, unanswered: the client pipelined.
+    pipelined: bool = False
 
     @property
     def message(self) -> Message:
@@ -36,18 +39,48 @@ class Faults:
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     # Reply to DATA instead of accepting, e.g. "451 4.3.0 Try again later".
     data_reply: str | None = None
+    # Reply to the DATA command itself instead of 354, so no message data is sent.
+    data_command_reply: str | None = None
     # Hang up (without a reply) on every Nth DATA, counted over the server's life.
     drop_every: int | None = None
+    # With drop_every: take the message first, so only the reply is lost, not the message.
+    drop_keeps_message: bool = False
     # Sleep this long before answering DATA.
     delay: float = 0.0
 
 
 class _Handler:
-    def __init__(self, faults: Faults) -> None:
+    def __init__(self, faults: Faults, pipelining: bool) -> None:
         self.faults = faults
+        self.pipelining = pipelining
         self.received: list[Received] = []
         self.data_commands = 0
+        self.sessions: list[SMTP] = []
         self.lock = threading.Lock()
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        # aiosmtpd reads pipelined commands correctly but does not say so; this hook does.
+        session.host_name = hostname
+        self.sessions.append(server)
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        # What is already buffered behind MAIL FROM was sent before its reply.
+        envelope.pipelined = bool(server._reader._buffer)  # type: ignore[attr-defined]
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -64,18 +97,45 @@ class _Handler:
             count = self.data_commands
         if self.faults.delay:
             time.sleep(self.faults.delay)
-        if self.faults.drop_every and count % self.faults.drop_every == 0:
+        dropping = bool(self.faults.drop_every and count % self.faults.drop_every == 0)
+        if dropping and not self.faults.drop_keeps_message:
             assert server.transport is not None
             server.transport.close()
             return "421 4.4.2 closing"
         if self.faults.data_reply:
             return self.faults.data_reply
         data = envelope.original_content or b""
+        pipelined = getattr(envelope, "pipelined", False)
         with self.lock:
             self.received.append(
-                Received(str(envelope.mail_from), [str(r) for r in envelope.rcpt_tos], data)
+                Received(
+                    str(envelope.mail_from),
+                    [str(r) for r in envelope.rcpt_tos],
+                    data,
+                    pipelined=pipelined,
+                )
             )
+        if dropping:
+            assert server.transport is not None
+            server.transport.close()
         return "250 2.0.0 Message accepted"
+
+
+class _Smtp(SMTP):
+    """aiosmtpd's server, able to refuse DATA itself, which no handler hook can."""
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        reply = self.event_handler.faults.data_command_reply
+        if reply and self.envelope is not None and self.envelope.rcpt_tos:
+            await self.push(reply)
+            return
+        await super().smtp_DATA(arg)
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _Smtp(self.handler, **self.SMTP_kwargs)
 
 
 class SmtpServer:
@@ -105,6 +165,16 @@ class SmtpServer:
         with self.handler.lock:
             return list(self.handler.received)
 
+    def hang_up(self) -> None:
+        """Close every open connection, as a server does to clients idle too long."""
+
+        async def close_all() -> None:
+            for session in self.handler.sessions:
+                if session.transport is not None:
+                    session.transport.close()
+
+        asyncio.run_coroutine_threadsafe(close_all(), self.controller.loop).result(timeout=5)
+
     def to(self, address: str) -> list[Received]:
         return [r for r in self.received if address in r.recipients]
 
@@ -117,11 +187,19 @@ def _free_port() -> int:
 
 @contextmanager
 def smtp_server(
-    faults: Faults | None = None, port: int | None = None, **kwargs: Any
+    faults: Faults | None = None,
+    port: int | None = None,
+    *,
+    pipelining: bool = True,
+    **kwargs: Any,
 ) -> Iterator[SmtpServer]:
-    """A server on a free port, or on `port` to stand in for one that went away."""
-    handler = _Handler(faults or Faults())
-    controller = Controller(
+    """A server on a free port, or on `port` to stand in for one that went away.
+
+    It advertises PIPELINING, as Postfix, Exim and the big mailbox providers do, unless told
+    not to; the transport then talks to it one command at a time.
+    """
+    handler = _Handler(faults or Faults(), pipelining)
+    controller = _Controller(
         handler, hostname="127.0.0.1", port=port or _free_port(), decode_data=False, **kwargs
     )
     controller.start()

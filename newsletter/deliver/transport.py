@@ -14,6 +14,7 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from newsletter.config import Settings
+from newsletter.deliver.exchange import PayloadLost, send_message
 from newsletter.errors import PermanentFailure, TemporaryFailure
 
 _ENHANCED = re.compile(rb"^([245]\.\d{1,3}\.\d{1,3})\b")
@@ -111,22 +112,40 @@ class SmtpTransport:
 
     def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
         # A connection the server closed while idle is only noticed on use: retry once, fresh.
+        # Only while nothing of the message was written, though (PayloadLost otherwise): the
+        # server may have taken it, and the deliver loop's later retry is the lesser evil. A
+        # server that does not answer in time is not an idle hang-up: no retry, no double wait.
         for attempt in (1, 2):
             try:
                 if self._connection is None:
                     self._connection = self._connect()
-                refused = self._connection.sendmail(sender, list(recipients), message)
+                refused = send_message(self._connection, sender, recipients, message)
+            except PayloadLost as exc:
+                self._drop()
+                if _timed_out(exc):
+                    raise TemporaryFailure(
+                        f"no reply from {self.host} within {self.timeout:g}s "
+                        "after the message was sent"
+                    ) from None
+                raise TemporaryFailure(
+                    f"connection to {self.host} dropped after the message was sent, "
+                    f"before the server's reply: {exc}"
+                ) from None
             except smtplib.SMTPServerDisconnected as exc:
                 self._drop()
+                if _timed_out(exc):
+                    raise TemporaryFailure(
+                        f"no reply from {self.host} within {self.timeout:g}s"
+                    ) from None
                 if attempt == 2:
                     raise TemporaryFailure(f"connection to {self.host} dropped: {exc}") from None
                 continue
             except smtplib.SMTPRecipientsRefused as exc:
+                self._drop_if_closed()
                 code, reply = next(iter(exc.recipients.values()))
                 raise _failure(code, reply, "recipient refused") from None
             except smtplib.SMTPResponseException as exc:
-                if exc.smtp_code in (421,):
-                    self._drop()
+                self._drop_if_closed()
                 raise _failure(exc.smtp_code, exc.smtp_error, "message refused") from None
             except (OSError, smtplib.SMTPException) as exc:
                 self._drop()
@@ -135,6 +154,11 @@ class SmtpTransport:
                 code, reply = next(iter(refused.values()))
                 raise _failure(code, reply, "recipient refused")
             return
+
+    def _drop_if_closed(self) -> None:
+        """After a 421 the connection is closed: open a new one for the next message."""
+        if self._connection is not None and self._connection.sock is None:
+            self._drop()
 
     def _drop(self) -> None:
         if self._connection is not None:
@@ -147,6 +171,16 @@ class SmtpTransport:
             with contextlib.suppress(TimeoutError, OSError, smtplib.SMTPException):
                 self._connection.quit()
         self._drop()
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """smtplib reports a read timeout as a disconnection; the TimeoutError is in its chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _failure(code: int, reply: bytes | str, what: str) -> TemporaryFailure | PermanentFailure:
