@@ -165,12 +165,17 @@ class SmtpServer:
         with self.handler.lock:
             return list(self.handler.received)
 
-    def hang_up(self) -> None:
-        """Close every open connection, as a server does to clients idle too long."""
+    def hang_up(self, reply: str | None = None) -> None:
+        """Close every open connection, as a server does to clients idle too long.
+
+        With `reply` (Postfix says "421 4.4.2 ... Error: timeout exceeded") it is written first.
+        """
 
         async def close_all() -> None:
             for session in self.handler.sessions:
                 if session.transport is not None:
+                    if reply is not None:
+                        session.transport.write(f"{reply}\r\n".encode())
                     session.transport.close()
 
         asyncio.run_coroutine_threadsafe(close_all(), self.controller.loop).result(timeout=5)

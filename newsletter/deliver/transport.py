@@ -111,11 +111,13 @@ class SmtpTransport:
         return connection
 
     def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
-        # A connection the server closed while idle is only noticed on use: retry once, fresh.
+        # A connection the server closed while idle (silently, or with a 421) is only noticed
+        # on use: retry once, fresh.
         # Only while nothing of the message was written, though (PayloadLost otherwise): the
         # server may have taken it, and the deliver loop's later retry is the lesser evil. A
         # server that does not answer in time is not an idle hang-up: no retry, no double wait.
         for attempt in (1, 2):
+            reused = self._connection is not None
             try:
                 if self._connection is None:
                     self._connection = self._connect()
@@ -140,6 +142,13 @@ class SmtpTransport:
                 if attempt == 2:
                     raise TemporaryFailure(f"connection to {self.host} dropped: {exc}") from None
                 continue
+            except smtplib.SMTPSenderRefused as exc:
+                self._drop_if_closed()
+                # Postfix and others say 421 as they close a connection left idle too long;
+                # on a connection we reused it answers MAIL FROM, before any of the message.
+                if exc.smtp_code == 421 and reused and attempt == 1:
+                    continue
+                raise _failure(exc.smtp_code, exc.smtp_error, "message refused") from None
             except smtplib.SMTPRecipientsRefused as exc:
                 self._drop_if_closed()
                 code, reply = next(iter(exc.recipients.values()))

@@ -188,6 +188,28 @@ def test_a_connection_closed_while_idle_is_reopened_and_sends_once(server: SmtpS
     assert len(server.handler.sessions) == 3
 
 
+def test_an_idle_connection_closed_with_a_421_is_reopened_and_sends_once(
+    server: SmtpServer,
+) -> None:
+    transport = SmtpTransport.from_url(server.url)
+    transport.send("b@example.org", ["r0@example.org"], _message(0))
+    server.hang_up("421 4.4.2 mail.example.org Error: timeout exceeded")
+    transport.send("b@example.org", ["r1@example.org"], _message(1))
+    transport.close()
+    assert [r.data for r in server.received] == [_message(0), _message(1)]
+    assert len(server.handler.sessions) == 2
+
+
+def test_a_421_on_a_fresh_connection_is_a_temporary_failure(server: SmtpServer) -> None:
+    server.faults.rcpt_replies["r0@example.org"] = "421 4.3.2 shutting down"
+    transport = SmtpTransport.from_url(server.url)
+    with pytest.raises(TemporaryFailure, match="421"):
+        transport.send("b@example.org", ["r0@example.org"], _message(0))
+    transport.send("b@example.org", ["r1@example.org"], _message(1))
+    transport.close()
+    assert [r.data for r in server.received] == [_message(1)]
+
+
 def test_a_server_that_goes_away_mid_send_and_comes_back(server: SmtpServer) -> None:
     transport = SmtpTransport.from_url(server.url, timeout=5)
     transport.send("b@example.org", ["r0@example.org"], MESSAGE)
