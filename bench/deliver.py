@@ -211,6 +211,18 @@ def _drop_schema(base: str, schema: str) -> None:
     engine.dispose()
 
 
+def sender_env(url: str, var: Path, port: int, connections: int) -> dict[str, str]:
+    """The environment of a `newsletter` process sending to the sink, and nothing else's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    return env | {
+        "NEWSLETTER_DATABASE_URL": url,
+        "NEWSLETTER_VAR_DIR": str(var),
+        "NEWSLETTER_SECRET_KEY": "bench",
+        "NEWSLETTER_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "NEWSLETTER_DELIVERY__CONNECTIONS": str(connections),
+    }
+
+
 def run_once(args: argparse.Namespace, count: int, port: int, workers: int) -> float:
     """Messages per second of one send: in-process (workers == 0) or through N workers."""
     schema = f"bench_deliver_{os.getpid()}_{workers}"
@@ -221,14 +233,7 @@ def run_once(args: argparse.Namespace, count: int, port: int, workers: int) -> f
         with tempfile.TemporaryDirectory() as folder:
             var = Path(folder) / "var"
             issue_id = setup_database(url, var, count)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-            env |= {
-                "NEWSLETTER_DATABASE_URL": url,
-                "NEWSLETTER_VAR_DIR": str(var),
-                "NEWSLETTER_SECRET_KEY": "bench",
-                "NEWSLETTER_SMTP_URL": f"smtp://127.0.0.1:{port}",
-                "NEWSLETTER_DELIVERY__CONNECTIONS": str(args.connections),
-            }
+            env = sender_env(url, var, port, args.connections)
             if workers:
                 env |= {
                     "NEWSLETTER_BROKER_URL": args.redis_url,
@@ -330,14 +335,7 @@ def main() -> None:
         port = free_port()
         sink = start_sink(args.postfix, port)
         try:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-            env |= {
-                "NEWSLETTER_DATABASE_URL": url,
-                "NEWSLETTER_VAR_DIR": str(var),
-                "NEWSLETTER_SECRET_KEY": "bench",
-                "NEWSLETTER_SMTP_URL": f"smtp://127.0.0.1:{port}",
-                "NEWSLETTER_DELIVERY__CONNECTIONS": str(args.connections),
-            }
+            env = sender_env(url, var, port, args.connections)
             newsletter = str(Path(sys.executable).parent / "newsletter")
             start = time.perf_counter()
             sender = subprocess.Popen([newsletter, "digest", "send", str(issue_id)], env=env)
