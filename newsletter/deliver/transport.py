@@ -104,10 +104,24 @@ class SmtpTransport:
             connection = smtplib.SMTP(
                 self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname
             )
-            if self.starttls:
+        try:
+            if self.starttls and not self.implicit_tls:
                 connection.starttls(context=context)
-        if self.username:
-            connection.login(self.username, self.password or "")
+            if self.username:
+                connection.login(self.username, self.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            connection.close()
+            # The relay refusing our credentials says nothing about the subscriber: temporary,
+            # so deliveries wait (and the issue pauses) instead of failing for good.
+            raw = exc.smtp_error
+            reply = (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw).strip()
+            raise TemporaryFailure(
+                f"cannot sign in to {self.host}:{self.port} as {self.username}: "
+                f"{exc.smtp_code} {reply}"
+            ) from None
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
