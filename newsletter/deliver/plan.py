@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.errors import SendError
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssueVariant, Topic
 from subscribers.audience import eligible
+from subscribers.models import Subscriber
 
 # Renders and stores the variant for a topic key no stored variant covers (the digest stage);
 # None when the issue has nothing for readers of those topics, who are then skipped.
@@ -74,6 +75,12 @@ def plan(
                 added += _insert(session, page)
                 page = []
         added += _insert(session, page)
+        if added and session.get_bind().dialect.name == "postgresql":
+            # New rows have no statistics until autovacuum reaches them, a minute or more
+            # later; meanwhile PostgreSQL plans every claim as if the table were empty:
+            # 345 ms a claim of 200 rows instead of 9 ms, measured with 20,000 planned.
+            session.execute(text(f"ANALYZE {Delivery.__tablename__}, {Subscriber.__tablename__}"))
+            session.commit()
     return added
 
 

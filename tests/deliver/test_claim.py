@@ -6,7 +6,8 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from newsletter.deliver.claim import claim, release, release_local, seconds_until_due
 from newsletter.deliver.plan import plan
@@ -105,3 +106,15 @@ def test_settled_rows_are_never_claimed(runtime: Runtime) -> None:
     rows = claim(runtime.sessions, issue_id, "w", NOW, NOW + timedelta(minutes=5), 100)
     assert len(rows) == 3
     assert seconds_until_due(runtime.sessions, issue_id, NOW) == 60.0
+
+
+def test_planning_gives_postgresql_statistics_for_the_new_rows(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite plans claims from its indexes alone")
+    _planned(runtime, 50)
+    with runtime.sessions() as session:
+        # Without ANALYZE, reltuples stays at -1 ("never analyzed") until autovacuum runs.
+        estimate = session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'deliveries'::regclass")
+        )
+    assert estimate == 50
