@@ -39,7 +39,7 @@ def relays_for(
     delivery = settings.delivery
     shared = settings.shared_redis_url
     if shared:
-        # The Redis client (about 20 MB with what it loads) only when a limit is shared.
+        # The Redis client (6 MB more for `digest send`) only when a limit is shared.
         from newsletter.deliver.limiter import RedisLimiter, redis_client
 
         client = redis_client(shared)

@@ -13,7 +13,7 @@ def variant_renderer(runtime: Runtime) -> RenderVariant:
     """Render and store the variant for a topic set no stored variant covers."""
 
     def render(session: Session, issue: Issue, topic_key: str) -> IssueVariant | None:
-        # The renderer (Jinja, premailer, CSS parsing: about 20 MB) is loaded only when a send
+        # The renderer (Jinja, premailer, CSS parsing: 18 MB more) is loaded only when a send
         # meets such a topic set, so a send of a million messages does not carry it otherwise.
         from newsletter.digest.variants import ensure_variant
 
