@@ -156,19 +156,17 @@ class SmtpTransport:
                 if attempt == 2:
                     raise TemporaryFailure(f"connection to {self.host} dropped: {exc}") from None
                 continue
-            except smtplib.SMTPSenderRefused as exc:
-                self._drop_if_closed()
-                # Postfix and others say 421 as they close a connection left idle too long;
-                # on a connection we reused it answers MAIL FROM, before any of the message.
-                if exc.smtp_code == 421 and reused and attempt == 1:
-                    continue
-                raise _failure(exc.smtp_code, exc.smtp_error, "message refused") from None
             except smtplib.SMTPRecipientsRefused as exc:
                 self._drop_if_closed()
                 code, reply = next(iter(exc.recipients.values()))
                 raise _failure(code, reply, "recipient refused") from None
             except smtplib.SMTPResponseException as exc:
                 self._drop_if_closed()
+                # Postfix and others say 421 as they close a connection left idle too long;
+                # on a connection we reused it answers MAIL FROM, before any of the message.
+                idle = isinstance(exc, smtplib.SMTPSenderRefused) and exc.smtp_code == 421
+                if idle and reused and attempt == 1:
+                    continue
                 raise _failure(exc.smtp_code, exc.smtp_error, "message refused") from None
             except (OSError, smtplib.SMTPException) as exc:
                 self._drop()
