@@ -23,7 +23,8 @@ def lazy_group(targets: Mapping[str, str]) -> type[TyperGroup]:
 
     class LazyGroup(TyperGroup):
         def list_commands(self, ctx: click.Context) -> list[str]:
-            return [*self.commands, *(name for name in targets if name not in self.commands)]
+            # The targets' order, whichever of them are loaded yet; then any added eagerly.
+            return [*targets, *(name for name in self.commands if name not in targets)]
 
         def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
             if cmd_name not in self.commands and cmd_name in targets:

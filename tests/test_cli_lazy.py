@@ -46,6 +46,7 @@ def test_every_command_resolves_with_its_help() -> None:
         assert command is not None
         assert command.name == name
         assert command.get_short_help_str(), name
+    assert root.list_commands(ctx) == list(COMMANDS)  # loading them keeps --help's order
     digest = root.get_command(ctx, "digest")
     assert isinstance(digest, TyperGroup)
     assert digest.list_commands(click.Context(digest)) == list(DIGEST_COMMANDS)
