@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from newsletter.cli_state import runtime_from
-from newsletter.deliver.bounces import process_mailbox
+from newsletter.deliver.bounces import process_with_settings
 from newsletter.runtime import Runtime
 from newsletter.schema_version import require_current
 
@@ -19,13 +19,7 @@ bounces_app = typer.Typer(help="Process returned mail: bounces, complaints, unsu
 
 def bounces_command(runtime: Runtime, path: Path) -> None:
     require_current(runtime.engine)
-    report = process_mailbox(
-        runtime.sessions,
-        runtime.settings.signing_key(),
-        path,
-        runtime.clock.now(),
-        runtime.settings.delivery.soft_bounce_limit,
-    )
+    report = process_with_settings(runtime, path)
     out.print(
         f"{path}: {report.hard} hard bounces, {report.soft} soft bounces, "
         f"{report.complaints} complaints, {report.unsubscribes} unsubscribes; "

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.deliver.verp import parse_verp, verp_matches
 from newsletter.errors import BounceError
+from newsletter.runtime import Runtime
 from subscribers.lifecycle import ALLOWED, suppress, transition
 from subscribers.models import Cause, Status, Subscriber
 
@@ -226,3 +227,14 @@ def process_mailbox(
         box.unlock()
         box.close()
     return report
+
+
+def process_with_settings(runtime: Runtime, path: Path) -> BounceReport:
+    """process_mailbox with the service's signing key, clock and soft-bounce limit."""
+    return process_mailbox(
+        runtime.sessions,
+        runtime.settings.signing_key(),
+        path,
+        runtime.clock.now(),
+        runtime.settings.delivery.soft_bounce_limit,
+    )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from newsletter.collect.run import CollectReport
-from newsletter.deliver.bounces import process_mailbox
+from newsletter.deliver.bounces import process_with_settings
 from newsletter.deliver.send import send_issue
 from newsletter.deliver.transport import Transport
 from newsletter.editors import review
@@ -217,13 +217,7 @@ def bounces(runtime: Runtime) -> str:
     path = runtime.settings.schedule.bounce_mailbox
     if path is None:
         return "no bounce mailbox configured"
-    report = process_mailbox(
-        runtime.sessions,
-        runtime.settings.signing_key(),
-        path,
-        runtime.clock.now(),
-        runtime.settings.delivery.soft_bounce_limit,
-    )
+    report = process_with_settings(runtime, path)
     return (
         f"{report.hard} hard bounces, {report.soft} soft, {report.complaints} complaints, "
         f"{report.unsubscribes} unsubscribes; {len(report.left_alone)} left alone"
