@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -47,6 +48,16 @@ def _server_context(authority: trustme.CA) -> ssl.SSLContext:
     return context
 
 
+def _starttls_server(authority: trustme.CA) -> AbstractContextManager[SmtpServer]:
+    """A server that wants STARTTLS (with a certificate `authority` signed) before AUTH."""
+    return smtp_server(
+        tls_context=_server_context(authority),
+        require_starttls=True,
+        authenticator=_authenticator,
+        auth_required=True,
+    )
+
+
 def _url(scheme: str, server: SmtpServer, password: str = PASSWORD, query: str = "") -> str:
     return f"{scheme}://{USER}:{quote(password, safe='')}@127.0.0.1:{server.port}{query}"
 
@@ -61,12 +72,7 @@ def _all_closed(server: SmtpServer) -> bool:
 
 
 def test_starttls_then_auth_delivers(ca: trustme.CA) -> None:
-    with smtp_server(
-        tls_context=_server_context(ca),
-        require_starttls=True,
-        authenticator=_authenticator,
-        auth_required=True,
-    ) as server:
+    with _starttls_server(ca) as server:
         transport = SmtpTransport.from_url(_url("smtp", server, query="?starttls=true"))
         transport.send("b@example.org", ["r@example.org"], MESSAGE)
         transport.send("b@example.org", ["s@example.org"], MESSAGE)
@@ -97,12 +103,7 @@ def test_a_wrong_password_is_temporary_says_so_and_closes_the_connection(
 ) -> None:
     # A relay that refuses our credentials says nothing about the subscriber: the delivery is
     # retried later (and the issue pauses after enough failures in a row), never failed.
-    with smtp_server(
-        tls_context=_server_context(ca),
-        require_starttls=True,
-        authenticator=_authenticator,
-        auth_required=True,
-    ) as server:
+    with _starttls_server(ca) as server:
         transport = SmtpTransport.from_url(
             _url("smtp", server, password="wrong", query="?starttls=true")
         )
@@ -118,12 +119,7 @@ def test_an_untrusted_certificate_is_refused_and_nothing_is_sent(
     stranger = trustme.CA()  # signs the server's certificate; the transport does not trust it
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "empty.pem"))
     (tmp_path / "empty.pem").write_text("")
-    with smtp_server(
-        tls_context=_server_context(stranger),
-        require_starttls=True,
-        authenticator=_authenticator,
-        auth_required=True,
-    ) as server:
+    with _starttls_server(stranger) as server:
         transport = SmtpTransport.from_url(_url("smtp", server, query="?starttls=true"))
         with pytest.raises(TemporaryFailure, match="certificate verify failed"):
             transport.send("b@example.org", ["r@example.org"], MESSAGE)
