@@ -7,6 +7,7 @@ import re
 import secrets
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -189,6 +190,10 @@ class SubscriberSettings(_Section):
     rate_limit_per_email: int = Field(default=3, ge=0)
     # Ask DNS whether an address's domain takes mail (slow; off by default).
     check_deliverability: bool = False
+
+    @property
+    def rate_limit_window(self) -> timedelta:
+        return timedelta(minutes=self.rate_limit_window_minutes)
 
 
 class FeedSettings(_Section):

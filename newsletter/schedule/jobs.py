@@ -11,7 +11,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from newsletter.collect.run import CollectReport
 from newsletter.deliver.bounces import process_with_settings
@@ -226,6 +225,6 @@ def bounces(runtime: Runtime) -> str:
 
 def tidy(runtime: Runtime) -> str:
     """Signup rate-limit windows that have ended are forgotten; one row per address otherwise."""
-    window = timedelta(minutes=runtime.settings.subscribers.rate_limit_window_minutes)
+    window = runtime.settings.subscribers.rate_limit_window
     purged = DatabaseStore(runtime.sessions).purge(runtime.clock.now(), window)
     return f"forgot {purged} expired rate-limit counters"

@@ -132,7 +132,7 @@ def subscribe(
         log.info("signup from %s dropped: the honeypot field was filled", client)
         return done
     limiter = RateLimiter(DatabaseStore(runtime.sessions))
-    window = timedelta(minutes=settings.rate_limit_window_minutes)
+    window = settings.rate_limit_window
     if not limiter.allow(
         Limit("subscribe-client", settings.rate_limit_per_client, window), client, now
     ):
