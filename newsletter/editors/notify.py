@@ -36,8 +36,9 @@ def reader_subject(issue: Issue) -> str:
     """The subject readers get: the editor's own, else the all-topics variant's rendered one."""
     if issue.subject:
         return issue.subject
-    variants = sorted(issue.variants, key=lambda variant: variant.topic_key)
-    return variants[0].subject if variants else ""
+    # The all-topics variant's key, "", sorts first.
+    first = min(issue.variants, key=lambda variant: variant.topic_key, default=None)
+    return first.subject if first is not None else ""
 
 
 def build_notice(
