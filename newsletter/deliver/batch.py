@@ -98,8 +98,10 @@ class Sender:
             self.deadline = started + timedelta(hours=self.settings.retry_deadline_hours)
             self.messages = self._compile(session, issue, started)
             self.tally = dict.fromkeys(DeliveryStatus, 0)
-            for status, count in vars(delivery_counts(session, self.issue_id)).items():
-                self.tally[DeliveryStatus(status)] = count
+            # Only progress reports read the tally: a worker's batch (no on_progress) skips
+            # counting the whole issue; its zero-based tally may go negative, unread.
+            if self.on_progress is not None:
+                self.refresh_tally(vars(delivery_counts(session, self.issue_id)))
         for relay in self.relays:
             for _ in range(relay.connections):
                 thread = threading.Thread(target=self._work, args=(relay,), daemon=True)
