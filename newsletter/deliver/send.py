@@ -16,7 +16,7 @@ from sqlalchemy import select
 from newsletter.deliver.batch import Progress, Sender
 from newsletter.deliver.claim import LOCAL, holder_name, release_local, seconds_until_due
 from newsletter.deliver.lock import issue_lock
-from newsletter.deliver.plan import RenderVariant, delivery_counts, no_variant
+from newsletter.deliver.plan import RenderVariant, no_variant
 from newsletter.deliver.relays import relays_for
 from newsletter.deliver.setup import mail_setup
 from newsletter.deliver.state import SendResult, finish, start
@@ -61,8 +61,7 @@ def send_issue(
                 sender.report()
                 stop.wait(min(max(wait, 0.05), 5.0))
         result = finish(runtime, issue_id, sender.pause_reason, STOPPED)
-        with runtime.sessions() as session:
-            sender.refresh_tally(vars(delivery_counts(session, issue_id)))
+        sender.refresh_tally(vars(result.counts))
         sender.report()
         return result
 
