@@ -118,12 +118,7 @@ def send_command(
                     print(f"issue {issue_id}: {_line(p)}", flush=True)
 
             result = run(note, stop)
-    c = result.counts
-    summary = (
-        f"issue {issue_id}: {result.status.value}; sent {c.sent}, failed {c.failed}, "
-        f"skipped {c.skipped}, left {c.remaining} of {c.total}"
-    )
-    out.print(summary, markup=False, highlight=False, soft_wrap=True)
+    out.print(result.summary(), markup=False, highlight=False, soft_wrap=True)
     if result.reason:
         out.print(result.reason, markup=False, highlight=False, soft_wrap=True)
 

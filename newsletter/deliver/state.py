@@ -22,6 +22,14 @@ class SendResult:
     counts: Counts
     reason: str | None = None
 
+    def summary(self) -> str:
+        """The one line `digest send` prints and the scheduler logs when a send ends."""
+        c = self.counts
+        return (
+            f"issue {self.issue_id}: {self.status.value}; sent {c.sent}, failed {c.failed}, "
+            f"skipped {c.skipped}, left {c.remaining} of {c.total}"
+        )
+
 
 def start(runtime: Runtime, issue_id: int, render_missing: RenderVariant) -> None:
     """Plan an approved issue (resumably) and mark it sending; a paused one simply resumes."""

@@ -186,15 +186,10 @@ def _send(
     except SendError as exc:
         # Being sent by `newsletter digest send` elsewhere, cancelled meanwhile, ...: not ours.
         return f"issue {issue_id}: {exc}"
-    counts = result.counts
-    line = (
-        f"issue {issue_id}: {result.status.value}; sent {counts.sent}, failed {counts.failed}, "
-        f"skipped {counts.skipped}, left {counts.remaining} of {counts.total}"
-    )
     if result.status == IssueStatus.SENT:
         # The archive feed lists sent issues.
         rebuild(runtime, set())
-    return line
+    return result.summary()
 
 
 def _queue(runtime: Runtime, issue_id: int) -> str:
