@@ -9,6 +9,7 @@ from newsletter.errors import NewsletterError
 from newsletter.models import Issue, IssueStatus
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EDITABLE = (IssueStatus.DRAFT, IssueStatus.APPROVED)
 
 
 class ReviewError(NewsletterError):
@@ -53,12 +54,16 @@ def unapprove(issue: Issue, now: datetime) -> None:
     _to_draft(issue, now, None)
 
 
+def editable(issue: Issue) -> bool:
+    """A draft or approved issue can be edited until it starts sending; then it is what went out."""
+    return issue.status in EDITABLE and issue.sending_started_at is None
+
+
 def reopen_after_edit(issue: Issue, now: datetime) -> None:
     """Any edit after approval returns the issue to draft: what was approved is not what is."""
-    if issue.status not in (IssueStatus.DRAFT, IssueStatus.APPROVED):
-        raise ReviewError(f"issue {issue.key} is {issue.status}; it can no longer be edited")
-    if issue.sending_started_at is not None:
-        raise ReviewError(f"issue {issue.key} has started sending; it can no longer be edited")
+    if not editable(issue):
+        why = "has started sending" if issue.status in EDITABLE else f"is {issue.status}"
+        raise ReviewError(f"issue {issue.key} {why}; it can no longer be edited")
     if issue.status == IssueStatus.APPROVED:
         _to_draft(issue, now, "edited after approval")
     issue.updated_at = now

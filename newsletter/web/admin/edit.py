@@ -30,7 +30,6 @@ def edit_form(request: Request, issue_id: int, editor: EditorDep) -> Response:
     with runtime_of(request).sessions() as session:
         issue = load_issue(session, issue_id)
         entries = [(entry, entry.post) for entry in issue.posts]
-    editable = issue.status.value in ("draft", "approved") and issue.sending_started_at is None
     return render(
         request,
         "web/admin/edit.html",
@@ -38,7 +37,7 @@ def edit_form(request: Request, issue_id: int, editor: EditorDep) -> Response:
             "editor": editor,
             "issue": issue,
             "entries": entries,
-            "editable": editable,
+            "editable": review.editable(issue),
             "intro_html": to_html(issue.intro_markdown),
         },
     )
