@@ -16,7 +16,9 @@ from subscribers.tokens import Purpose
 _VERP = re.compile(r"^(?P<prefix>[a-z]+)\+(?P<id>\d{1,18})-(?P<tag>[0-9a-f]{16})@", re.IGNORECASE)
 
 
-def _tag(secret: str, purpose: Purpose, subscriber_id: int, email: str) -> str:
+def _tag(secret: str, prefix: str, subscriber_id: int, email: str) -> str:
+    # The prefix picks the purpose, so a bounce address's tag never passes as an unsubscribe's.
+    purpose = Purpose.BOUNCE if prefix == "bounces" else Purpose.UNSUBSCRIBE
     message = f"{purpose.value}:{subscriber_id}:{email.lower()}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:16]
 
@@ -25,8 +27,7 @@ def verp_address(
     secret: str, subscriber_id: int, email: str, domain: str, prefix: str = "bounces"
 ) -> str:
     """The envelope sender for one subscriber, e.g. bounces+42-0a1b2c3d4e5f6a7b@example.org."""
-    purpose = Purpose.BOUNCE if prefix == "bounces" else Purpose.UNSUBSCRIBE
-    return f"{prefix}+{subscriber_id}-{_tag(secret, purpose, subscriber_id, email)}@{domain}"
+    return f"{prefix}+{subscriber_id}-{_tag(secret, prefix, subscriber_id, email)}@{domain}"
 
 
 def parse_verp(address: str) -> tuple[str, int, str] | None:
@@ -39,5 +40,4 @@ def parse_verp(address: str) -> tuple[str, int, str] | None:
 
 def verp_matches(secret: str, prefix: str, subscriber_id: int, tag: str, email: str) -> bool:
     """Whether the tag was made by us for this subscriber and address (constant time)."""
-    purpose = Purpose.BOUNCE if prefix == "bounces" else Purpose.UNSUBSCRIBE
-    return hmac.compare_digest(_tag(secret, purpose, subscriber_id, email), tag)
+    return hmac.compare_digest(_tag(secret, prefix, subscriber_id, email), tag)
