@@ -12,10 +12,10 @@ workers on machines whose clocks disagree still share one pace:
 from __future__ import annotations
 
 import threading
-import time
 
 import redis
 
+from newsletter.deliver.throttle import wait_slice
 from newsletter.errors import SendError
 
 _SCRIPT = """
@@ -87,13 +87,8 @@ class RedisLimiter:
                 raise SendError(f"cannot reach Redis for the shared rate limit: {exc}") from None
             if wait_us <= 0:
                 return True
-            # Sleep in short slices so that a stop is honoured while waiting out a quota.
-            wait = min(wait_us / 1_000_000, 0.5)
-            if stopped is not None:
-                if stopped.wait(wait):
-                    return False
-            else:
-                time.sleep(wait)
+            if wait_slice(wait_us / 1_000_000, stopped):
+                return False
 
 
 def redis_client(url: str) -> redis.Redis:

@@ -9,12 +9,24 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 HOUR = 3600.0
+SLICE = 0.5  # longest single sleep while waiting for a limit, so that a stop is noticed soon
 
 
 class Limiter(Protocol):
     """acquire() blocks until one more message may go; False when `stopped` says give up."""
 
     def acquire(self, stopped: threading.Event | None = None) -> bool: ...
+
+
+def wait_slice(wait: float, stopped: threading.Event | None) -> bool:
+    """Sleep `wait` seconds but at most one SLICE; True when `stopped` was set meanwhile.
+
+    Callers loop on it, so that SIGTERM (or a stop) ends a wait for an hourly quota soon.
+    """
+    if stopped is not None:
+        return stopped.wait(min(wait, SLICE))
+    time.sleep(min(wait, SLICE))
+    return False
 
 
 class Throttle:
@@ -56,8 +68,5 @@ class Throttle:
                     if self.per_hour:
                         self._window.append(now)
                     return True
-            # Sleep in short slices so that SIGTERM is honoured while waiting out a quota.
-            if stopped is not None and stopped.wait(min(wait, 0.5)):
+            if wait_slice(wait, stopped):
                 return False
-            if stopped is None:
-                time.sleep(min(wait, 0.5))
