@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from newsletter.config import Settings
 from newsletter.deliver.throttle import Limiter, Throttle
@@ -44,10 +45,15 @@ def relays_for(
 
         client = redis_client(shared)
 
+    @cache
+    def recent() -> tuple[float, ...]:
+        # One query (for sends over every relay) serves each capped relay; Throttle copies it.
+        return tuple(sent_recently())
+
     def limiter(name: str, rate: float, per_hour: int) -> Limiter:
         if shared:
             return RedisLimiter(client, delivery.redis_prefix, name, rate, per_hour)
-        return Throttle(rate, per_hour, sent_recently() if per_hour else ())
+        return Throttle(rate, per_hour, recent() if per_hour else ())
 
     if not delivery.relays:
         connect = default_connect or default_transport(settings)
