@@ -17,7 +17,7 @@ from newsletter.editors import review
 from newsletter.errors import DeliveryError, MessageError
 from newsletter.models import Issue, IssuePost
 from newsletter.web.admin.auth import Csrf, EditorDep
-from newsletter.web.admin.issues import load_issue
+from newsletter.web.admin.issues import load_issue, load_variant
 from newsletter.web.admin.pages import render
 from newsletter.web.state import runtime_of
 
@@ -116,10 +116,7 @@ def send_test(
     except MessageError as exc:
         raise HTTPException(400, str(exc)) from None
     with runtime.sessions() as session:
-        issue = load_issue(session, issue_id)
-        chosen = next((v for v in issue.variants if v.topic_key == variant), None)
-        if chosen is None:
-            raise HTTPException(404, "This issue has no rendered version for those topics.")
+        chosen = load_variant(load_issue(session, issue_id), variant)
     transport = transport_from_settings(runtime.settings)
     try:
         send_proofs(runtime.settings, chosen, recipients, transport, runtime.clock.now())

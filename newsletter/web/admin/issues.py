@@ -52,6 +52,14 @@ def load_issue(session: Session, issue_id: int) -> Issue:
     return issue
 
 
+def load_variant(issue: Issue, topic_key: str) -> IssueVariant:
+    """The issue's rendered version for these topics (as load_issue loaded them), else a 404."""
+    chosen = next((v for v in issue.variants if v.topic_key == topic_key), None)
+    if chosen is None:
+        raise HTTPException(404, "This issue has no rendered version for those topics.")
+    return chosen
+
+
 def _delivery_counts(session: Session) -> dict[int, Counter[str]]:
     counts: dict[int, Counter[str]] = {}
     rows = session.execute(
@@ -236,9 +244,7 @@ def deliverability(
     runtime = runtime_of(request)
     with runtime.sessions() as session:
         issue = load_issue(session, issue_id)
-    chosen = next((v for v in issue.variants if v.topic_key == variant), None)
-    if chosen is None:
-        raise HTTPException(404, "This issue has no rendered version for those topics.")
+    chosen = load_variant(issue, variant)
     compiled = IssueMessage(
         mail_setup(runtime.settings),
         issue.id,
