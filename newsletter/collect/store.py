@@ -221,16 +221,11 @@ class Store:
         self._links[stored.id] = link
 
     def _remember(self, post: Stored) -> None:
-        if isinstance(post, NewPost):
-            self._by_url[post.post.url] = post
-            if post.post.guid:
-                self._by_guid.setdefault(post.post.guid, post)
-            self._by_hash.setdefault(post.post.content_hash, post)
-            return
-        self._by_url[post.url] = post
-        if post.guid:
-            self._by_guid.setdefault(post.guid, post)
-        self._by_hash.setdefault(post.content_hash, post)
+        keys = post.post if isinstance(post, NewPost) else post
+        self._by_url[keys.url] = post
+        if keys.guid:
+            self._by_guid.setdefault(keys.guid, post)
+        self._by_hash.setdefault(keys.content_hash, post)
 
     def _add_topics(self, stored: Post, slugs: Iterable[str]) -> None:
         have = {topic.slug for topic in stored.topics}
