@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,6 +54,11 @@ _LINK_COLUMNS = ("post_id", "source_id", "version_hash", "first_seen_at", "last_
 _IDS = select(Post.url, Post.id).where(Post.url.in_(bindparam("urls", expanding=True)))
 
 
+def topics_by_slug(session: Session) -> dict[str, Topic]:
+    """The site's topics, read once per source for both normalising and storing its posts."""
+    return {topic.slug: topic for topic in session.scalars(select(Topic))}
+
+
 class Store:
     """Stores one source's posts in one session, finding existing ones in bulk first."""
 
@@ -63,12 +68,13 @@ class Store:
         source_id: int,
         now: datetime,
         announce_cutoff: datetime,
+        topics: Mapping[str, Topic],
     ) -> None:
         self.session = session
         self.source_id = source_id
         self.now = now
         self.cutoff = announce_cutoff
-        self.topics = {topic.slug: topic for topic in session.scalars(select(Topic))}
+        self.topics = topics
         self._by_url: dict[str, Stored] = {}
         self._by_guid: dict[str, Stored] = {}
         self._by_hash: dict[str, Stored] = {}
