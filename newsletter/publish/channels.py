@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from newsletter.config import Settings
 from newsletter.models import Issue, IssueStatus, Post, Topic, post_topics
 from newsletter.publish import text
-from newsletter.publish.model import Category, Channel, Entry, Format
+from newsletter.publish.model import Category, Channel, Entry, Format, feed_path
 
 SITE, ARCHIVE = "", "/archive"
 
@@ -163,7 +163,7 @@ def channels(
     """
 
     def fallback(folder: str) -> datetime:
-        return previous.get(f"{folder}/feed.xml", now)
+        return previous.get(feed_path(folder, "rss"), now)
 
     built = [
         site_channel(session, settings, fallback(SITE)),
