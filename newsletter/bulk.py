@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, insert
+from sqlalchemy.orm import DeclarativeBase
 
 Converter = Callable[[Any], Any]
+Key = TypeVar("Key")
 
 # Rows per statement: past a few hundred, a longer statement saves nothing more.
 _MAX_ROWS = 500
@@ -69,3 +71,16 @@ class BulkInsert:
             else:
                 values = [row[index] for row in chunk for index in order]
             self.connection.exec_driver_sql(sql, tuple(values))
+
+
+def table_of(mapped: type[DeclarativeBase]) -> Table:
+    """The Table behind a mapped class, which BulkInsert compiles against."""
+    table = mapped.__table__
+    assert isinstance(table, Table)  # typed as any FromClause; a mapped class here has a Table
+    return table
+
+
+def chunks(keys: Sequence[Key], size: int) -> Iterator[list[Key]]:
+    """`keys` `size` at a time, for the IN (...) lookups that go with a bulk insert."""
+    for start in range(0, len(keys), size):
+        yield list(keys[start : start + size])

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
 
-from newsletter.catalog import topic_ids
+from newsletter.catalog import topic_ids, topic_slugs_by_id
 from newsletter.cli_state import runtime_from
 from newsletter.confirmations import SendReport, send_confirmations
 from newsletter.deliver.transport import transport_from_settings
@@ -134,7 +134,7 @@ def export(
     """Write subscribers as CSV, safe to open in a spreadsheet and to import again."""
     runtime = runtime_from(ctx)
     with runtime.sessions() as session:
-        slugs = {topic_id: slug for slug, topic_id in topic_ids(session).items()}
+        slugs = topic_slugs_by_id(session)
         if output is None:
             count = export_csv(session, sys.stdout, slugs, status)
         else:
@@ -204,7 +204,7 @@ def list_(
         query = query.where(Subscriber.status == status)
     with runtime.sessions() as session:
         rows = list(session.scalars(query))
-        slugs = {topic_id: slug for slug, topic_id in topic_ids(session).items()}
+        slugs = topic_slugs_by_id(session)
         topics = topic_slugs(session, [row.id for row in rows], slugs)
     table = Table("email", "name", "status", "topics", "since", box=None)
     plain = not out.is_terminal  # a pipe gets whole tab-separated lines, never truncated cells

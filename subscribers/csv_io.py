@@ -9,13 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import BindParameter
 
-from newsletter.bulk import BulkInsert
-from newsletter.db import Base
+from newsletter.bulk import BulkInsert, chunks, table_of
 from subscribers.addresses import AddressChecker, InvalidAddress
 from subscribers.models import (
     Cause,
@@ -292,7 +291,7 @@ def _store_batch(
 ) -> tuple[int, int, list[Rejection], list[int]]:
     suppressed: dict[str, str] = {}
     stored: dict[str, tuple[int, Status, datetime | None]] = {}
-    for emails in _chunks([row.email for row in rows]):
+    for emails in chunks([row.email for row in rows], _IN_CHUNK):
         result = session.execute(_SUPPRESSED, {"emails": emails})
         suppressed.update((email, reason) for email, reason in result)
         for email, subscriber_id, status, sent in session.execute(_STORED, {"emails": emails}):
@@ -319,7 +318,7 @@ def _store_batch(
     connection = session.connection()
     # Driver-level executemany of plain tuples: every row of a batch shares its timestamps,
     # status and cause, so each is converted for the database once, not once per row.
-    subscribers = BulkInsert(connection, _table(Subscriber), _SUBSCRIBER_COLUMNS)
+    subscribers = BulkInsert(connection, table_of(Subscriber), _SUBSCRIBER_COLUMNS)
     stamp = subscribers.convert("created_at", now)
     state = subscribers.convert("status", status)
     confirmed_at = stamp if confirmed else None
@@ -331,11 +330,11 @@ def _store_batch(
         ]
     )
     id_of: dict[str, int] = {}
-    for chunk in _chunks([row.email for row in new]):
+    for chunk in chunks([row.email for row in new], _IN_CHUNK):
         id_of.update((email, id_) for email, id_ in session.execute(_IDS, {"emails": chunk}))
     ids = [id_of[row.email] for row in new]
     detail = "confirmed by the list owner" if confirmed else "awaiting confirmation"
-    events = BulkInsert(connection, _table(SubscriberEvent), _EVENT_COLUMNS)
+    events = BulkInsert(connection, table_of(SubscriberEvent), _EVENT_COLUMNS)
     at = events.convert("at", now)
     to_status = events.convert("to_status", status)
     cause = events.convert("cause", Cause.IMPORT)
@@ -345,7 +344,7 @@ def _store_batch(
             for subscriber_id, row in zip(ids, new, strict=True)
         ]
     )
-    BulkInsert(connection, _table(SubscriberTopic), ("subscriber_id", "topic_id")).run(
+    BulkInsert(connection, table_of(SubscriberTopic), ("subscriber_id", "topic_id")).run(
         [
             (subscriber_id, topic_id)
             for subscriber_id, row in zip(ids, new, strict=True)
@@ -355,17 +354,6 @@ def _store_batch(
     if not confirmed:
         to_confirm.extend(ids)
     return len(new), existing, rejected, to_confirm
-
-
-def _chunks(keys: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(keys), _IN_CHUNK):
-        yield keys[start : start + _IN_CHUNK]
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def _why(reason: Cause) -> str:

@@ -87,7 +87,7 @@ def record(
 
 def suppress(session: Session, email: str, reason: Cause, now: datetime, detail: str = "") -> None:
     """Put an address on the list that no path may mail, keeping the first reason."""
-    if session.scalar(select(Suppression.id).where(Suppression.email == email)) is None:
+    if not is_suppressed(session, email):
         session.add(Suppression(email=email, reason=reason, detail=detail, created_at=now))
 
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from subscribers.lifecycle import record, transition
+from subscribers.lifecycle import SUPPRESSING, record, transition
 from subscribers.models import Cause, Status, Subscriber
-from subscribers.signup import set_topics
+from subscribers.signup import NAME_MAX, set_topics
 from subscribers.tokens import InvalidToken, Purpose, read_token
 
 MAX_PAUSE_WEEKS = 52
@@ -61,7 +61,7 @@ def unsubscribe(
     client_address: str | None = None,
 ) -> bool:
     """Unsubscribe and suppress the address; False (nothing recorded) when it already was."""
-    if subscriber.status in (Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED):
+    if subscriber.status in SUPPRESSING:
         return False
     return transition(
         session, subscriber, Status.UNSUBSCRIBED, Cause.LINK, now, detail, client_address
@@ -100,7 +100,7 @@ def update_preferences(
         subscriber.paused_until = None
         changes.append("resumed")
     if wanted.name is not None and wanted.name.strip() != subscriber.name:
-        subscriber.name = wanted.name.strip()[:200]
+        subscriber.name = wanted.name.strip()[:NAME_MAX]
         changes.append("name")
     if changes:
         subscriber.updated_at = now

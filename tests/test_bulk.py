@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Table, select, text
 
-from newsletter.bulk import BulkInsert
+from newsletter.bulk import BulkInsert, chunks, table_of
 from newsletter.runtime import Runtime
 from subscribers.models import Status, Subscriber
 
@@ -91,3 +91,9 @@ def test_bulk_rows_read_back_as_the_orm_writes_them(runtime: Runtime) -> None:
 def test_a_column_with_a_default_must_be_named(runtime: Runtime) -> None:
     with runtime.sessions.begin() as session, pytest.raises(ValueError, match="soft_bounces"):
         BulkInsert(session.connection(), _table(), [c for c in COLUMNS if c != "soft_bounces"])
+
+
+def test_chunks_cover_every_key_once_in_order() -> None:
+    assert list(chunks([1, 2, 3, 4, 5], 2)) == [[1, 2], [3, 4], [5]]
+    assert list(chunks([], 2)) == []
+    assert table_of(Subscriber) is _table()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,7 +15,7 @@ from newsletter.collect import feed, html, wordpress
 from newsletter.collect.fetch import Fetcher
 from newsletter.collect.item import Harvest, Normalised, RawItem
 from newsletter.collect.normalize import Context, normalise
-from newsletter.collect.store import Outcome, Store
+from newsletter.collect.store import Outcome, Store, topics_by_slug
 from newsletter.config import Settings, SourceSettings
 from newsletter.errors import CollectError, EntrySkipped
 from newsletter.models import CollectSkip, Source, Topic
@@ -132,8 +132,11 @@ def collect_source(
         with runtime.sessions.begin() as session:
             source = session.get_one(Source, source_id)
             session.execute(delete(CollectSkip).where(CollectSkip.source_id == source_id))
-            posts = normalise_all(session, harvest, config, runtime.settings, now, result, source)
-            store_all(session, source, posts, now, runtime.settings, result, report)
+            topics = topics_by_slug(session)
+            posts = normalise_all(
+                session, harvest, config, runtime.settings, now, result, source, topics
+            )
+            store_all(session, source, posts, now, runtime.settings, result, report, topics)
             _remember(source, harvest, now, result)
     except SQLAlchemyError as exc:
         log.exception("storing posts of %s failed", config.name)
@@ -166,8 +169,9 @@ def normalise_all(
     now: datetime,
     result: SourceReport,
     source: Source,
+    topics: Mapping[str, Topic],
 ) -> list[Normalised]:
-    ctx = context(session, settings, config, harvest.base_url, now)
+    ctx = context(settings, config, harvest.base_url, now, topics)
     posts: list[Normalised] = []
     for where, why in harvest.problems:
         result.errors += 1
@@ -189,8 +193,9 @@ def store_all(
     settings: Settings,
     result: SourceReport,
     report: CollectReport,
+    topics: Mapping[str, Topic],
 ) -> None:
-    store = Store(session, source.id, now, announce_cutoff(settings, now))
+    store = Store(session, source.id, now, announce_cutoff(settings, now), topics)
     store.preload(posts)
     outcomes = [store.put(post) for post in posts]
     store.finish()
@@ -214,8 +219,9 @@ def accept(runtime: Runtime, source_name: str, raw: RawItem) -> tuple[Outcome, i
             raise CollectError(
                 f"source {source_name!r} is not in the database; run `newsletter init`"
             )
-        post = normalise(raw, context(session, runtime.settings, config, base, now))
-        store = Store(session, source.id, now, announce_cutoff(runtime.settings, now))
+        topics = topics_by_slug(session)
+        post = normalise(raw, context(runtime.settings, config, base, now, topics))
+        store = Store(session, source.id, now, announce_cutoff(runtime.settings, now), topics)
         store.preload([post])
         outcome, stored = store.put(post)
         store.finish()
@@ -224,7 +230,11 @@ def accept(runtime: Runtime, source_name: str, raw: RawItem) -> tuple[Outcome, i
 
 
 def context(
-    session: Session, settings: Settings, config: SourceSettings, base_url: str, now: datetime
+    settings: Settings,
+    config: SourceSettings,
+    base_url: str,
+    now: datetime,
+    topics: Mapping[str, Topic],
 ) -> Context:
     return Context(
         base_url=base_url,
@@ -232,7 +242,7 @@ def context(
         now=now,
         teaser_length=settings.collect.teaser_length,
         default_topics=tuple(config.topics),
-        known_topics=frozenset(session.scalars(select(Topic.slug))),
+        known_topics=frozenset(topics),
     )
 
 

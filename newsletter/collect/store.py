@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
-from newsletter.bulk import BulkInsert
+from newsletter.bulk import BulkInsert, chunks, table_of
 from newsletter.collect.item import Normalised
 from newsletter.models import Post, PostSource, Topic, post_topics
 
@@ -54,6 +54,11 @@ _LINK_COLUMNS = ("post_id", "source_id", "version_hash", "first_seen_at", "last_
 _IDS = select(Post.url, Post.id).where(Post.url.in_(bindparam("urls", expanding=True)))
 
 
+def topics_by_slug(session: Session) -> dict[str, Topic]:
+    """The site's topics, read once per source for both normalising and storing its posts."""
+    return {topic.slug: topic for topic in session.scalars(select(Topic))}
+
+
 class Store:
     """Stores one source's posts in one session, finding existing ones in bulk first."""
 
@@ -63,12 +68,13 @@ class Store:
         source_id: int,
         now: datetime,
         announce_cutoff: datetime,
+        topics: Mapping[str, Topic],
     ) -> None:
         self.session = session
         self.source_id = source_id
         self.now = now
         self.cutoff = announce_cutoff
-        self.topics = {topic.slug: topic for topic in session.scalars(select(Topic))}
+        self.topics = topics
         self._by_url: dict[str, Stored] = {}
         self._by_guid: dict[str, Stored] = {}
         self._by_hash: dict[str, Stored] = {}
@@ -84,15 +90,15 @@ class Store:
         guids = [post.guid for post in posts if post.guid]
         hashes = [post.content_hash for post in posts]
         for column, keys in ((Post.url, urls), (Post.guid, guids), (Post.content_hash, hashes)):
-            for chunk in _chunks(sorted(set(keys))):
+            for chunk in chunks(sorted(set(keys)), _CHUNK):
                 # Topics come with their posts: a lazy load each would be a query per post.
                 query = select(Post).where(column.in_(chunk)).options(selectinload(Post.topics))
                 for found in self.session.scalars(query):
                     self._remember(found)
         ids = [post.id for post in self._by_url.values()]
-        for chunk in _chunks(ids):
+        for some_ids in chunks(ids, _CHUNK):
             links = select(PostSource).where(
-                PostSource.source_id == self.source_id, PostSource.post_id.in_(chunk)
+                PostSource.source_id == self.source_id, PostSource.post_id.in_(some_ids)
             )
             for link in self.session.scalars(links):
                 self._links[link.post_id] = link
@@ -143,7 +149,7 @@ class Store:
         if not self._created:
             return
         connection = self.session.connection()
-        posts = BulkInsert(connection, _table(Post.__table__), _POST_COLUMNS)
+        posts = BulkInsert(connection, table_of(Post), _POST_COLUMNS)
         seen = posts.convert("first_seen_at", self.now)
         at = posts.convert
         posts.run(
@@ -170,7 +176,7 @@ class Store:
         )
         id_of: dict[str, int] = {}
         urls = [new.post.url for new in self._created]
-        for chunk in _chunks(urls):
+        for chunk in chunks(urls, _CHUNK):
             id_of.update((url, id_) for url, id_ in self.session.execute(_IDS, {"urls": chunk}))
         for new in self._created:
             new.id = id_of[new.post.url]
@@ -182,7 +188,7 @@ class Store:
                 if slug in self.topics
             ]
         )
-        links = BulkInsert(connection, _table(PostSource.__table__), _LINK_COLUMNS)
+        links = BulkInsert(connection, table_of(PostSource), _LINK_COLUMNS)
         stamp = links.convert("first_seen_at", self.now)
         links.run(
             [(new.id, self.source_id, new.post.version_hash, stamp, stamp) for new in self._created]
@@ -221,16 +227,11 @@ class Store:
         self._links[stored.id] = link
 
     def _remember(self, post: Stored) -> None:
-        if isinstance(post, NewPost):
-            self._by_url[post.post.url] = post
-            if post.post.guid:
-                self._by_guid.setdefault(post.post.guid, post)
-            self._by_hash.setdefault(post.post.content_hash, post)
-            return
-        self._by_url[post.url] = post
-        if post.guid:
-            self._by_guid.setdefault(post.guid, post)
-        self._by_hash.setdefault(post.content_hash, post)
+        keys = post.post if isinstance(post, NewPost) else post
+        self._by_url[keys.url] = post
+        if keys.guid:
+            self._by_guid.setdefault(keys.guid, post)
+        self._by_hash.setdefault(keys.content_hash, post)
 
     def _add_topics(self, stored: Post, slugs: Iterable[str]) -> None:
         have = {topic.slug for topic in stored.topics}
@@ -247,11 +248,6 @@ def _first_updated(post: Normalised) -> datetime:
     return max(post.updated_at or post.published_at, post.published_at)
 
 
-def _table(table: object) -> Table:
-    assert isinstance(table, Table)
-    return table
-
-
 def _fill_gaps(existing: Post, post: Normalised) -> None:
     existing.body_html = existing.body_html or post.body_html
     existing.author_name = existing.author_name or post.author_name
@@ -259,8 +255,3 @@ def _fill_gaps(existing: Post, post: Normalised) -> None:
     existing.image_url = existing.image_url or post.image_url
     existing.image_alt = existing.image_alt or post.image_alt
     existing.guid = existing.guid or post.guid
-
-
-def _chunks(keys: Sequence[object]) -> Iterable[list[object]]:
-    for start in range(0, len(keys), _CHUNK):
-        yield list(keys[start : start + _CHUNK])

@@ -11,8 +11,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.catalog import topic_slugs_by_id
 from newsletter.errors import SendError
-from newsletter.models import Delivery, DeliveryStatus, Issue, IssueVariant, Topic
+from newsletter.models import Delivery, DeliveryStatus, Issue, IssueVariant
 from subscribers.audience import eligible
 from subscribers.models import Subscriber
 
@@ -45,7 +46,7 @@ def plan(
     """
     added = 0
     with sessions() as session:
-        slugs = {row[0]: row[1] for row in session.execute(select(Topic.id, Topic.slug))}
+        slugs = topic_slugs_by_id(session)
         issue = session.get(Issue, issue_id)
         assert issue is not None
         variants: dict[str, int | None] = {v.topic_key: v.id for v in issue.variants}

@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.catalog import topic_slugs_by_id
 from newsletter.config import Settings
 from newsletter.digest.compose import QUIET, Layout, Period, Story, TopicRef, lay_out
 from newsletter.digest.render import Edition, Rendered, Renderer
-from newsletter.models import Issue, IssueVariant, Post, Topic
+from newsletter.models import Issue, IssueVariant, Post
 from subscribers.audience import topic_sets
 
 ALL_TOPICS = ""
@@ -79,7 +80,7 @@ def web_version(issue: Issue, settings: Settings, renderer: Renderer | None = No
 
 def audience_keys(session: Session, now: datetime) -> set[str]:
     """Every topic key with eligible subscribers, plus "" (previews, the archive, everyone)."""
-    slugs = {topic_id: slug for topic_id, slug in session.execute(select(Topic.id, Topic.slug))}
+    slugs = topic_slugs_by_id(session)
     return {ALL_TOPICS, *topic_sets(session, now, slugs)}
 
 

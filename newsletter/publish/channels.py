@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from newsletter.config import Settings
 from newsletter.models import Issue, IssueStatus, Post, Topic, post_topics
 from newsletter.publish import text
-from newsletter.publish.model import Category, Channel, Entry, Format
+from newsletter.publish.model import Category, Channel, Entry, Format, feed_path
 
 SITE, ARCHIVE = "", "/archive"
 
@@ -43,6 +43,14 @@ def post_entry(post: Post, settings: Settings) -> Entry:
         image_url=text.xml_safe(post.image_url) if post.image_url else None,
         image_alt=text.plain(post.image_alt) if post.image_alt else None,
     )
+
+
+def _post_entries(posts: list[Post], settings: Settings, built: dict[int, Entry]) -> list[Entry]:
+    """Each post's entry, made once per build however many feeds carry it (sanitising is slow)."""
+    for post in posts:
+        if post.id not in built:
+            built[post.id] = post_entry(post, settings)
+    return [built[post.id] for post in posts]
 
 
 def issue_entry(issue: Issue, settings: Settings) -> Entry:
@@ -99,7 +107,13 @@ def _newest_posts(session: Session, limit: int, topic: Topic | None = None) -> l
     return list(session.scalars(query))
 
 
-def site_channel(session: Session, settings: Settings, fallback_updated: datetime) -> Channel:
+def site_channel(
+    session: Session,
+    settings: Settings,
+    fallback_updated: datetime,
+    entries: dict[int, Entry] | None = None,
+) -> Channel:
+    """`entries` holds post entries already made in this build, by post id, and gains new ones."""
     posts = _newest_posts(session, settings.feeds.entries)
     site = settings.site
     return _channel(
@@ -108,14 +122,19 @@ def site_channel(session: Session, settings: Settings, fallback_updated: datetim
         site.name,
         f"{site.base_url}/",
         site.description,
-        [post_entry(post, settings) for post in posts],
+        _post_entries(posts, settings, {} if entries is None else entries),
         fallback_updated,
     )
 
 
 def topic_channel(
-    session: Session, settings: Settings, topic: Topic, fallback_updated: datetime
+    session: Session,
+    settings: Settings,
+    topic: Topic,
+    fallback_updated: datetime,
+    entries: dict[int, Entry] | None = None,
 ) -> Channel:
+    """`entries` as for site_channel."""
     posts = _newest_posts(session, settings.feeds.entries, topic)
     site = settings.site
     return _channel(
@@ -124,7 +143,7 @@ def topic_channel(
         f"{site.name}: {topic.name}",
         f"{site.base_url}{topic_folder(topic.slug)}",
         topic.description or f"{topic.name}, from {site.name}.",
-        [post_entry(post, settings) for post in posts],
+        _post_entries(posts, settings, {} if entries is None else entries),
         fallback_updated,
     )
 
@@ -163,10 +182,12 @@ def channels(
     """
 
     def fallback(folder: str) -> datetime:
-        return previous.get(f"{folder}/feed.xml", now)
+        return previous.get(feed_path(folder, "rss"), now)
 
+    # A post is in the site feed and in each of its topics' feeds: one entry serves them all.
+    entries: dict[int, Entry] = {}
     built = [
-        site_channel(session, settings, fallback(SITE)),
+        site_channel(session, settings, fallback(SITE), entries),
         archive_channel(session, settings, fallback(ARCHIVE)),
     ]
     query = select(Topic).order_by(Topic.slug)
@@ -174,5 +195,5 @@ def channels(
         query = query.where(Topic.slug.in_(sorted(changed_topics)))
     for topic in session.scalars(query):
         folder = topic_folder(topic.slug)
-        built.append(topic_channel(session, settings, topic, fallback(folder)))
+        built.append(topic_channel(session, settings, topic, fallback(folder), entries))
     return built

@@ -17,6 +17,15 @@ MEDIA_TYPES: dict[Format, str] = {
 }
 
 
+def feed_path(folder: str, fmt: Format) -> str:
+    return f"{folder}/{FILES[fmt]}"
+
+
+def bare_media_type(fmt: Format) -> str:
+    """The media type without its charset, as a link's type attribute names it."""
+    return MEDIA_TYPES[fmt].split(";")[0]
+
+
 @dataclass(frozen=True)
 class Category:
     term: str  # the topic slug
@@ -57,7 +66,7 @@ class Channel:
     entries: tuple[Entry, ...] = field(default_factory=tuple)
 
     def path(self, fmt: Format) -> str:
-        return f"{self.folder}/{FILES[fmt]}"
+        return feed_path(self.folder, fmt)
 
     def url(self, fmt: Format) -> str:
         return self.site_url + self.path(fmt)

@@ -9,7 +9,7 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
 from newsletter import __version__
-from newsletter.publish.model import Channel, Entry, Format
+from newsletter.publish.model import Channel, Entry, Format, bare_media_type
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
@@ -49,7 +49,7 @@ def _generator(channel: Channel, fmt: Format) -> FeedGenerator:
     if channel.hub_url:
         fg.link(href=channel.hub_url, rel="hub")
         fg.websub.hub = channel.hub_url
-    fg.link(href=channel.url(fmt), rel="self", type=_bare_type(fmt))
+    fg.link(href=channel.url(fmt), rel="self", type=bare_media_type(fmt))
     # feedgen takes RSS's <link> from the last non-self link, so the page goes last.
     fg.link(href=channel.link, rel="alternate", type="text/html")
     if channel.logo_url:
@@ -58,10 +58,6 @@ def _generator(channel: Channel, fmt: Format) -> FeedGenerator:
     for entry in channel.entries:
         _add_entry(fg, entry, channel)
     return fg
-
-
-def _bare_type(fmt: Format) -> str:
-    return {"rss": "application/rss+xml", "atom": "application/atom+xml"}[fmt]
 
 
 def _add_entry(fg: FeedGenerator, entry: Entry, channel: Channel) -> None:

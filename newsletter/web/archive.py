@@ -13,6 +13,8 @@ from newsletter.digest.build import SENT_STATES
 from newsletter.digest.text import long_date
 from newsletter.digest.variants import ALL_TOPICS, web_version
 from newsletter.models import Issue, IssuePost, IssueVariant
+from newsletter.publish.channels import ARCHIVE, SITE
+from newsletter.publish.model import bare_media_type, feed_path
 from newsletter.runtime import Runtime
 
 router = APIRouter()
@@ -21,10 +23,10 @@ CACHE_SIZE = 64
 
 # Feed discovery on both pages; the archive feed is the publish stage's.
 FEEDS = (
-    ("application/rss+xml", "/feed.xml", "RSS"),
-    ("application/atom+xml", "/atom.xml", "Atom"),
-    ("application/feed+json", "/feed.json", "JSON Feed"),
-    ("application/rss+xml", "/archive/feed.xml", "Past issues (RSS)"),
+    (bare_media_type("rss"), feed_path(SITE, "rss"), "RSS"),
+    (bare_media_type("atom"), feed_path(SITE, "atom"), "Atom"),
+    (bare_media_type("json"), feed_path(SITE, "json"), "JSON Feed"),
+    (bare_media_type("rss"), feed_path(ARCHIVE, "rss"), "Past issues (RSS)"),
 )
 
 

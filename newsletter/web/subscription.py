@@ -38,7 +38,6 @@ from subscribers.tokens import InvalidToken, Purpose
 router = APIRouter()
 log = logging.getLogger(__name__)
 
-HONEYPOT = "website"
 PAUSE_CHOICES = (1, 2, 4, 8, 12)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 TokenQuery = Annotated[str, Query()]
