@@ -123,8 +123,9 @@ def test_edit_moves_updated_at_but_not_first_seen(tmp_path: Path, make_runtime: 
         runtime.clock.advance(timedelta(days=3))
         edited = feed.replace("Beyond A Border Solution", "Beyond A Border Solution (updated)", 1)
         (site_dir / "feed.xml").write_text(edited, encoding="utf-8")
-        later = (NOW + timedelta(days=3)).timestamp()
-        os.utime(site_dir / "feed.xml", (later, later))  # a new Last-Modified, not a 304
+        # A new Last-Modified, not a 304: later than the file's real mtime, whatever today is.
+        later = (site_dir / "feed.xml").stat().st_mtime + 3 * 86400
+        os.utime(site_dir / "feed.xml", (later, later))
         second = collect(runtime)
     assert (second.sources[0].updated, second.sources[0].duplicate) == (1, 9)
     post = _posts(runtime)["beyond-a-border-solution"]
