@@ -107,7 +107,10 @@ def first_line(exc: BaseException | None) -> str:
 
 
 def _fail(exc: NewsletterError) -> NoReturn:
-    err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    # Whatever a driver or library put in the message, no URL's password reaches the terminal.
+    from newsletter.config import mask_credentials
+
+    err.print(f"error: {mask_credentials(str(exc))}", markup=False, highlight=False, soft_wrap=True)
     sys.exit(exc.exit_code)
 
 

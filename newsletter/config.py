@@ -220,12 +220,14 @@ class AdminSettings(_Section):
 
 
 _SMTP_URL = re.compile(r"^smtps?://[^/?#]+")
-# Everything between "scheme://" and the last "@" before the host is credentials.
-_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^@]*)@")
+# Everything between "scheme://" and the last "@" before the path is credentials (a password
+# with an unescaped "@" in it included).
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
 
 # The secret signs sessions, CSRF tokens and every mailed link: anyone who knows it forges them.
 MIN_SECRET_BYTES = 32
-_MAKE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+# A command, not a key.
+_MAKE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105
 # Values copied from examples and tutorials; matched on the lowercased key without separators.
 _PLACEHOLDER_WORDS = (
     "changeme",
@@ -252,6 +254,14 @@ def mask_url(url: str) -> str:
     return f"{match['scheme']}{masked}@{url[match.end() :]}"
 
 
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s/?#]*@")
+
+
+def mask_credentials(text: str) -> str:
+    """Every user:password@ in a line of text (an error from a driver, say) as user:***@."""
+    return _URL_PASSWORD.sub(r"\g<head>***@", text)
+
+
 def secret_key_problem(key: str) -> str | None:
     """Why this secret is unsafe to sign with, or None; never quotes the key itself."""
     if not key.strip():
@@ -262,6 +272,8 @@ def secret_key_problem(key: str) -> str | None:
     if any(word in squashed for word in _PLACEHOLDER_WORDS) or len(set(key)) < 10:
         return "is a placeholder or too repetitive to be secret"
     return None
+
+
 _SMTP_URL_HELP = (
     "use smtp://USER:PASS@HOST:PORT (add ?starttls=true) or smtps://..., "
     "or leave it unset for the outbox folder"

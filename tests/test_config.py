@@ -190,7 +190,16 @@ def test_mask_url_keeps_what_helps() -> None:
     assert mask_url("smtp://me:p%40ss@host:25") == "smtp://me:***@host:25"
     assert mask_url("redis://redis:6379/0") == "redis://redis:6379/0"
     assert mask_url("smtp://me@host") == "smtp://me@host"
-    assert "s3cr3t" not in mask_url("postgresql://u:s3cr3t@with@at@db/x")
+    assert mask_url("postgresql://u:s3cr3t@with@at@db/x") == "postgresql://u:***@db/x"
+
+
+def test_credentials_in_any_text_are_masked() -> None:
+    from newsletter.config import mask_credentials
+
+    line = "cannot reach postgresql://app:hun@ter2@db/x nor redis://:pw@r:6379/0 (see smtp://u@h)"
+    assert mask_credentials(line) == (
+        "cannot reach postgresql://app:***@db/x nor redis://:***@r:6379/0 (see smtp://u@h)"
+    )
 
 
 def test_a_config_file_that_is_not_utf8_is_one_config_error(

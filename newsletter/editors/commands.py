@@ -81,5 +81,7 @@ def list_editors(ctx: typer.Context) -> None:
             if editor.last_login_at
             else "never"
         )
-        table.add_row(editor.email, editor.role.value, "active" if editor.active else "disabled", last)
+        table.add_row(
+            editor.email, editor.role.value, "active" if editor.active else "disabled", last
+        )
     out.print(table)

@@ -110,7 +110,9 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 
 def _login_page(request: Request, next: str | None, error: str, status: int) -> Response:
-    return render(request, "web/admin/login.html", {"next": _safe_next(next), "error": error}, status)
+    return render(
+        request, "web/admin/login.html", {"next": _safe_next(next), "error": error}, status
+    )
 
 
 @router.post("/login", dependencies=[Csrf])
