@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -12,7 +12,7 @@ from rich.console import Console
 from newsletter import __version__
 from newsletter.cli_lazy import lazy_group
 from newsletter.cli_state import CliState
-from newsletter.errors import NewsletterError
+from newsletter.errors import DatabaseError, NewsletterError
 
 # Each command's module is imported only when it runs (see cli_lazy).
 COMMANDS = {
@@ -72,10 +72,56 @@ def _root(
     ctx.obj = CliState()
 
 
+def explain_fault(exc: BaseException) -> NewsletterError | None:
+    """A database or file-system fault any command can meet, as one line; None for a bug.
+
+    The driver's message is the first line of the original error only: SQLAlchemy's own text
+    carries the statement and its parameters (an address, a token, a password hash).
+    """
+    sa_exc = sys.modules.get("sqlalchemy.exc")  # not loaded: the fault cannot be SQLAlchemy's
+    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
+        reason = first_line(exc.orig).rstrip(".")
+        lowered = reason.lower()
+        if "database is locked" in lowered:
+            return DatabaseError(
+                "the database is locked: another process holds a write lock on it; "
+                "try again when it has finished"
+            )
+        if "readonly database" in lowered or "read-only" in lowered:
+            return DatabaseError(
+                "the database is read-only: the service must be able to write the database "
+                "file and its folder"
+            )
+        return DatabaseError(f"database error: {reason}")
+    if sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError):
+        return DatabaseError(f"database error: {first_line(exc)}")
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return NewsletterError(f"{exc.strerror or first_line(exc)}{where}")
+    return None
+
+
+def first_line(exc: BaseException | None) -> str:
+    text = str(exc).strip() if exc is not None else ""
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _fail(exc: NewsletterError) -> NoReturn:
+    # Whatever a driver or library put in the message, no URL's password reaches the terminal.
+    from newsletter.config import mask_credentials
+
+    err.print(f"error: {mask_credentials(str(exc))}", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(exc.exit_code)
+
+
 def main() -> None:
     """Entry point: Typer reports usage errors itself; ours become one line and an exit code."""
     try:
         app()
     except NewsletterError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        _fail(exc)
+    except Exception as exc:
+        explained = explain_fault(exc)
+        if explained is None:
+            raise
+        _fail(explained)

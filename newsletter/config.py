@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -206,12 +207,73 @@ class FeedSettings(_Section):
 class AdminSettings(_Section):
     # Editors stay signed in this long without activity.
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
-    # Failed sign-ins allowed per client address and per account within the window.
+    # Sign-in attempts per window: per account from one client (or from a browser that signed
+    # in to it before), from one client over all accounts, and on one account from all
+    # clients it never signed in from. See newsletter/editors/limits.py.
     login_attempts: int = Field(default=5, ge=1)
+    login_attempts_per_client: int = Field(default=20, ge=1)
+    login_attempts_per_account: int = Field(default=50, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    # argon2 checks running at once in one process (64 MiB each); more sign-ins wait briefly,
+    # then are asked to try again.
+    password_checks: int = Field(default=2, ge=1, le=64)
 
 
 _SMTP_URL = re.compile(r"^smtps?://[^/?#]+")
+# Everything between "scheme://" and the last "@" before the path is credentials (a password
+# with an unescaped "@" in it included).
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
+
+# The secret signs sessions, CSRF tokens and every mailed link: anyone who knows it forges them.
+MIN_SECRET_BYTES = 32
+# A command, not a key.
+_MAKE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105
+# Values copied from examples and tutorials; matched on the lowercased key without separators.
+_PLACEHOLDER_WORDS = (
+    "changeme",
+    "changethis",
+    "replaceme",
+    "yoursecret",
+    "secretkey",
+    "placeholder",
+    "insecure",
+    "notsecret",
+    "example",
+    "default",
+    "alongrandomstring",
+)
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ***, for messages and logs."""
+    match = _USERINFO.match(url)
+    if match is None:
+        return url
+    user, colon, _ = match["userinfo"].partition(":")
+    masked = f"{user}:***" if colon else user
+    return f"{match['scheme']}{masked}@{url[match.end() :]}"
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s/?#]*@")
+
+
+def mask_credentials(text: str) -> str:
+    """Every user:password@ in a line of text (an error from a driver, say) as user:***@."""
+    return _URL_PASSWORD.sub(r"\g<head>***@", text)
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why this secret is unsafe to sign with, or None; never quotes the key itself."""
+    if not key.strip():
+        return "is empty"
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes"
+    squashed = re.sub(r"[^a-z0-9]", "", key.lower())
+    if any(word in squashed for word in _PLACEHOLDER_WORDS) or len(set(key)) < 10:
+        return "is a placeholder or too repetitive to be secret"
+    return None
+
+
 _SMTP_URL_HELP = (
     "use smtp://USER:PASS@HOST:PORT (add ?starttls=true) or smtps://..., "
     "or leave it unset for the outbox folder"
@@ -234,8 +296,17 @@ class RelaySettings(_Section):
     @classmethod
     def _smtp(cls, value: str) -> str:
         if not _SMTP_URL.match(value):
-            raise ValueError(f"{value!r} is not an SMTP URL; {_SMTP_URL_HELP}")
-        return value
+            raise ValueError(f"{mask_url(value)!r} is not an SMTP URL; {_SMTP_URL_HELP}")
+        return _checked_smtp_url(value)
+
+
+def _checked_smtp_url(value: str) -> str:
+    """A port that is not a number fails here, at start, not at the first message sent."""
+    try:
+        urlsplit(value).port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise ValueError(f"{mask_url(value)!r} has a port that is not a number") from None
+    return value
 
 
 class DeliverySettings(_Section):
@@ -331,6 +402,12 @@ class _TomlSource(PydanticBaseSettingsSource):
             raise ConfigError(f"NEWSLETTER_CONFIG: no such file {str(self.path)!r}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{self.path}: not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{self.path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot read it: {exc.strerror or exc}") from None
 
 
 class _FlatEnvSource(PydanticBaseSettingsSource):
@@ -411,9 +488,23 @@ class Settings(BaseSettings):
             url = make_url(value)
             url.get_dialect()
         except (ArgumentError, NoSuchModuleError, ValueError):
-            raise ValueError(f"{value!r} is not a database URL we support; {allowed}") from None
+            raise ValueError(
+                f"{mask_url(value)!r} is not a database URL we support; {allowed}"
+            ) from None
         if url.get_backend_name() not in ("sqlite", "postgresql"):
             raise ValueError(f"{url.get_backend_name()!r} databases are not supported; {allowed}")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            problem = secret_key_problem(value.get_secret_value())
+            if problem:
+                raise ValueError(
+                    f"the secret key {problem}; make one with {_MAKE_SECRET}, "
+                    "or leave it unset for a generated var/secret_key"
+                )
         return value
 
     @field_validator("smtp_url")
@@ -422,8 +513,8 @@ class Settings(BaseSettings):
         if not value:
             return None
         if not _SMTP_URL.match(value):
-            raise ValueError(f"{value!r} is not an SMTP URL; {_SMTP_URL_HELP}")
-        return value
+            raise ValueError(f"{mask_url(value)!r} is not an SMTP URL; {_SMTP_URL_HELP}")
+        return _checked_smtp_url(value)
 
     @field_validator("broker_url", "redis_url")
     @classmethod
@@ -431,7 +522,7 @@ class Settings(BaseSettings):
         if not value:
             return None
         if not re.match(r"^(rediss?|amqps?|pyamqp|memory)://", value):
-            raise ValueError(f"{value!r} is not a broker URL; use redis://HOST:6379/0")
+            raise ValueError(f"{mask_url(value)!r} is not a broker URL; use redis://HOST:6379/0")
         return value
 
     @property
@@ -483,7 +574,7 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value()
         path = self.var_dir / "secret_key"
         try:
-            return path.read_text().strip()
+            return _checked_key_file(path)
         except FileNotFoundError:
             pass
         self.var_dir.mkdir(parents=True, exist_ok=True)
@@ -498,7 +589,19 @@ class Settings(BaseSettings):
             pass
         finally:
             tmp.unlink()
-        return path.read_text().strip()
+        return _checked_key_file(path)
+
+
+def _checked_key_file(path: Path) -> str:
+    """The generated key, unless someone replaced it with a weak one."""
+    key = path.read_text(errors="replace").strip()
+    problem = secret_key_problem(key)
+    if problem:
+        raise ConfigError(
+            f"the secret key in {path} {problem}; delete the file to generate one, "
+            f"or set NEWSLETTER_SECRET_KEY (make one with {_MAKE_SECRET})"
+        )
+    return key
 
 
 def config_path(environ: Mapping[str, str]) -> Path | None:

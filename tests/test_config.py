@@ -118,11 +118,98 @@ def test_generated_signing_key_is_private_and_stable(tmp_path: Path) -> None:
     assert mode == 0o600
 
 
+STRONG_KEY = "Qm9yZGVyTmV3cy1zaWduaW5nLWtleS1mb3ItdGVzdHMtb25seQ"
+
+
 def test_configured_signing_key_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "s3cret-from-the-environment")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", STRONG_KEY)
     settings = load_settings(var_dir=tmp_path / "var")
-    assert settings.signing_key() == "s3cret-from-the-environment"
+    assert settings.signing_key() == STRONG_KEY
     assert not (tmp_path / "var" / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("change-me-in-production", "shorter than 32 bytes"),
+        ("s3cret-from-the-environment", "shorter than 32 bytes"),
+        ("change-me-in-production-please-really-now", "placeholder"),
+        ("Your_Secret_Key_goes_here_0123456789abc", "placeholder"),
+        ("a" * 64, "too repetitive"),
+    ],
+)
+def test_a_weak_secret_key_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, key: str, problem: str
+) -> None:
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", key)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert message.startswith("invalid setting NEWSLETTER_SECRET_KEY: the secret key")
+    assert problem in message
+    assert "secrets.token_urlsafe(48)" in message
+    if key.strip():
+        assert key not in message
+
+
+def test_a_weak_key_in_the_key_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "secret_key").write_text("change-me\n")
+    with pytest.raises(ConfigError, match="delete the file to generate one") as raised:
+        load_settings(var_dir=tmp_path / "var").signing_key()
+    assert "change-me" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("NEWSLETTER_SMTP_URL", "smtp://user:hunter2@mail.example.org:bad"),
+        ("NEWSLETTER_SMTP_URL", "smtpx://user:hunter2@mail.example.org"),
+        ("NEWSLETTER_DATABASE_URL", "postgresql+nodriver://app:hunter2@db/news"),
+        ("NEWSLETTER_DATABASE_URL", "postgresql+psycopg://app:hunter2@db:port/news"),
+        ("NEWSLETTER_BROKER_URL", "http://:hunter2@redis:6379/0"),
+        ("NEWSLETTER_REDIS_URL", "kafka://u:hunter2@redis:6379/0"),
+        ("NEWSLETTER_DELIVERY__RELAYS", '[{"name": "a", "url": "smtp://u:hunter2@h:x"}]'),
+    ],
+)
+def test_url_errors_mask_the_password(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert "hunter2" not in str(raised.value)
+    assert ":***@" in str(raised.value)
+
+
+def test_mask_url_keeps_what_helps() -> None:
+    from newsletter.config import mask_url
+
+    assert mask_url("smtp://me:p%40ss@host:25") == "smtp://me:***@host:25"
+    assert mask_url("redis://redis:6379/0") == "redis://redis:6379/0"
+    assert mask_url("smtp://me@host") == "smtp://me@host"
+    assert mask_url("postgresql://u:s3cr3t@with@at@db/x") == "postgresql://u:***@db/x"
+
+
+def test_credentials_in_any_text_are_masked() -> None:
+    from newsletter.config import mask_credentials
+
+    line = "cannot reach postgresql://app:hun@ter2@db/x nor redis://:pw@r:6379/0 (see smtp://u@h)"
+    assert mask_credentials(line) == (
+        "cannot reach postgresql://app:***@db/x nor redis://:***@r:6379/0 (see smtp://u@h)"
+    )
+
+
+def test_a_config_file_that_is_not_utf8_is_one_config_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "latin1.toml"
+    config.write_bytes('[site]\nname = "Café"\n'.encode("latin-1"))
+    monkeypatch.setenv("NEWSLETTER_CONFIG", str(config))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_settings()
 
 
 def test_example_file_names_every_key() -> None:
@@ -152,3 +239,14 @@ def test_example_file_names_every_key() -> None:
     for section in (TopicSettings, SourceSettings, SelectorSettings):
         for key in section.model_fields:
             assert named(key), key
+
+
+def test_compose_requires_a_secret_key_and_gives_none() -> None:
+    """docker-compose.yml must not fall back to a key everyone can read in the repository."""
+    import re
+
+    compose = (Path(__file__).resolve().parent.parent / "docker-compose.yml").read_text()
+    values = re.findall(r"^\s*NEWSLETTER_SECRET_KEY:\s*(\S.*)$", compose, re.MULTILINE)
+    assert values, "the service gets no NEWSLETTER_SECRET_KEY"
+    for value in values:
+        assert value.startswith("${NEWSLETTER_SECRET_KEY:?"), value

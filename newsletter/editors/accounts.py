@@ -1,17 +1,19 @@
-"""Creating editors and checking their passwords (argon2), with sign-in rate limits."""
+"""Creating, resetting and disabling editors, and checking their passwords (argon2)."""
 
 from __future__ import annotations
 
 import functools
 import secrets
-from datetime import datetime, timedelta
+import threading
+import unicodedata
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.editors.models import Editor, LoginAttempt, Role
+from newsletter.editors.models import Editor, Role
 from newsletter.errors import NewsletterError
 from subscribers.addresses import InvalidAddress, normalise
 
@@ -35,10 +37,23 @@ class AccountError(NewsletterError):
     """An editor account cannot be created or changed as asked."""
 
 
+class VerifierBusy(NewsletterError):
+    """Every password-check slot stayed taken for the whole wait: ask the client to retry."""
+
+
+def canonical_address(address: str) -> str:
+    """NFKC, casefolded and stripped: one form for every way of typing the same address.
+
+    A full-width "ｄ" or a capital letter must not make a second account, nor a second
+    sign-in bucket; this is the key even when the address is not valid.
+    """
+    return unicodedata.normalize("NFKC", address).casefold().strip()
+
+
 def normalise_email(address: str) -> str:
-    """The same canonical form subscribers' addresses get, so one person matches one row."""
+    """The canonical form, then the same checks subscribers' addresses get."""
     try:
-        return normalise(address)
+        return normalise(canonical_address(address))
     except InvalidAddress as exc:
         raise AccountError(f"{address!r} is not a valid email address: {exc}") from None
 
@@ -48,21 +63,73 @@ def generate_password() -> str:
 
 
 def add_editor(session: Session, email: str, password: str, role: Role, now: datetime) -> Editor:
-    """Create an editor, or reset an existing one's password and role."""
+    """Create an editor, or reset an existing one's password and role (ending their sessions)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     address = normalise_email(email)
     editor = session.scalar(select(Editor).where(Editor.email == address))
     if editor is None:
-        editor = Editor(email=address, created_at=now)
+        editor = Editor(email=address, created_at=now, session_version=0)
         session.add(editor)
+    else:
+        editor.session_version += 1
     editor.password_hash = _hasher.hash(password)
     editor.role = role
     editor.active = True
     return editor
 
 
-def authenticate(session: Session, email: str, password: str, now: datetime) -> Editor | None:
+def disable_editor(session: Session, email: str) -> Editor:
+    """Refuse the editor's sign-ins from now on and end every session they have."""
+    address = normalise_email(email)
+    editor = session.scalar(select(Editor).where(Editor.email == address))
+    if editor is None:
+        raise AccountError(f"no editor {address}; `newsletter editors list` shows them")
+    editor.active = False
+    editor.session_version += 1
+    return editor
+
+
+def end_sessions(session: Session, editor_id: int) -> None:
+    """Sign the editor out everywhere: every cookie signed under the old version stops working."""
+    editor = session.get(Editor, editor_id)
+    if editor is not None:
+        editor.session_version += 1
+
+
+class Verifier:
+    """At most `slots` argon2 checks at once in this process (each takes 64 MiB for a moment).
+
+    A request that finds every slot taken waits up to `wait` seconds, then gives up with
+    VerifierBusy: the queue of waiting requests is bounded by the web server's threads, and
+    memory by the slots, however many sign-ins arrive together.
+    """
+
+    def __init__(self, slots: int, wait: float) -> None:
+        self.slots = slots
+        self.wait = wait
+        self._semaphore = threading.BoundedSemaphore(slots)
+
+    def verify(self, stored: str, password: str) -> bool:
+        if not self._semaphore.acquire(timeout=self.wait):
+            raise VerifierBusy("too many sign-ins at once; try again in a few seconds")
+        try:
+            return verify_password(stored, password)
+        finally:
+            self._semaphore.release()
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """The one place a password is hashed and compared (tests count its calls)."""
+    try:
+        return bool(_hasher.verify(stored, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(
+    session: Session, email: str, password: str, now: datetime, verifier: Verifier
+) -> Editor | None:
     """The active editor with this address and password, or None; upgrades stale hashes."""
     try:
         address = normalise_email(email)
@@ -70,9 +137,7 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
         address = ""
     editor = session.scalar(select(Editor).where(Editor.email == address)) if address else None
     stored = editor.password_hash if editor is not None and editor.active else _dummy_hash()
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
+    if not verifier.verify(stored, password):
         return None
     if editor is None or not editor.active:
         return None
@@ -80,31 +145,3 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
         editor.password_hash = _hasher.hash(password)
     editor.last_login_at = now
     return editor
-
-
-class RateLimiter:
-    """Failed sign-ins per client address and per account within a sliding window."""
-
-    def __init__(self, limit: int, window: timedelta) -> None:
-        self.limit = limit
-        self.window = window
-
-    def blocked(self, session: Session, keys: list[str], now: datetime) -> bool:
-        since = now - self.window
-        count = session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.key.in_(keys), LoginAttempt.at > since)
-            .group_by(LoginAttempt.key)
-            .order_by(func.count().desc())
-            .limit(1)
-        )
-        return (count or 0) >= self.limit
-
-    def failed(self, session: Session, keys: list[str], now: datetime) -> None:
-        session.add_all(LoginAttempt(key=key, at=now) for key in keys)
-        # Old attempts are of no use; drop them as we go instead of in a separate job.
-        session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - self.window))
-
-    def succeeded(self, session: Session, keys: list[str]) -> None:
-        session.execute(delete(LoginAttempt).where(LoginAttempt.key.in_(keys)))

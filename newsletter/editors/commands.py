@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from newsletter.cli_state import runtime_from
-from newsletter.editors.accounts import add_editor, generate_password
+from newsletter.editors.accounts import add_editor, disable_editor, generate_password
 from newsletter.editors.models import Editor, Role
 
 editors_app = typer.Typer(
@@ -35,14 +35,17 @@ def add(
         typer.Option("--password-stdin", help="Read the password from standard input (scripts)."),
     ] = False,
 ) -> None:
-    """Add an editor (or reset one's password and role); a generated password is printed once."""
+    """Add an editor (or reset one's password and role, ending their sessions).
+
+    A generated password is printed once.
+    """
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     elif prompt:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = generate_password()
-    runtime = runtime_from(ctx)
+    runtime = runtime_from(ctx, migrated=True)
     with runtime.sessions.begin() as session:
         editor = add_editor(session, address, password, role, runtime.clock.now())
         email, saved_role = editor.email, editor.role
@@ -53,18 +56,32 @@ def add(
         out.print(f"password (shown once): {password}", markup=False, highlight=False)
 
 
+@editors_app.command("disable")
+def disable(
+    ctx: typer.Context,
+    address: Annotated[str, typer.Argument(help="The editor's email address.")],
+) -> None:
+    """Stop an editor signing in and end every session they have; `add` enables them again."""
+    runtime = runtime_from(ctx, migrated=True)
+    with runtime.sessions.begin() as session:
+        email = disable_editor(session, address).email
+    out.print(f"editor {email} is disabled and signed out everywhere", markup=False)
+
+
 @editors_app.command("list")
 def list_editors(ctx: typer.Context) -> None:
-    """List editors with their role and last sign-in."""
-    runtime = runtime_from(ctx)
+    """List editors with their role, whether they are disabled, and last sign-in."""
+    runtime = runtime_from(ctx, migrated=True)
     with runtime.sessions() as session:
         editors = list(session.scalars(select(Editor).order_by(Editor.email)))
-    table = Table("email", "role", "active", "last sign-in")
+    table = Table("email", "role", "status", "last sign-in")
     for editor in editors:
         last = (
             editor.last_login_at.astimezone(runtime.settings.zone).strftime("%Y-%m-%d %H:%M")
             if editor.last_login_at
             else "never"
         )
-        table.add_row(editor.email, editor.role.value, "yes" if editor.active else "no", last)
+        table.add_row(
+            editor.email, editor.role.value, "active" if editor.active else "disabled", last
+        )
     out.print(table)

@@ -1,11 +1,11 @@
-"""Editor accounts and the sign-in attempts that rate limiting counts."""
+"""Editor accounts: address, password hash, role, and the version their sessions carry."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from newsletter.db import Base, string_enum
@@ -27,19 +27,10 @@ class Editor(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # Every session cookie carries the version it was signed in under; bumping it (sign-out,
+    # new password, disable) ends every session the editor has, wherever the cookie went.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def can_publish(self) -> bool:
         return self.role == Role.PUBLISHER
-
-
-class LoginAttempt(Base):
-    """One failed sign-in, kept in the database so limits hold across web processes."""
-
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # "addr:<client address>" or "email:<address>"
-    key: Mapped[str] = mapped_column(String(400))
-    at: Mapped[datetime]

@@ -20,7 +20,7 @@ from subscribers.lifecycle import is_suppressed
 from subscribers.models import Status, Subscriber
 from tests.deliver.conftest import NOW
 
-SECRET = "s3cret"
+SECRET = "bounces-test-secret-0123456789-abcdefghijklmnop"
 
 
 def dsn(to: str, recipient: str, action: str, status: str) -> str:

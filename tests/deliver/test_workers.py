@@ -81,7 +81,7 @@ def _env(runtime: Runtime, smtp: SmtpServer, redis_url: str, prefix: str) -> dic
         "NEWSLETTER_BROKER_URL": redis_url,
         "NEWSLETTER_SMTP_URL": smtp.url,
         "NEWSLETTER_VAR_DIR": str(runtime.settings.var_dir),
-        "NEWSLETTER_SECRET_KEY": "workers-test",
+        "NEWSLETTER_SECRET_KEY": "workers-test-secret-0123456789-abcdefghijklmnop",
         "NEWSLETTER_SITE_URL": "https://news.example.org",
         "NEWSLETTER_DELIVERY__RATE_PER_SECOND": str(RATE),
         "NEWSLETTER_DELIVERY__CONNECTIONS": str(CONNECTIONS),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi import FastAPI
@@ -10,11 +12,13 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from newsletter.editors import accounts
+from newsletter.editors.accounts import disable_editor
 from newsletter.editors.models import Role
 from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
-from tests.web.admin_helpers import csrf_of, make_draft, make_editor, sign_in
+from tests.web.admin_helpers import PASSWORD, csrf_of, make_draft, make_editor, sign_in
 
 PUBLIC_ADMIN = {"/admin/login", "/admin/static/{name}"}
 
@@ -110,6 +114,121 @@ def test_repeated_failed_sign_ins_are_throttled(runtime: Runtime, client: TestCl
         follow_redirects=False,
     )
     assert right.status_code == 429
+
+
+def _try(client: TestClient, email: str, password: str) -> int:
+    token = csrf_of(client.get("/admin/login").text)
+    response = client.post(
+        "/admin/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    return response.status_code
+
+
+def test_full_width_and_case_variants_share_the_throttle(
+    runtime: Runtime, client: TestClient
+) -> None:
+    make_editor(runtime, "dan@example.org", Role.EDITOR)
+    codes = [_try(client, "dan@example.org", "wrong password") for _ in range(5)]
+    assert codes == [401] * 5
+    for variant in ("dan@ｅxample.org", " DAN@example.org", "ｄａｎ@EXAMPLE.ORG"):
+        assert _try(client, variant, PASSWORD) == 429
+
+
+def test_parallel_sign_ins_check_at_most_the_limit_of_passwords(
+    runtime: Runtime, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_editor(runtime, "ed@example.org", Role.EDITOR)
+    checks: list[str] = []
+    lock = threading.Lock()
+    real_verify = accounts.verify_password
+
+    def counted(stored: str, password: str) -> bool:
+        with lock:
+            checks.append(password)
+        return real_verify(stored, password)
+
+    monkeypatch.setattr(accounts, "verify_password", counted)
+    token = csrf_of(client.get("/admin/login").text)
+    start = threading.Barrier(30)
+
+    def attempt(n: int) -> int:
+        start.wait()
+        response = client.post(
+            "/admin/login",
+            data={"email": "ed@example.org", "password": f"guess {n}", "csrf_token": token},
+            follow_redirects=False,
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(30) as pool:
+        codes = list(pool.map(attempt, range(30)))
+    assert len(checks) <= runtime.settings.admin.login_attempts
+    assert codes.count(401) == len(checks)
+    assert set(codes) <= {401, 429, 503}
+
+
+def test_failures_from_another_address_do_not_lock_out_the_owner(runtime: Runtime) -> None:
+    make_editor(runtime, "ed@example.org", Role.PUBLISHER)
+    app = create_app(runtime)
+    attacker = TestClient(app, base_url="https://news.example.org", client=("198.51.100.7", 1))
+    owner = TestClient(app, base_url="https://news.example.org", client=("192.0.2.10", 1))
+    assert [_try(attacker, "ed@example.org", "guess") for _ in range(7)] == [401] * 5 + [429] * 2
+    assert _try(owner, "ed@example.org", PASSWORD) == 303
+
+
+def test_a_browser_that_signed_in_before_is_not_locked_out_by_others(runtime: Runtime) -> None:
+    runtime.settings.admin.login_attempts_per_account = 3
+    make_editor(runtime, "ed@example.org", Role.PUBLISHER)
+    app = create_app(runtime)
+    owner = TestClient(app, base_url="https://news.example.org", client=("192.0.2.10", 1))
+    sign_in(owner, "ed@example.org")
+    for n in range(4):  # guesses from many addresses use up the account's shared allowance
+        stranger = TestClient(app, base_url="https://news.example.org", client=(f"10.0.0.{n}", 1))
+        _try(stranger, "ed@example.org", "guess")
+    late = TestClient(app, base_url="https://news.example.org", client=("192.0.2.10", 1))
+    assert _try(late, "ed@example.org", PASSWORD) == 429  # unknown browser, same address
+    assert _try(owner, "ed@example.org", PASSWORD) == 303  # the device cookie counts alone
+
+
+def _copied_session(runtime: Runtime, email: str) -> tuple[TestClient, TestClient]:
+    """A signed-in client, and a second client holding a copy of its session cookie."""
+    app = create_app(runtime)
+    original = TestClient(app, base_url="https://news.example.org")
+    sign_in(original, email)
+    thief = TestClient(app, base_url="https://news.example.org")
+    thief.cookies.set("newsletter_admin", original.cookies["newsletter_admin"])
+    assert thief.get("/admin/issues", follow_redirects=False).status_code == 200
+    return original, thief
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(runtime: Runtime) -> None:
+    make_editor(runtime, "ed@example.org", Role.EDITOR)
+    original, thief = _copied_session(runtime, "ed@example.org")
+    page = original.get("/admin/issues")
+    original.post("/admin/logout", data={"csrf_token": csrf_of(page.text)})
+    assert thief.get("/admin/issues", follow_redirects=False).status_code == 303
+
+
+def test_a_copied_cookie_stops_working_after_a_password_reset(runtime: Runtime) -> None:
+    make_editor(runtime, "ed@example.org", Role.EDITOR)
+    _, thief = _copied_session(runtime, "ed@example.org")
+    make_editor(runtime, "ed@example.org", Role.EDITOR)  # `editors add` on an existing address
+    assert thief.get("/admin/issues", follow_redirects=False).status_code == 303
+
+
+def test_a_copied_cookie_stops_working_after_disable(runtime: Runtime) -> None:
+    make_editor(runtime, "ed@example.org", Role.PUBLISHER)
+    issue_id = make_draft(runtime)
+    original, thief = _copied_session(runtime, "ed@example.org")
+    token = csrf_of(thief.get(f"/admin/issues/{issue_id}").text)
+    with runtime.sessions.begin() as session:
+        disable_editor(session, "ed@example.org")
+    assert thief.get("/admin/issues", follow_redirects=False).status_code == 303
+    refused = thief.post(f"/admin/issues/{issue_id}/approve", data={"csrf_token": token})
+    assert refused.status_code == 401
+    assert _try(original, "ed@example.org", PASSWORD) == 401  # and cannot sign in again
 
 
 def test_editors_cannot_approve_publishers_can(runtime: Runtime, client: TestClient) -> None:

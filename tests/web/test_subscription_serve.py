@@ -25,7 +25,7 @@ def test_signup_confirm_and_one_click_unsubscribe_over_http(
         "NEWSLETTER_DATABASE_URL": database_url,
         "NEWSLETTER_SMTP_URL": smtp.url,
         "NEWSLETTER_CONFIG": str(config),
-        "NEWSLETTER_SECRET_KEY": "serve-test-secret-0123456789",
+        "NEWSLETTER_SECRET_KEY": "serve-test-secret-0123456789-abcdefghijklmnop",
     }
     subprocess.run([NEWSLETTER, "init"], env=env, check=True, capture_output=True, timeout=120)
     server = subprocess.Popen(
