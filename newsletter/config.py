@@ -211,6 +211,21 @@ class AdminSettings(_Section):
     login_window_minutes: int = Field(default=15, ge=1)
 
 
+class WebSettings(_Section):
+    """What `newsletter serve` accepts from the network, and whom it trusts."""
+
+    # Largest request body for POST /api/posts, and for every other request (forms); larger
+    # ones are answered 413 without being read.
+    max_body_bytes: int = Field(default=5_000_000, ge=10_000)
+    max_form_bytes: int = Field(default=100_000, ge=1_000)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated addresses
+    # or networks, "*" for any. `serve --forwarded-allow-ips` overrides it.
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Bearer token that shows /healthz's details (lease holder, this process's role, version);
+    # unset: only the public status is ever shown.
+    health_token: SecretStr | None = None
+
+
 _SMTP_URL = re.compile(r"^smtps?://[^/?#]+")
 _SMTP_URL_HELP = (
     "use smtp://USER:PASS@HOST:PORT (add ?starttls=true) or smtps://..., "
@@ -379,6 +394,7 @@ class Settings(BaseSettings):
     subscribers: SubscriberSettings = Field(default_factory=SubscriberSettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
