@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterator
 
@@ -113,13 +114,12 @@ def test_a_lone_surrogate_is_a_clear_400_and_nothing_is_logged(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    body = '{"title": "%s \\ud800", "url": "https://example.org/%s"}' % (MARK, MARK)
+    body = json.dumps({"title": f"{MARK} ", "url": f"https://example.org/{MARK}"})
+    body = body.replace(f"{MARK} ", f"{MARK} \\ud800")  # a lone surrogate, escaped as JSON
     response = client.post(
         "/api/posts", content=body, headers={**AUTH, "Content-Type": "application/json"}
     )
     assert response.status_code == 400
-    assert response.json() == {
-        "error": "the body is not valid JSON (UTF-8, no lone surrogates)"
-    }
+    assert response.json() == {"error": "the body is not valid JSON (UTF-8, no lone surrogates)"}
     assert MARK not in caplog.text
     assert "Traceback" not in caplog.text
