@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -224,6 +225,27 @@ class WebSettings(_Section):
     # Bearer token that shows /healthz's details (lease holder, this process's role, version);
     # unset: only the public status is ever shown.
     health_token: SecretStr | None = None
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        return trusted_proxies(value)
+
+
+def trusted_proxies(value: str) -> str:
+    """A list of proxy addresses or networks, or "*", checked: uvicorn ignores a typo silently."""
+    items = [item.strip() for item in value.split(",")]
+    if items == ["*"]:
+        return "*"
+    for item in items:
+        try:
+            ipaddress.ip_network(item)
+        except ValueError:
+            raise ValueError(
+                f"{item!r} is not an IP address or network; use e.g. '10.0.0.5, 172.16.0.0/12'"
+                " or '*'"
+            ) from None
+    return ", ".join(items)
 
 
 _SMTP_URL = re.compile(r"^smtps?://[^/?#]+")
