@@ -168,3 +168,25 @@ def test_forwarded_for_is_believed_only_from_the_allowed_proxies(
     assert _client_seen(port, log, process) == "203.0.113.9"
     process, port, log = serve()  # default: 127.0.0.1 only
     assert _client_seen(port, log, process) == "127.0.0.3"
+
+
+def test_a_proxy_list_uvicorn_would_misread_is_refused(tmp_path: Path) -> None:
+    # uvicorn takes "proxy.local" or "10.0.0.0/33" for a literal that never matches, silently.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+
+    def serve(*extra: str) -> subprocess.CompletedProcess[str]:
+        command = [NEWSLETTER, "serve", "--port", "1", *extra]
+        return subprocess.run(
+            command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+        )
+
+    result = serve("--forwarded-allow-ips", "10.0.0.5, proxy.local")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --forwarded-allow-ips: 'proxy.local' is not an IP address or network; "
+        "use e.g. '10.0.0.5, 172.16.0.0/12' or '*'"
+    ]
+    env["NEWSLETTER_WEB__FORWARDED_ALLOW_IPS"] = "10.0.0.0/33"
+    result = serve()
+    assert result.returncode == 2
+    assert "invalid setting web.forwarded_allow_ips" in result.stderr
