@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -217,6 +218,42 @@ class AdminSettings(_Section):
     # argon2 checks running at once in one process (64 MiB each); more sign-ins wait briefly,
     # then are asked to try again.
     password_checks: int = Field(default=2, ge=1, le=64)
+
+
+class WebSettings(_Section):
+    """What `newsletter serve` accepts from the network, and whom it trusts."""
+
+    # Largest request body for POST /api/posts, and for every other request (forms); larger
+    # ones are answered 413 without being read.
+    max_body_bytes: int = Field(default=5_000_000, ge=10_000)
+    max_form_bytes: int = Field(default=100_000, ge=1_000)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated addresses
+    # or networks, "*" for any. `serve --forwarded-allow-ips` overrides it.
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Bearer token that shows /healthz's details (lease holder, this process's role, version);
+    # unset: only the public status is ever shown.
+    health_token: SecretStr | None = None
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        return trusted_proxies(value)
+
+
+def trusted_proxies(value: str) -> str:
+    """A list of proxy addresses or networks, or "*", checked: uvicorn ignores a typo silently."""
+    items = [item.strip() for item in value.split(",")]
+    if items == ["*"]:
+        return "*"
+    for item in items:
+        try:
+            ipaddress.ip_network(item)
+        except ValueError:
+            raise ValueError(
+                f"{item!r} is not an IP address or network; use e.g. '10.0.0.5, 172.16.0.0/12'"
+                " or '*'"
+            ) from None
+    return ", ".join(items)
 
 
 _SMTP_URL = re.compile(r"^smtps?://[^/?#]+")
@@ -456,6 +493,7 @@ class Settings(BaseSettings):
     subscribers: SubscriberSettings = Field(default_factory=SubscriberSettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)

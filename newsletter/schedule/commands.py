@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from newsletter.cli_state import runtime_from
+from newsletter.config import trusted_proxies
+from newsletter.errors import ConfigError
 from newsletter.schedule.listing import job_statuses, lease_holder
 
 # Wide enough for a job's last outcome when printed to a log or a pipe.
@@ -33,12 +35,31 @@ def serve_command(
             help="A line per request (leave it to the proxy in front, if it logs them).",
         ),
     ] = True,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Proxies whose X-Forwarded-For is believed: addresses or networks, comma-"
+            "separated, or '*'. Default: [web] forwarded_allow_ips (127.0.0.1).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web app and run the scheduler (the one holding the database's lease runs jobs)."""
     from newsletter.schedule.serve import serve
 
+    if forwarded_allow_ips is not None:
+        try:
+            forwarded_allow_ips = trusted_proxies(forwarded_allow_ips)
+        except ValueError as exc:
+            raise ConfigError(f"--forwarded-allow-ips: {exc}") from None
     runtime = runtime_from(ctx, migrated=True)
-    serve(runtime, host, port, web_only=web_only, access_log=access_log)
+    serve(
+        runtime,
+        host,
+        port,
+        web_only=web_only,
+        access_log=access_log,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
 def schedule_command(ctx: typer.Context) -> None:

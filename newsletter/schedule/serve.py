@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from newsletter.runtime import Runtime
 from newsletter.schedule.service import SchedulerService
+from newsletter.web.accesslog import logging_config
 from newsletter.web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,28 @@ def build_app(runtime: Runtime, *, web_only: bool) -> FastAPI:
 
 
 def serve(
-    runtime: Runtime, host: str, port: int, *, web_only: bool = False, access_log: bool = True
+    runtime: Runtime,
+    host: str,
+    port: int,
+    *,
+    web_only: bool = False,
+    access_log: bool = True,
+    forwarded_allow_ips: str | None = None,
 ) -> None:
     app = build_app(runtime, web_only=web_only)
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=access_log)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+        # Tokens in confirm/unsubscribe/preferences links never reach the access log.
+        log_config=logging_config(),
+        # X-Forwarded-For/-Proto are believed from these proxies only (uvicorn's own default
+        # otherwise comes from the FORWARDED_ALLOW_IPS variable, which this setting replaces).
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips or runtime.settings.web.forwarded_allow_ips,
+    )
     server = uvicorn.Server(config)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again for
     # the handler it found; this one absorbs it, so a clean stop exits 0, not by the signal.

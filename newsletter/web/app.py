@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
+    limits = runtime.settings.web
     app = FastAPI(
         title=runtime.settings.site.name,
         version=__version__,
@@ -26,6 +28,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # Every body (forms above all) is read up to this and answered 413 past it, whether
+        # or not it announced its length; /api/posts has a larger cap of its own below.
+        max_body_size=limits.max_form_bytes,
     )
     app.state.runtime = runtime
     app.state.templates = Jinja2Templates(env=environment(runtime.settings))
@@ -35,7 +40,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(archive.router)
     app.include_router(subscription.router)
-    app.include_router(push.router)
+    app.include_router(push.router, max_body_size=limits.max_body_bytes)
     app.include_router(admin.router)
     settings = runtime.settings
     # Editors' sessions: a signed cookie sent only to /admin, so public pages (one-click
@@ -61,12 +66,27 @@ def create_app(runtime: Runtime) -> FastAPI:
         response.headers.update(headers)
         return response
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own answer quotes every submitted value back; this one names fields only.
+        return error_page(request, 422, invalid_fields(exc))
+
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_page(request, 500, "Something went wrong on our side. Please try again later.")
 
     return app
+
+
+def invalid_fields(exc: RequestValidationError) -> str:
+    """What was wrong with a request, by field name, quoting none of what was sent."""
+    problems = []
+    for error in exc.errors():
+        # loc is (where, field, ...): "body", "query" or "header", then names the route defines.
+        where = ".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0])
+        problems.append(f"{where}: {error['msg']}")
+    return "The request is not valid: " + "; ".join(problems[:10])
 
 
 def error_page(request: Request, status_code: int, message: str) -> Response:

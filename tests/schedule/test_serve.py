@@ -25,11 +25,16 @@ from tests.schedule.conftest import EDITOR, READERS, fill
 from tests.web.live import free_port
 
 NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
+# The lease holder and each process's role are shown to operators only.
+HEALTH_TOKEN = "health-token-for-tests"
 
 
 def _health(port: int) -> dict[str, Any] | None:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/healthz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"}
+    )
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+        with urllib.request.urlopen(request, timeout=2) as answer:
             body: dict[str, Any] = json.load(answer)
             return body
     except OSError:
@@ -54,6 +59,7 @@ def serve(
         "NEWSLETTER_SITE_URL": "https://news.example.org",
         "NEWSLETTER_SCHEDULE__SEND_POLL_SECONDS": "0.5",
         "NEWSLETTER_SCHEDULE__LEASE_SECONDS": "3",
+        "NEWSLETTER_WEB__HEALTH_TOKEN": HEALTH_TOKEN,
     }
     processes: list[subprocess.Popen[bytes]] = []
 

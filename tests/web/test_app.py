@@ -21,7 +21,7 @@ def test_healthz_says_when_the_database_is_down() -> None:
     settings = load_settings(database_url="postgresql+psycopg://nobody@127.0.0.1:9/none")
     response = TestClient(create_app(Runtime.build(settings))).get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "unreachable", "version": "0.1.0"}
+    assert response.json() == {"status": "error", "database": "unreachable"}
 
 
 def test_home_page_lists_topics_escaped(runtime: Runtime) -> None:
