@@ -81,6 +81,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for a checked URL; SQLite files get their folder, WAL and foreign keys."""
     parsed = make_url(url)
+    # A database error's text would otherwise carry the statement's parameters (addresses,
+    # names, tokens, a hostile request's body) into logs and error lines.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):

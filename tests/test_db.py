@@ -79,6 +79,19 @@ def test_unique_addresses(runtime: Runtime) -> None:
             session.flush()
 
 
+def test_database_errors_do_not_carry_the_values(runtime: Runtime) -> None:
+    # Error text reaches logs and the CLI's error line; an address in it is personal data.
+    now = datetime.now(UTC)
+    with runtime.sessions() as session:
+        session.add(Subscriber(email="hidden@example.org", created_at=now, updated_at=now))
+        session.flush()
+        session.add(Subscriber(email="hidden@example.org", created_at=now, updated_at=now))
+        with pytest.raises(IntegrityError) as caught:
+            session.flush()
+    assert "hidden@example.org" not in str(caught.value)
+    assert "parameters hidden" in str(caught.value).lower()
+
+
 def test_sqlite_uses_wal(runtime: Runtime) -> None:
     if runtime.engine.dialect.name != "sqlite":
         pytest.skip("SQLite only")
