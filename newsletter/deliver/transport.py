@@ -56,7 +56,9 @@ class OutboxTransport:
         except OSError as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
-            reason = exc.strerror or str(exc)
+            # mkdir on a file says "File exists": say what is wrong instead.
+            reason = "a file, not a folder" if isinstance(exc, FileExistsError) else exc.strerror
+            reason = reason or str(exc)
             raise TransportFault(f"cannot write to the outbox {self.folder}: {reason}") from None
 
     def close(self) -> None:

@@ -314,7 +314,7 @@ def test_outbox_writes_whole_files(tmp_path: Path) -> None:
 def test_an_outbox_that_is_a_file_is_a_transport_fault(tmp_path: Path) -> None:
     (tmp_path / "outbox").write_text("not a folder")
     transport = OutboxTransport(tmp_path / "outbox")
-    with pytest.raises(TransportFault, match=r"^cannot write to the outbox .*outbox: "):
+    with pytest.raises(TransportFault, match=r"^cannot write to the outbox .*outbox: a file, not"):
         transport.send("b@example.org", ["r@example.org"], MESSAGE)
     assert (tmp_path / "outbox").read_text() == "not a folder"
 
