@@ -21,7 +21,7 @@ from subscribers.lifecycle import is_suppressed
 from subscribers.models import Status, Subscriber
 from tests.deliver.conftest import NOW
 
-SECRET = "s3cret"
+SECRET = "bounce-test-key-7f3a9c1e5b2d8f4a6c0e9b7d3f1a5c8e"  # 48 characters
 
 
 def dsn(to: str, recipient: str, action: str, status: str, message_id: str = "") -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -28,6 +29,7 @@ NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
 # Only a guard against a hang that would stall the suite: no test measures time.
 HANG_GUARD = 60.0
 T = TypeVar("T")
+SECRET_KEY = secrets.token_urlsafe(48)
 
 
 def _ends(work: Callable[[], T]) -> T:
@@ -168,7 +170,7 @@ def _env(runtime: Runtime, **extra: str) -> dict[str, str]:
         "NEWSLETTER_DATABASE_URL": runtime.settings.database_url,
         "NEWSLETTER_VAR_DIR": str(runtime.settings.var_dir),
         "NEWSLETTER_SITE_URL": "https://news.example.org",
-        "NEWSLETTER_SECRET_KEY": "k" * 48,
+        "NEWSLETTER_SECRET_KEY": SECRET_KEY,
         **extra,
     }
 
