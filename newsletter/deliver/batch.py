@@ -276,7 +276,8 @@ class Sender:
                 self.pause_reason = (
                     f"paused after {len(self.suspects)} failures in a row from the mail server, "
                     f"none about one recipient (last: {error}); those deliveries stay pending: "
-                    f"fix the relay, then run `newsletter digest send {self.issue_id}` to resume"
+                    "fix the relay or outbox, then run "
+                    f"`newsletter digest send {self.issue_id}` to resume"
                 )
             return
         # The relay delivered, or refused one address: it works, so what it refused before
