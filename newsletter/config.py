@@ -362,7 +362,10 @@ class DeliverySettings(_Section):
     retry_base_seconds: float = Field(default=60.0, gt=0)
     # ... until this long after the issue started sending; then the delivery fails.
     retry_deadline_hours: float = Field(default=24.0, gt=0)
-    # This many failures in a row from the mail server pause the issue instead of burning the list.
+    # ... or until it has been tried this many times, whichever comes first.
+    max_attempts: int = Field(default=10, ge=1, le=100)
+    # This many failures in a row from the mail server that are not about one recipient (policy
+    # refusals, 421/451, unreachable) pause the issue and stay pending; on a smaller list, all.
     pause_after_failures: int = Field(default=20, ge=1)
     # Seconds to wait for the mail server before a command counts as a temporary failure.
     timeout_seconds: float = Field(default=30.0, gt=0)

@@ -15,6 +15,8 @@
     ├── ScheduleError          the scheduler cannot start, or a job cannot be listed
     ├── DeliveryError          a message could not be handed to the mail server
     │   ├── TemporaryFailure   4xx, timeout, dropped connection: try again later
+    │   │   └── TransportFault the relay or outbox takes no message at all (unreachable,
+    │   │                      outbox not writable): no recipient's fault, pause the send
     │   └── PermanentFailure   5xx: this recipient will not take this message
     └── SubscriberError        a subscriber command cannot do what it was asked (bad address,
                                unknown topic, unreadable import file); names the row or address
@@ -77,6 +79,10 @@ class DeliveryError(NewsletterError):
 
 class TemporaryFailure(DeliveryError):
     """Worth retrying: the server or the network said "not now"."""
+
+
+class TransportFault(TemporaryFailure):
+    """The way out itself is broken: the relay is unreachable, the outbox cannot be written."""
 
 
 class PermanentFailure(DeliveryError):

@@ -9,6 +9,13 @@ Celery task (newsletter.deliver.tasks) opens one, runs one batch and closes it. 
 that calls run_batch() touches the database. An outcome is committed at most `batch_size`
 outcomes (or a quarter of a second) after it arrives, so a SIGKILL can send again at most
 batch_size + connections messages per sending process: those sent but not yet recorded.
+
+A relay that refuses everything is told apart from recipients who refuse: failures that are not
+about one address (policy refusals such as 554 5.7.1, 421, 451, a relay or outbox that cannot
+be reached) are held back while they come in a row. A success or a recipient's own refusal
+(5.1.x, 5.2.x) ends the run of them and they are recorded as usual; once `pause_after_failures`
+of them (or every open delivery, on a list smaller than that) come in a row, the sender pauses
+the issue and leaves them pending, so that a resume sends them.
 """
 
 from __future__ import annotations
@@ -22,18 +29,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.config import DeliverySettings
-from newsletter.deliver.claim import Row, claim, release
+from newsletter.deliver.claim import OPEN, Row, claim, release
 from newsletter.deliver.message import IssueMessage, Person
 from newsletter.deliver.plan import delivery_counts
 from newsletter.deliver.record import Job, Outcome, record, settle
 from newsletter.deliver.relays import Relay
 from newsletter.deliver.setup import mail_setup
 from newsletter.errors import DeliveryError, MessageError, TemporaryFailure
-from newsletter.models import DeliveryStatus, Issue, IssueStatus, IssueVariant
+from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus, IssueVariant
 from newsletter.runtime import Runtime
 from subscribers.models import Status
 
@@ -81,7 +88,8 @@ class Sender:
         self.in_flight: set[int] = set()
         self.buffer: list[Outcome] = []
         self.buffer_since = 0.0
-        self.consecutive_failures = 0
+        # Failures in a row that are not about one recipient, held back unrecorded.
+        self.suspects: list[Outcome] = []
         self.pause_reason: str | None = None
         self.sent_this_run = 0
         self.started = time.monotonic()
@@ -102,6 +110,8 @@ class Sender:
             # counting the whole issue; its zero-based tally may go negative, unread.
             if self.on_progress is not None:
                 self.refresh_tally(vars(delivery_counts(session, self.issue_id)))
+            # A list smaller than pause_after_failures pauses once all of it failed alike.
+            self.pause_after = max(1, min(self.settings.pause_after_failures, self._open(session)))
         for relay in self.relays:
             for _ in range(relay.connections):
                 thread = threading.Thread(target=self._work, args=(relay,), daemon=True)
@@ -121,6 +131,7 @@ class Sender:
         while any(thread.is_alive() for thread in self.threads):
             self._collect(timeout=0.05)
         self._collect(timeout=0)
+        self._settle_suspects()
         self._flush()
 
     @property
@@ -151,8 +162,12 @@ class Sender:
                 self._offer(row)
             # Wait only for outcomes still out; those already buffered are recorded at once
             # (waiting for the flush interval here cost a quarter second every batch).
-            while len(self.in_flight) > len(self.buffer) and not self.stop.is_set():
+            while (
+                len(self.in_flight) > len(self.buffer) + len(self.suspects)
+                and not self.stop.is_set()
+            ):
                 self._collect(timeout=0.1)
+            self._settle_suspects()
             self._flush()
         finally:
             release(self.runtime.sessions, self.holder, [row.id for row in rows])
@@ -253,20 +268,38 @@ class Sender:
         if not outcome.sent:
             self.in_flight.discard(outcome.job.delivery_id)
             return
+        error = outcome.error
+        if error is not None and not _recipient_refused(error):
+            # Maybe the relay's fault, not this recipient's: held until the run of them ends.
+            self.suspects.append(outcome)
+            if self.pause_reason is None and len(self.suspects) >= self.pause_after:
+                self.pause_reason = (
+                    f"paused after {len(self.suspects)} failures in a row from the mail server, "
+                    f"none about one recipient (last: {error}); those deliveries stay pending: "
+                    "fix the relay or outbox, then run "
+                    f"`newsletter digest send {self.issue_id}` to resume"
+                )
+            return
+        # The relay delivered, or refused one address: it works, so what it refused before
+        # was refused for those recipients.
+        self._settle_suspects()
+        self._buffer(outcome)
+
+    def _buffer(self, outcome: Outcome) -> None:
         if not self.buffer:
             self.buffer_since = time.monotonic()
         self.buffer.append(outcome)
-        error = outcome.error
-        if error is None or _recipient_refused(error):
-            self.consecutive_failures = 0
-        else:
-            self.consecutive_failures += 1
-            if self.consecutive_failures >= self.settings.pause_after_failures:
-                self.pause_reason = (
-                    f"paused after {self.consecutive_failures} failures in a row from the mail "
-                    f"server (last: {error}); run `newsletter digest send {self.issue_id}` "
-                    "to resume"
-                )
+
+    def _settle_suspects(self) -> None:
+        """Record the held failures as usual; after a pause they stay pending instead."""
+        held, self.suspects = self.suspects, []
+        if self.pause_reason is not None:
+            # Never recorded: the rows' claims are given back and a resume sends them.
+            for outcome in held:
+                self.in_flight.discard(outcome.job.delivery_id)
+            return
+        for outcome in held:
+            self._buffer(outcome)
 
     def _maybe_flush(self) -> None:
         if self.buffer and (
@@ -309,6 +342,17 @@ class Sender:
             )
             for variant in variants
         }
+
+    def _open(self, session: Session) -> int:
+        """Open deliveries of the issue, counted up to pause_after_failures (a bounded scan)."""
+        limit = self.settings.pause_after_failures
+        due = (
+            select(Delivery.id)
+            .where(Delivery.issue_id == self.issue_id, Delivery.status.in_(OPEN))
+            .limit(limit)
+            .subquery()
+        )
+        return int(session.scalar(select(func.count()).select_from(due)) or 0)
 
     def refresh_tally(self, counts: dict[str, int]) -> None:
         for status, count in counts.items():

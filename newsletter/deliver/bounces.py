@@ -2,6 +2,9 @@
 
 classify() is pure (a message in, a finding out); process_mailbox() applies findings to
 subscribers and marks each handled message as read, so a second run counts nothing twice.
+A finding acts only on the subscriber a verified VERP tag or our signed Message-ID names: the
+addresses in a DSN or ARF body are anyone's to write, so a bounce naming only those is reported
+as unattributed and changes nothing.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
+from email.parser import HeaderParser
 from email.utils import getaddresses
 from pathlib import Path
 
 from flufl.bounce import all_failures
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.deliver.msgid import MessageIds
 from newsletter.deliver.verp import parse_verp, verp_matches
 from newsletter.errors import BounceError
 from newsletter.runtime import Runtime
@@ -26,7 +30,10 @@ from subscribers.lifecycle import ALLOWED, suppress, transition
 from subscribers.models import Cause, Status, Subscriber
 
 _ADDRESS_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Return-Path")
-_OUR_MESSAGE_ID = re.compile(r"<(\d+)\.(\d+)\.[0-9a-f]{12}@")
+_ORIGINAL_PARTS = ("message/rfc822", "text/rfc822-headers")
+# How many of the addresses a message names are shown in a report line.
+_SHOWN = 3
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class Kind(enum.StrEnum):
@@ -40,10 +47,12 @@ class Kind(enum.StrEnum):
 @dataclass(frozen=True)
 class Finding:
     kind: Kind
-    # Who it is about: a VERP-named subscriber (id, tag, prefix) and/or bare addresses.
+    # Who it is about, as only we could have written it: the VERP address (prefix, id, tag) it
+    # came back to, or the Message-ID of our message it quotes.
     verp: tuple[str, int, str] | None = None
+    # Addresses the body names: anyone can write these, so they only go into the report.
     addresses: frozenset[str] = frozenset()
-    subscriber_id: int | None = None  # from our Message-ID in a complaint's copy
+    message_id: str | None = None
 
 
 def _verp_of(message: Message) -> tuple[str, int, str] | None:
@@ -55,17 +64,36 @@ def _verp_of(message: Message) -> tuple[str, int, str] | None:
     return None
 
 
+def _originals(message: Message) -> list[Message]:
+    """The headers of the message a DSN or ARF report quotes (message/rfc822 or headers only)."""
+    found: list[Message] = []
+    for part in message.walk():
+        if part.get_content_type() not in _ORIGINAL_PARTS:
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            found.extend(item for item in payload if isinstance(item, Message))
+        elif isinstance(payload, str):
+            found.append(HeaderParser().parsestr(payload, headersonly=True))
+    return found
+
+
+def _quoted_message_id(originals: list[Message]) -> str | None:
+    for original in originals:
+        value = original.get("Message-ID")
+        if value:
+            return str(value)
+    return None
+
+
 def _complaint(message: Message) -> Finding | None:
     if message.get_content_type() != "multipart/report":
         return None
     if message.get_param("report-type", "").lower() != "feedback-report":  # type: ignore[union-attr]
         return None
     addresses: set[str] = set()
-    subscriber_id: int | None = None
-    verp = None
     for part in message.walk():
-        kind = part.get_content_type()
-        if kind == "message/feedback-report":
+        if part.get_content_type() == "message/feedback-report":
             payload = part.get_payload()
             first = payload[0] if isinstance(payload, list) and payload else payload
             text = first.as_string() if isinstance(first, Message) else str(first)
@@ -73,16 +101,14 @@ def _complaint(message: Message) -> Finding | None:
                 name, _, value = line.partition(":")
                 if name.strip().lower() in ("original-rcpt-to", "removal-recipient"):
                     addresses.add(value.strip().strip("<>").lower())
-        elif kind in ("message/rfc822", "text/rfc822-headers"):
-            payload = part.get_payload()
-            original = payload[0] if isinstance(payload, list) and payload else None
-            if isinstance(original, Message):
-                verp = verp or _verp_of(original)
-                match = _OUR_MESSAGE_ID.search(original.get("Message-ID", ""))
-                if match:
-                    subscriber_id = int(match.group(2))
-                addresses.update(a.lower() for _, a in getaddresses(original.get_all("To", [])))
-    return Finding(Kind.COMPLAINT, verp, frozenset(a for a in addresses if a), subscriber_id)
+    originals = _originals(message)
+    verp = None
+    for original in originals:
+        verp = verp or _verp_of(original)
+        addresses.update(a.lower() for _, a in getaddresses(original.get_all("To", [])))
+    return Finding(
+        Kind.COMPLAINT, verp, frozenset(a for a in addresses if a), _quoted_message_id(originals)
+    )
 
 
 def classify(message: Message) -> Finding:
@@ -93,11 +119,15 @@ def classify(message: Message) -> Finding:
     verp = _verp_of(message)
     if verp is not None and verp[0] == "unsubscribe":
         return Finding(Kind.UNSUBSCRIBE, verp)
+    if verp is None and str(message.get("Subject", "")).strip().lower() == "unsubscribe":
+        # A List-Unsubscribe mailto that lost its signed address: reported, never acted on.
+        return Finding(Kind.UNSUBSCRIBE)
     temporary, permanent = all_failures(message)
+    quoted = _quoted_message_id(_originals(message))
     if permanent:
-        return Finding(Kind.HARD, verp, frozenset(a.decode().lower() for a in permanent))
+        return Finding(Kind.HARD, verp, frozenset(a.decode().lower() for a in permanent), quoted)
     if temporary:
-        return Finding(Kind.SOFT, verp, frozenset(a.decode().lower() for a in temporary))
+        return Finding(Kind.SOFT, verp, frozenset(a.decode().lower() for a in temporary), quoted)
     return Finding(Kind.NOT_A_BOUNCE, verp)
 
 
@@ -108,29 +138,36 @@ class BounceReport:
     complaints: int = 0
     unsubscribes: int = 0
     already_processed: int = 0
-    # Messages left alone: not bounces, or bounces naming nobody we know.
+    # Messages left alone: not bounces.
     left_alone: list[str] = field(default_factory=list)
+    # Bounces, complaints and unsubscribes that no verified VERP tag or signed Message-ID ties
+    # to a subscriber: nothing is changed for them, whatever addresses they name.
+    unattributed: list[str] = field(default_factory=list)
 
 
-def _subscribers(session: Session, secret: str, finding: Finding) -> list[Subscriber]:
+def attribute(session: Session, secret: str, finding: Finding) -> Subscriber | str:
+    """The subscriber only we could have named in this finding, or why there is none."""
+    reason = "no VERP tag or signed Message-ID of ours"
     if finding.verp is not None:
         prefix, subscriber_id, tag = finding.verp
+        # A bounce address's tag never stands for an unsubscribe, nor the other way round.
+        wanted = "unsubscribe" if finding.kind == Kind.UNSUBSCRIBE else "bounces"
         subscriber = session.get(Subscriber, subscriber_id)
-        if subscriber is not None and verp_matches(
-            secret, prefix, subscriber_id, tag, subscriber.email
+        if (
+            prefix == wanted
+            and subscriber is not None
+            and verp_matches(secret, prefix, subscriber_id, tag, subscriber.email)
         ):
-            return [subscriber]
-    if finding.subscriber_id is not None:
-        subscriber = session.get(Subscriber, finding.subscriber_id)
-        if subscriber is not None and (
-            not finding.addresses or subscriber.email.lower() in finding.addresses
-        ):
-            return [subscriber]
-    if finding.addresses:
-        return list(
-            session.scalars(select(Subscriber).where(Subscriber.email.in_(finding.addresses)))
-        )
-    return []
+            return subscriber
+        reason = "its VERP tag does not verify"
+    if finding.message_id is not None and finding.kind != Kind.UNSUBSCRIBE:
+        ids = MessageIds(secret).verify(finding.message_id)
+        subscriber = session.get(Subscriber, ids[1]) if ids is not None else None
+        if subscriber is not None:
+            return subscriber
+        if finding.verp is None:
+            reason = "the Message-ID it quotes is not one we signed"
+    return reason
 
 
 def apply(
@@ -180,16 +217,35 @@ def open_mailbox(path: Path) -> mailbox.Mailbox:
     raise BounceError(f"{path}: no such maildir or mbox file")
 
 
+def _clean(text: str, limit: int = 120) -> str:
+    """A header as one printable line: a forged bounce must not write to the terminal."""
+    text = " ".join(_UNPRINTABLE.sub(" ", text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _describe(message: Message) -> str:
-    sender = message.get("From", "unknown sender")
-    subject = message.get("Subject", "(no subject)")
+    sender = _clean(str(message.get("From", "unknown sender")))
+    subject = _clean(str(message.get("Subject", "(no subject)")))
     return f"from {sender}: {subject}"
+
+
+def _naming(finding: Finding) -> str:
+    if not finding.addresses:
+        return ""
+    names = sorted(finding.addresses)
+    shown = ", ".join(_clean(name, 80) for name in names[:_SHOWN])
+    more = f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else ""
+    return f" naming {shown}{more}"
 
 
 def process_mailbox(
     sessions: sessionmaker[Session], secret: str, path: Path, now: datetime, soft_limit: int
 ) -> BounceReport:
-    """Apply every unread bounce in a maildir or mbox; each handled one is marked read."""
+    """Apply every unread bounce in a maildir or mbox; each handled one is marked read.
+
+    Messages that are not bounces, and bounces no signature of ours attributes, stay unread
+    and are reported, so an operator can look at them.
+    """
     box = open_mailbox(path)
     report = BounceReport()
     box.lock()
@@ -206,13 +262,14 @@ def process_mailbox(
                 report.left_alone.append(f"not a bounce, {_describe(message)}")
                 continue
             with sessions.begin() as session:
-                subscribers = _subscribers(session, secret, finding)
-                if not subscribers:
-                    report.left_alone.append(
-                        f"{finding.kind.value} naming no subscriber, {_describe(message)}"
+                found = attribute(session, secret, finding)
+                if isinstance(found, str):
+                    report.unattributed.append(
+                        f"message {key}: {finding.kind.value}{_naming(finding)}, "
+                        f"{_describe(message)}: {found}; nothing changed"
                     )
                     continue
-                apply(session, finding, subscribers, now, soft_limit, _describe(message))
+                apply(session, finding, [found], now, soft_limit, _describe(message))
             counter = {
                 Kind.HARD: "hard",
                 Kind.SOFT: "soft",

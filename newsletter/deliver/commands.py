@@ -20,6 +20,7 @@ from newsletter.deliver.plan import RenderVariant, no_variant
 from newsletter.deliver.relays import default_transport
 from newsletter.deliver.send import send_issue
 from newsletter.deliver.state import SendResult
+from newsletter.errors import SendError
 from newsletter.runtime import Runtime
 from newsletter.schema_version import require_current
 
@@ -60,7 +61,9 @@ def send_command(
     """Send an approved issue (or resume a stopped or paused one) to every eligible subscriber.
 
     With NEWSLETTER_BROKER_URL the batches go to `newsletter worker`s and this command watches
-    the delivery rows (or, with `detach`, returns once they are queued).
+    the delivery rows (or, with `detach`, returns once they are queued). When the relay (or the
+    outbox) refuses everything, the issue is paused with its deliveries pending, and SendError
+    says why (exit 1).
     """
     require_current(runtime.engine)
     factory = default_transport(runtime.settings)
@@ -119,6 +122,9 @@ def send_command(
 
             result = run(note, stop)
     out.print(result.summary(), markup=False, highlight=False, soft_wrap=True)
+    if result.fault:
+        # The relay or outbox refused everything: one line on stderr, and exit 1.
+        raise SendError(result.reason or f"issue {issue_id} paused: the mail server failed")
     if result.reason:
         out.print(result.reason, markup=False, highlight=False, soft_wrap=True)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import binascii
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
+from newsletter.deliver.msgid import MessageIds
 from newsletter.deliver.verp import verp_address
 from newsletter.digest.placeholders import _SPLIT, PERSONAL_FIELDS, Template, marker, values_for
 from newsletter.errors import MessageError
@@ -175,14 +175,12 @@ class IssueMessage:
         )
         self.template = Template(head + body)
         self._body_names = {n for n in self.template.names if n.endswith(".qp")}
-        self._msgid_key = hashlib.sha256(f"message-id:{setup.secret}".encode()).digest()
+        self._message_ids = MessageIds(setup.secret)
         self.domain = domain
 
     def message_id(self, subscriber_id: int) -> str:
-        """Stable per issue and subscriber, so a resend is recognisable as the same message."""
-        raw = f"{self.issue_id}.{subscriber_id}".encode()
-        tag = hmac.new(self._msgid_key, raw, hashlib.sha256).hexdigest()[:12]
-        return f"<{self.issue_id}.{subscriber_id}.{tag}@{self.domain}>"
+        """Stable per issue and subscriber; signed, so a bounce quoting it names the delivery."""
+        return self._message_ids.make(self.issue_id, subscriber_id, self.domain)
 
     def fields(self, person: Person) -> dict[str, str]:
         secret = self.setup.secret

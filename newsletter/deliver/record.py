@@ -46,7 +46,8 @@ def record(
     """Store what the mail server said for each message; return each row's (was, now) status.
 
     Accepted → sent; 5xx → failed (5.1.x also marks the subscriber bounced); anything else is
-    retried with exponential backoff until the issue's retry deadline, then failed.
+    retried with exponential backoff until the issue's retry deadline or the delivery's
+    max_attempts, then failed: a small list never loops for ever.
     """
     rows: list[dict[str, object]] = []
     moves: list[tuple[DeliveryStatus, DeliveryStatus]] = []
@@ -79,6 +80,11 @@ def record(
                 row.update(
                     status=DeliveryStatus.FAILED,
                     last_error=f"gave up at the retry deadline: {error}",
+                )
+            elif attempts >= settings.max_attempts:
+                row.update(
+                    status=DeliveryStatus.FAILED,
+                    last_error=f"gave up after {attempts} attempts: {error}",
                 )
             else:
                 row.update(

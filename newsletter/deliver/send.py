@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from newsletter.deliver.relays import relays_for
 from newsletter.deliver.setup import mail_setup
 from newsletter.deliver.state import SendResult, finish, start
 from newsletter.deliver.transport import Transport
-from newsletter.models import Delivery
+from newsletter.models import Delivery, IssueStatus
 from newsletter.runtime import Runtime
 
 __all__ = ["Progress", "SendResult", "mail_setup", "send_issue"]
@@ -41,7 +42,8 @@ def send_issue(
     """Send (or resume) an approved issue to every eligible subscriber, each exactly once.
 
     `transport_factory` makes the default relay's connections (NEWSLETTER_SMTP_URL or the
-    outbox when None); `delivery.relays`, when configured, replace it.
+    outbox when None); `delivery.relays`, when configured, replace it. A relay or outbox that
+    refuses everything pauses the issue: the result is paused, with `fault` set and the reason.
     """
     stop = stop or threading.Event()
     with issue_lock(runtime.engine, runtime.settings.var_dir, issue_id):
@@ -61,6 +63,8 @@ def send_issue(
                 sender.report()
                 stop.wait(min(max(wait, 0.05), 5.0))
         result = finish(runtime, issue_id, sender.pause_reason, STOPPED)
+        if sender.pause_reason is not None and result.status == IssueStatus.PAUSED:
+            result = replace(result, fault=True)
         sender.refresh_tally(vars(result.counts))
         sender.report()
         return result

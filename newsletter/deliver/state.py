@@ -21,6 +21,8 @@ class SendResult:
     status: IssueStatus
     counts: Counts
     reason: str | None = None
+    # The sender paused the issue itself: the relay or outbox refuses everything, not a person.
+    fault: bool = False
 
     def summary(self) -> str:
         """The one line `digest send` prints and the scheduler logs when a send ends."""

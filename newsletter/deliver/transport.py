@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from newsletter.config import Settings
 from newsletter.deliver.exchange import PayloadLost, send_message
-from newsletter.errors import PermanentFailure, TemporaryFailure
+from newsletter.errors import PermanentFailure, TemporaryFailure, TransportFault
 
 _ENHANCED = re.compile(rb"^([245]\.\d{1,3}\.\d{1,3})\b")
 
@@ -37,16 +37,29 @@ class OutboxTransport:
         self.folder = folder
 
     def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Write tmp, fsync, rename; on any failure the tmp file goes and TransportFault says why.
+
+        A folder that cannot be written (not a directory, read-only, disk full) refuses every
+        message alike: the fault is the outbox's, never the recipient's.
+        """
         name = f"{uuid.uuid4().hex}.eml"
         tmp = self.folder / f".{name}.tmp"
         envelope = f"X-Envelope-From: {sender}\r\nX-Envelope-To: {', '.join(recipients)}\r\n"
-        with tmp.open("wb") as handle:
-            handle.write(envelope.encode("ascii", "backslashreplace"))
-            handle.write(message)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.folder / name)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tmp.open("wb") as handle:
+                handle.write(envelope.encode("ascii", "backslashreplace"))
+                handle.write(message)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.folder / name)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            # mkdir on a file says "File exists": say what is wrong instead.
+            reason = "a file, not a folder" if isinstance(exc, FileExistsError) else exc.strerror
+            reason = reason or str(exc)
+            raise TransportFault(f"cannot write to the outbox {self.folder}: {reason}") from None
 
     def close(self) -> None:
         pass
@@ -90,6 +103,16 @@ class SmtpTransport:
         )
 
     def _connect(self) -> smtplib.SMTP:
+        """A connection, signed in; TransportFault when the relay cannot be reached or used."""
+        try:
+            return self._open()
+        except TransportFault:
+            raise
+        except (OSError, smtplib.SMTPException) as exc:
+            # Refused, unresolvable, no greeting, TLS or sign-in failure: no message can go.
+            raise TransportFault(f"cannot connect to {self.host}:{self.port}: {exc}") from None
+
+    def _open(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
         connection: smtplib.SMTP
         if self.implicit_tls:
@@ -111,11 +134,11 @@ class SmtpTransport:
                 connection.login(self.username, self.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             connection.close()
-            # The relay refusing our credentials says nothing about the subscriber: temporary,
-            # so deliveries wait (and the issue pauses) instead of failing for good.
+            # The relay refusing our credentials says nothing about the subscriber: a fault of
+            # the way out, so deliveries wait (and the issue pauses) instead of failing for good.
             raw = exc.smtp_error
             reply = (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw).strip()
-            raise TemporaryFailure(
+            raise TransportFault(
                 f"cannot sign in to {self.host}:{self.port} as {self.username}: "
                 f"{exc.smtp_code} {reply}"
             ) from None

@@ -21,7 +21,13 @@ out = Console()
 
 
 def build(ctx: typer.Context) -> None:
-    """Build (or rebuild) this week's draft from the posts collected; an editor's choices stay."""
+    """Build (or rebuild) this week's draft from the posts collected; an editor's choices stay.
+
+    A new draft is announced to the editors by mail. When that mail cannot go (relay down,
+    outbox not writable) the draft is kept all the same, the failure is one warning line on
+    stderr, and the exit code is 0: the build, which is the command's work, succeeded.
+    """
+    from newsletter.editors.notify import NOT_TOLD
     from newsletter.pipeline.draft import build_draft
 
     runtime = runtime_from(ctx, migrated=True)
@@ -40,8 +46,9 @@ def build(ctx: typer.Context) -> None:
         f"{verb} draft {result.key} (issue {result.issue_id}): {what}, "
         f"{result.variants} variant{'s' if result.variants != 1 else ''}"
     )
-    if told:
-        out.print(f"editors: {told}")
+    # A notice that failed was logged as a warning already: one line, not two.
+    if told and not told.startswith(NOT_TOLD):
+        out.print(f"editors: {told}", markup=False, highlight=False)
 
 
 def _require_issue(session_issue: Issue | None, ident: str) -> Issue:

@@ -22,6 +22,9 @@ from newsletter.templating import environment
 
 log = logging.getLogger(__name__)
 
+# How tell_editors()'s answer starts when the mail could not be sent (already logged).
+NOT_TOLD = "editors not told: "
+
 
 def editor_addresses(session: Session) -> list[str]:
     return list(session.scalars(select(Editor.email).where(Editor.active.is_(True))))
@@ -88,8 +91,10 @@ def tell_editors(
     try:
         transport.send(settings.mail.from_address, to, message.as_bytes())
     except DeliveryError as exc:
+        # A refusal, an unreachable relay, an outbox that cannot be written (TransportFault):
+        # the issue stays as it is, and this one warning says why nobody was told.
         log.warning("could not tell the editors about issue %s: %s", issue.key, exc)
-        return f"editors not told: {exc}"
+        return f"{NOT_TOLD}{exc}"
     finally:
         transport.close()
     return f"told {len(to)} editor{'s' if len(to) != 1 else ''}"

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from newsletter.deliver.bounces import Kind, classify, process_mailbox
+from newsletter.deliver.msgid import MessageIds
 from newsletter.deliver.verp import verp_address
 from newsletter.errors import BounceError
 from newsletter.runtime import Runtime
@@ -20,10 +21,23 @@ from subscribers.lifecycle import is_suppressed
 from subscribers.models import Status, Subscriber
 from tests.deliver.conftest import NOW
 
-SECRET = "bounces-test-secret-0123456789-abcdefghijklmnop"
+SECRET = "bounce-test-key-7f3a9c1e5b2d8f4a6c0e9b7d3f1a5c8e"  # 48 characters
 
 
-def dsn(to: str, recipient: str, action: str, status: str) -> str:
+def dsn(to: str, recipient: str, action: str, status: str, message_id: str = "") -> str:
+    quoted = (
+        f"""--B
+Content-Type: text/rfc822-headers
+
+From: newsletter@example.org
+To: {recipient}
+Message-ID: {message_id}
+Subject: Weekly
+
+"""
+        if message_id
+        else ""
+    )
     return f"""From: MAILER-DAEMON@mx.example.net
 To: {to}
 Subject: Delivery Status Notification
@@ -44,7 +58,7 @@ Action: {action}
 Status: {status}
 Diagnostic-Code: smtp; 550 {status} mailbox problem
 
---B--
+{quoted}--B--
 """
 
 
@@ -114,7 +128,7 @@ def _mail(people: dict[str, int]) -> list[str]:
         dsn(verp("hard"), "hard@example.net", "failed", "5.1.1"),
         soft,
         soft.replace("Delivery Status", "Delivery Status (2)"),
-        arf("angry@example.net", f"<7.{people['angry']}.0123456789ab@example.org>"),
+        arf("angry@example.net", MessageIds(SECRET).make(7, people["angry"], "example.org")),
         f"From: leaver@example.net\nTo: <{verp('leaver', 'unsubscribe')}>\n"
         "Subject: unsubscribe\n\n",
         NOT_A_BOUNCE,
@@ -139,7 +153,11 @@ def test_classify() -> None:
     complaint = classify(
         message_from_string(arf("y@example.net", "<7.9.0123456789ab@example.org>"))
     )
-    assert (complaint.kind, complaint.subscriber_id) == (Kind.COMPLAINT, 9)
+    assert (complaint.kind, complaint.message_id) == (
+        Kind.COMPLAINT,
+        "<7.9.0123456789ab@example.org>",
+    )
+    assert complaint.addresses == frozenset({"y@example.net"})
 
 
 @pytest.mark.parametrize("kind", ["maildir", "mbox"])
@@ -188,8 +206,97 @@ def test_a_forged_verp_address_names_nobody(runtime: Runtime, tmp_path: Path) ->
     box.close()
     report = process_mailbox(runtime.sessions, SECRET, path, NOW, soft_limit=3)
     assert report.hard == 0
-    assert len(report.left_alone) == 1
+    assert report.left_alone == []
+    [line] = report.unattributed
+    assert "its VERP tag does not verify; nothing changed" in line
     assert _status(runtime)["bystander"] == Status.ACTIVE
+
+
+def _box(path: Path, texts: list[str]) -> Path:
+    box = mailbox.mbox(path)
+    for text in texts:
+        box.add(message_from_string(text))
+    box.close()
+    return path
+
+
+def test_forged_bounces_naming_a_real_subscriber_change_nothing(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """Anyone can mail the bounce address; only what we signed may name a subscriber."""
+    people = _people(runtime)
+    victim = "bystander@example.net"
+    victim_id = people["bystander"]
+    real_tag = verp_address(SECRET, victim_id, victim, "example.org").split("-")[1][:16]
+    forged_id = f"<7.{victim_id}.0123456789ab@example.org>"
+    forged = [
+        # A DSN to the plain bounce address, naming the subscriber in its body.
+        dsn("bounces@example.org", victim, "failed", "5.1.1"),
+        # ... to a VERP address with someone else's id and a made-up tag.
+        dsn(f"bounces+{victim_id}-0123456789abcdef@example.org", victim, "failed", "5.1.1"),
+        # ... to the unsubscribe address's tag presented as a bounce tag.
+        dsn(
+            verp_address(SECRET, victim_id, victim, "example.org", "unsubscribe").replace(
+                "unsubscribe+", "bounces+"
+            ),
+            victim,
+            "failed",
+            "5.1.1",
+        ),
+        # ... quoting a Message-ID of our shape with a tag that is not ours.
+        dsn("bounces@example.org", victim, "failed", "5.1.1", forged_id),
+        # Soft bounces add up to a hard one: none of them count either.
+        dsn("bounces@example.org", victim, "delayed", "4.2.2"),
+        # ARF complaints: naming the address only, or with a forged Message-ID.
+        arf(victim, "<not-ours@isp.example.net>"),
+        arf(victim, forged_id),
+        # A mailto unsubscribe from the subscriber's own address, but not to a signed one.
+        f"From: {victim}\nTo: unsubscribe@example.org\nSubject: unsubscribe\n\n",
+        f"From: {victim}\nTo: <unsubscribe+{victim_id}-0123456789abcdef@example.org>\n"
+        "Subject: unsubscribe\n\n",
+    ]
+    path = _box(tmp_path / "forged.mbox", forged)
+    report = process_mailbox(runtime.sessions, SECRET, path, NOW, soft_limit=1)
+    assert (report.hard, report.soft, report.complaints, report.unsubscribes) == (0, 0, 0, 0)
+    assert len(report.unattributed) == len(forged)
+    assert all(line.endswith("; nothing changed") for line in report.unattributed)
+    assert all(victim in line for line in report.unattributed[:7])
+    assert "no VERP tag or signed Message-ID of ours" in report.unattributed[0]
+    assert "its VERP tag does not verify" in report.unattributed[1]
+    assert "its VERP tag does not verify" in report.unattributed[2]
+    assert "the Message-ID it quotes is not one we signed" in report.unattributed[3]
+    assert real_tag not in "\n".join(report.unattributed)  # no signature of ours is echoed
+    assert _status(runtime)["bystander"] == Status.ACTIVE
+    with runtime.sessions() as session:
+        assert not is_suppressed(session, victim)
+        subscriber = session.scalars(select(Subscriber).where(Subscriber.email == victim)).one()
+        assert subscriber.soft_bounces == 0
+    # Left unread: a second run reports them again and still changes nothing.
+    again = process_mailbox(runtime.sessions, SECRET, path, NOW, soft_limit=1)
+    assert len(again.unattributed) == len(forged)
+    assert _status(runtime)["bystander"] == Status.ACTIVE
+
+
+def test_a_dsn_quoting_our_signed_message_id_is_attributed(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """A relay that bounces to the plain address still names the delivery by its Message-ID."""
+    people = _people(runtime)
+    signed = MessageIds(SECRET).make(3, people["hard"], "example.org")
+    # The body names another subscriber too: only the signed Message-ID counts.
+    text = dsn("bounces@example.org", "hard@example.net", "failed", "5.1.1", signed)
+    text = text.replace(
+        "Final-Recipient: rfc822; hard@example.net",
+        (
+            "Final-Recipient: rfc822; hard@example.net\n\nFinal-Recipient: rfc822; "
+            "bystander@example.net\nAction: failed\nStatus: 5.1.1"
+        ),
+    )
+    path = _box(tmp_path / "genuine.mbox", [text])
+    report = process_mailbox(runtime.sessions, SECRET, path, NOW, soft_limit=3)
+    assert (report.hard, report.unattributed) == (1, [])
+    status = _status(runtime)
+    assert (status["hard"], status["bystander"]) == (Status.BOUNCED, Status.ACTIVE)
 
 
 def test_the_command(runtime: Runtime, tmp_path: Path) -> None:
@@ -215,6 +322,27 @@ def test_the_command(runtime: Runtime, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "1 hard bounces, 2 soft bounces, 1 complaints, 1 unsubscribes" in result.stdout
     assert "left alone: not a bounce, from reader@example.net" in result.stdout
+    assert "1 left alone, 0 unattributed" in result.stdout
+    forged = _box(
+        tmp_path / "forged.mbox",
+        [dsn("bounces@example.org", "bystander@example.net", "failed", "5.1.1")],
+    )
+    told = subprocess.run(
+        [newsletter, "bounces", "process", str(forged)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert told.returncode == 0, told.stderr
+    assert "0 hard bounces" in told.stdout
+    assert "1 unattributed" in told.stdout
+    assert (
+        "  unattributed: message 0: hard bounce naming bystander@example.net, from "
+        "MAILER-DAEMON@mx.example.net: Delivery Status Notification: no VERP tag or signed "
+        "Message-ID of ours; nothing changed"
+    ) in told.stdout.replace("\n  ", "\n  ")
+    assert _status(runtime)["bystander"] == Status.ACTIVE
     missing = subprocess.run(
         [newsletter, "bounces", "process", str(tmp_path / "nope")],
         env=env,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import socket
 import threading
 import time
@@ -13,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import load_settings
+from newsletter.deliver import transport as transport_module
 from newsletter.deliver.transport import (
     OutboxTransport,
     SmtpTransport,
     transport_from_settings,
 )
-from newsletter.errors import PermanentFailure, TemporaryFailure
+from newsletter.errors import PermanentFailure, TemporaryFailure, TransportFault
 from tests.smtpd import SmtpServer, smtp_server
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: Hi\r\n\r\nHello\r\n"
@@ -214,7 +217,8 @@ def test_a_server_that_goes_away_mid_send_and_comes_back(server: SmtpServer) -> 
     transport = SmtpTransport.from_url(server.url, timeout=5)
     transport.send("b@example.org", ["r0@example.org"], MESSAGE)
     server.stop()
-    with pytest.raises(TemporaryFailure, match=r"cannot talk to 127\.0\.0\.1"):
+    # The dropped connection is retried once, fresh; that finds nobody listening.
+    with pytest.raises(TransportFault, match=r"cannot connect to 127\.0\.0\.1"):
         transport.send("b@example.org", ["r1@example.org"], MESSAGE)
     with smtp_server(port=server.port, pipelining=server.handler.pipelining) as second:
         transport.send("b@example.org", ["r2@example.org"], MESSAGE)
@@ -276,10 +280,12 @@ def test_a_server_that_stops_answering_is_a_timeout_not_retried() -> None:
         assert len(accepted) == 1  # an idle hang-up is retried at once; a hung server is not
 
 
-def test_an_absent_server_is_a_temporary_failure() -> None:
+def test_an_absent_server_is_a_transport_fault() -> None:
+    """Nobody listening is the relay's fault, not the recipient's: TransportFault, not a 4xx."""
     transport = SmtpTransport.from_url("smtp://127.0.0.1:9", timeout=2)
-    with pytest.raises(TemporaryFailure, match=r"cannot talk to 127\.0\.0\.1:9"):
+    with pytest.raises(TransportFault, match=r"^cannot connect to 127\.0\.0\.1:9: ") as fault:
         transport.send("b@example.org", ["r@example.org"], MESSAGE)
+    assert isinstance(fault.value, TemporaryFailure)
 
 
 def test_url_options() -> None:
@@ -303,6 +309,30 @@ def test_outbox_writes_whole_files(tmp_path: Path) -> None:
     content = files[0].read_bytes()
     assert content.startswith(b"X-Envelope-From: b@example.org\r\nX-Envelope-To: r@example.org")
     assert content.endswith(MESSAGE)
+
+
+def test_an_outbox_that_is_a_file_is_a_transport_fault(tmp_path: Path) -> None:
+    (tmp_path / "outbox").write_text("not a folder")
+    transport = OutboxTransport(tmp_path / "outbox")
+    with pytest.raises(TransportFault, match=r"^cannot write to the outbox .*outbox: a file, not"):
+        transport.send("b@example.org", ["r@example.org"], MESSAGE)
+    assert (tmp_path / "outbox").read_text() == "not a folder"
+
+
+def test_a_full_disk_leaves_no_tmp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC as a full disk says it (at the fsync): the half-written file is removed."""
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(transport_module.os, "fsync", full)
+    transport = OutboxTransport(tmp_path / "outbox")
+    with pytest.raises(TransportFault, match="No space left on device"):
+        transport.send("b@example.org", ["r@example.org"], MESSAGE)
+    assert list((tmp_path / "outbox").iterdir()) == []
+    monkeypatch.undo()
+    transport.send("b@example.org", ["r@example.org"], MESSAGE)
+    assert [p.suffix for p in (tmp_path / "outbox").iterdir()] == [".eml"]
 
 
 def test_settings_choose_the_transport(tmp_path: Path) -> None:

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from newsletter.editors.models import Role
 from newsletter.models import Issue
 from newsletter.runtime import Runtime
 from tests.digest.helpers import add_post, add_topics
 from tests.test_cli import run
+from tests.web.admin_helpers import make_editor
 
 
 def test_build_says_when_there_is_nothing_new(runtime: Runtime, database_url: str) -> None:
@@ -48,3 +50,34 @@ def test_build_then_preview(runtime: Runtime, database_url: str, tmp_path: Path)
     assert missing.stderr.startswith("error: no issue '1999-W01'")
     again = run("digest", "build", env=env)
     assert "rebuilt draft" in again.stdout
+
+
+def test_build_with_an_unwritable_outbox_keeps_the_draft_and_warns_once(
+    runtime: Runtime, database_url: str, tmp_path: Path
+) -> None:
+    """No SMTP URL: the notice goes to var/outbox, here a file where the folder should be."""
+    make_editor(runtime, "ed@example.org", Role.EDITOR)
+    now = datetime.now(UTC)
+    with runtime.sessions.begin() as session:
+        topics = add_topics(session, runtime.settings, now)
+        add_post(session, "fresh-story", now - timedelta(days=1), [topics["asylum"]])
+    var = tmp_path / "var"
+    var.mkdir()
+    (var / "outbox").write_text("not a folder")
+    env = {
+        "NEWSLETTER_DATABASE_URL": database_url,
+        "NEWSLETTER_SITE_URL": "https://n.example.org",
+        "NEWSLETTER_VAR_DIR": str(var),
+    }
+    built = run("digest", "build", env=env)
+    assert built.returncode == 0, built.stderr
+    assert "built draft " in built.stdout
+    [warning] = built.stderr.splitlines()
+    assert "WARNING" in warning
+    assert f"could not tell the editors about issue {built.stdout.split()[2]}" in warning
+    assert f"cannot write to the outbox {var / 'outbox'}: " in warning
+    assert "Traceback" not in built.stdout + built.stderr
+    assert "cannot write to the outbox" not in built.stdout
+    assert list(var.rglob("*.tmp")) == []
+    with runtime.sessions() as session:
+        assert len(session.scalars(select(Issue)).all()) == 1

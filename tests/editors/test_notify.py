@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
 
 from newsletter.clock import FixedClock
-from newsletter.deliver.transport import SmtpTransport
+from newsletter.deliver import transport as transport_module
+from newsletter.deliver.transport import OutboxTransport, SmtpTransport
 from newsletter.editors.models import Role
+from newsletter.models import Issue
 from newsletter.pipeline.draft import build_draft
 from newsletter.runtime import Runtime
 from tests.digest.helpers import add_post, add_topics
@@ -56,3 +63,26 @@ def test_a_mail_failure_never_undoes_the_build(runtime: Runtime) -> None:
     )
     assert result.built
     assert told.startswith("editors not told: ")
+
+
+def test_a_full_disk_under_the_outbox_never_undoes_the_build(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC while the notice is written: the draft stays, the answer says why, no tmp file."""
+    runtime.clock = FixedClock(NOW)
+    make_editor(runtime, "ed@example.org", Role.EDITOR)
+    with runtime.sessions.begin() as session:
+        topics = add_topics(session, runtime.settings, NOW)
+        add_post(session, "a-story", NOW - timedelta(days=1), [topics["asylum"]])
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(transport_module.os, "fsync", full)
+    outbox = tmp_path / "outbox"
+    result, told = build_draft(runtime, lambda: OutboxTransport(outbox))
+    assert result.built
+    assert told == f"editors not told: cannot write to the outbox {outbox}: No space left on device"
+    assert list(outbox.iterdir()) == []
+    with runtime.sessions() as session:
+        assert session.get(Issue, result.issue_id) is not None
