@@ -214,7 +214,8 @@ def bounces(runtime: Runtime) -> str:
     report = process_with_settings(runtime, path)
     return (
         f"{report.hard} hard bounces, {report.soft} soft, {report.complaints} complaints, "
-        f"{report.unsubscribes} unsubscribes; {len(report.left_alone)} left alone"
+        f"{report.unsubscribes} unsubscribes; {len(report.left_alone)} left alone, "
+        f"{len(report.unattributed)} unattributed (forged or not ours: nothing changed)"
     )
 
 
