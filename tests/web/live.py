@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -55,6 +56,16 @@ def live_server(runtime: Runtime, port: int) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+def _browser_env() -> dict[str, str]:
+    """The browser is the reader's, on the reader's clock: a shifted-clock run (libfaketime,
+    see .ci/run) fakes the service's time, and chromium crawls when preloaded with it."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key != "LD_PRELOAD" and not key.startswith("FAKETIME")
+    }
+
+
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if CHROMIUM is None:
@@ -62,7 +73,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=_browser_env()
+        )
         try:
             yield launched
         finally:
