@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from newsletter.catalog import topic_ids
-from newsletter.confirmations import send_confirmations
+from newsletter.confirmations import ConfirmationSender
 from newsletter.deliver.transport import transport_from_settings
 from newsletter.models import Topic
 from newsletter.runtime import Runtime
@@ -30,13 +34,33 @@ from subscribers.manage import (
     update_preferences,
 )
 from subscribers.models import Subscriber
+from subscribers.queue import QueueFull, enqueue
 from subscribers.ratelimit import DatabaseStore, Limit, RateLimiter
-from subscribers.signup import UnknownTopic, signup
+from subscribers.signup import InvalidName, UnknownTopic, check_name
 from subscribers.signup import topic_ids as chosen_topic_ids
 from subscribers.tokens import InvalidToken, Purpose
 
-router = APIRouter()
 log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def _confirmation_sender(app: FastAPI) -> AsyncIterator[None]:
+    """Confirmation emails go out from a thread of their own, never from a signup request."""
+    runtime: Runtime = app.state.runtime
+    templates: Jinja2Templates = app.state.templates
+    sender = ConfirmationSender(
+        runtime, templates.env, partial(transport_from_settings, runtime.settings)
+    )
+    sender.start()
+    app.state.confirmation_sender = sender
+    try:
+        yield
+    finally:
+        await run_in_threadpool(sender.stop)
+
+
+# The router's lifespan is merged into the app's: every app that serves /subscribe sends.
+router = APIRouter(lifespan=_confirmation_sender)
 
 PAUSE_CHOICES = (1, 2, 4, 8, 12)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -139,28 +163,33 @@ def subscribe(
         message = "Too many signups from your network. Please try again later."
         return _page(request, "web/error.html", {"status_code": 429, "message": message}, 429)
     form = {"email": email, "name": name, "topics": topics or []}
-    with runtime.sessions.begin() as session:
+    with runtime.sessions() as session:
         try:
             address = normalise(email, check_deliverability=settings.check_deliverability)
+            checked_name = check_name(name)
             chosen = chosen_topic_ids(topics or [], topic_ids(session))
-        except (InvalidAddress, UnknownTopic) as exc:
+        except (InvalidAddress, InvalidName, UnknownTopic) as exc:
             context = {"topics": _topics(session), "form": form, "error": str(exc)}
             return _page(request, "web/subscribe.html", context, 422)
-        # Over the per-address limit the visitor sees the same page: it must not tell anyone
-        # whether the address is known, and a real owner has already been mailed.
-        if not limiter.allow(
-            Limit("subscribe-email", settings.rate_limit_per_email, window), address, now
-        ):
-            log.warning("signup for an address from %s dropped: per-address rate limit", client)
-            return done
-        outcome = signup(session, address, name, chosen, now, client_address=client)
-    if outcome.needs_confirmation:
-        transport = transport_from_settings(runtime.settings)
-        try:
-            templates: Jinja2Templates = request.app.state.templates
-            send_confirmations(runtime, templates.env, transport, [outcome.subscriber_id])
-        finally:
-            transport.close()
+    # Over the per-address limit the visitor sees the same page: it must not tell anyone
+    # whether the address is known, and a real owner has already been mailed.
+    if not limiter.allow(
+        Limit("subscribe-email", settings.rate_limit_per_email, window), address, now
+    ):
+        log.warning("signup for an address from %s dropped: per-address rate limit", client)
+        return done
+    # The same work for every address, known or not: one row queued. The background sender
+    # stores it and mails the link, so neither the answer nor its timing tells them apart.
+    try:
+        with runtime.sessions.begin() as session:
+            enqueue(session, address, checked_name, chosen, client, now)
+    except QueueFull as exc:
+        log.warning("signup from %s refused: %s", client, exc)
+        message = "We are receiving too many signups right now. Please try again in an hour."
+        return _page(request, "web/error.html", {"status_code": 503, "message": message}, 503)
+    sender: ConfirmationSender | None = getattr(request.app.state, "confirmation_sender", None)
+    if sender is not None:
+        sender.wake()
     return done
 
 
@@ -262,6 +291,7 @@ def _preferences_context(
             now,
         ),
         "saved": None,
+        "error": None,
     }
 
 
@@ -302,6 +332,10 @@ def preferences_submit(
             changes = update_preferences(session, subscriber, wanted, now, _client(request))
         except (InvalidToken, UnknownTopic) as exc:
             return _bad_link(request, str(exc))
+        except InvalidName as exc:
+            context = _preferences_context(runtime, session, subscriber, token)
+            context["error"] = f"Nothing was saved: {exc}."
+            return _page(request, "web/preferences.html", context, 422)
         session.flush()
         context = _preferences_context(runtime, session, subscriber, token)
     context["saved"] = changes
