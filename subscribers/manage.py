@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,14 +19,17 @@ MAX_PAUSE_WEEKS = 52
 
 def subscriber_for_token(
     session: Session,
-    secret: str,
+    keys: str | Sequence[str],
     purpose: Purpose,
     token: str,
     now: datetime,
     max_age: timedelta | None = None,
 ) -> Subscriber:
-    """The subscriber a link was made for; InvalidToken when forged, stale or not theirs."""
-    claims = read_token(secret, purpose, token, now, max_age)
+    """The subscriber a link was made for; InvalidToken when forged, stale or not theirs.
+
+    `keys`: the current key, then any previous ones (see read_token); ExpiredToken when old.
+    """
+    claims = read_token(keys, purpose, token, now, max_age)
     subscriber = session.get(Subscriber, claims.subscriber_id)
     if subscriber is None or not claims.belongs_to(subscriber.email):
         raise InvalidToken("this link is not valid")

@@ -38,7 +38,7 @@ from subscribers.queue import QueueFull, enqueue
 from subscribers.ratelimit import DatabaseStore, Limit, RateLimiter
 from subscribers.signup import InvalidName, UnknownTopic, check_name
 from subscribers.signup import topic_ids as chosen_topic_ids
-from subscribers.tokens import InvalidToken, Purpose
+from subscribers.tokens import ExpiredToken, InvalidToken, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +90,18 @@ def _page(
     return response
 
 
-def _bad_link(request: Request, reason: str) -> HTMLResponse:
-    message = f"{reason.capitalize()}. Nothing was changed."
+def _bad_link(request: Request, purpose: Purpose, exc: Exception) -> HTMLResponse:
+    """A link that is not good (400), or a genuine one that is too old: then what to do instead."""
+    if isinstance(exc, ExpiredToken):
+        settings = runtime_of(request).settings.subscribers
+        days = {
+            Purpose.CONFIRM: settings.confirmation_max_age_days,
+            Purpose.UNSUBSCRIBE: settings.unsubscribe_link_max_age_days,
+            Purpose.PREFERENCES: settings.preferences_link_max_age_days,
+        }.get(purpose)
+        context = {"purpose": purpose.value, "days": days}
+        return _page(request, "web/link_expired.html", context, 410)
+    message = f"{str(exc).capitalize()}. Nothing was changed."
     return _page(request, "web/error.html", {"status_code": 400, "message": message}, 400)
 
 
@@ -107,10 +117,19 @@ def _topics(session: Session) -> list[Topic]:
 def _read(request: Request, session: Session, purpose: Purpose, token: str) -> Subscriber:
     """The subscriber a link names; InvalidToken for any link that is not good for `purpose`."""
     runtime = runtime_of(request)
-    days = runtime.settings.subscribers.confirmation_max_age_days
-    max_age = timedelta(days=days) if purpose == Purpose.CONFIRM else None
+    settings = runtime.settings
+    days = {
+        Purpose.CONFIRM: settings.subscribers.confirmation_max_age_days,
+        Purpose.UNSUBSCRIBE: settings.subscribers.unsubscribe_link_max_age_days,
+        Purpose.PREFERENCES: settings.subscribers.preferences_link_max_age_days,
+    }[purpose]
     return subscriber_for_token(
-        session, runtime.settings.signing_key(), purpose, token, runtime.clock.now(), max_age
+        session,
+        settings.verification_keys(),
+        purpose,
+        token,
+        runtime.clock.now(),
+        timedelta(days=days),
     )
 
 
@@ -120,7 +139,7 @@ def _button_page(request: Request, purpose: Purpose, token: str, template: str) 
         try:
             subscriber = _read(request, session, purpose, token)
         except InvalidToken as exc:
-            return _bad_link(request, str(exc))
+            return _bad_link(request, purpose, exc)
         context = {"token": token, "email": subscriber.email, "status": subscriber.status.value}
     return _page(request, template, context)
 
@@ -213,7 +232,7 @@ def confirm_submit(request: Request, token: FormStr = "", csrf_token: FormStr = 
             subscriber = _read(request, session, Purpose.CONFIRM, token)
             confirm(session, subscriber, now, _client(request))
         except InvalidToken as exc:
-            return _bad_link(request, str(exc))
+            return _bad_link(request, Purpose.CONFIRM, exc)
         preferences = link(
             runtime.settings.site.base_url,
             secret,
@@ -252,7 +271,7 @@ def unsubscribe_submit(
         try:
             subscriber = _read(request, session, Purpose.UNSUBSCRIBE, token or form_token)
         except InvalidToken as exc:
-            return _bad_link(request, str(exc))
+            return _bad_link(request, Purpose.UNSUBSCRIBE, exc)
         unsubscribe(session, subscriber, now, detail, _client(request))
         email = subscriber.email
     return _page(request, "web/unsubscribed.html", {"email": email})
@@ -302,7 +321,7 @@ def preferences_page(request: Request, token: TokenQuery = "") -> HTMLResponse:
         try:
             subscriber = _read(request, session, Purpose.PREFERENCES, token)
         except InvalidToken as exc:
-            return _bad_link(request, str(exc))
+            return _bad_link(request, Purpose.PREFERENCES, exc)
         context = _preferences_context(runtime, session, subscriber, token)
     return _page(request, "web/preferences.html", context)
 
@@ -331,7 +350,7 @@ def preferences_submit(
             wanted = Preferences(topics=chosen, pause_weeks=pause_weeks, name=name)
             changes = update_preferences(session, subscriber, wanted, now, _client(request))
         except (InvalidToken, UnknownTopic) as exc:
-            return _bad_link(request, str(exc))
+            return _bad_link(request, Purpose.PREFERENCES, exc)
         except InvalidName as exc:
             context = _preferences_context(runtime, session, subscriber, token)
             context["error"] = f"Nothing was saved: {exc}."

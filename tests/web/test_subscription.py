@@ -452,8 +452,9 @@ def test_an_expired_confirmation_link_is_refused(
     assert isinstance(site.clock, FixedClock)
     site.clock.advance(timedelta(days=7, minutes=1))
     page = client.get(path)
-    assert page.status_code == 400
-    assert "expired" in page.text
+    assert page.status_code == 410
+    assert "This link has expired" in page.text
+    assert 'href="/subscribe"' in page.text  # the way forward: sign up again
     assert subscriber(site, "slow@example.org").status == Status.PENDING  # type: ignore[union-attr]
 
 
@@ -536,3 +537,63 @@ def test_a_name_with_a_line_break_is_refused_at_preferences(site: Runtime):
     assert stored is not None
     assert (stored.name, stored.paused_until, stored.topics) == ("", None, [])
     assert len(stored.events) == 2
+
+
+@pytest.mark.parametrize(
+    ("purpose", "days", "advice"),
+    [
+        (Purpose.PREFERENCES, 90, "Open the preferences link at the bottom of our most recent"),
+        (Purpose.UNSUBSCRIBE, 365, "use the unsubscribe link at the bottom of a more recent"),
+    ],
+)
+def test_old_preferences_and_unsubscribe_links_expire_with_a_way_forward(
+    site: Runtime, purpose: Purpose, days: int, advice: str
+):
+    client = browser(site, headers={"Accept": "text/html"})
+    subscriber_id = _active(site, "old@example.org")
+    path = _link(site, purpose, subscriber_id, "old@example.org")
+    assert isinstance(site.clock, FixedClock)
+    site.clock.advance(timedelta(days=days))
+    assert client.get(path).status_code == 200  # still good on its last day
+    site.clock.advance(timedelta(minutes=1))
+    page = client.get(path)
+    assert page.status_code == 410
+    assert "This link has expired" in page.text
+    assert advice in " ".join(page.text.split())
+    posted = client.post(
+        path if purpose == Purpose.UNSUBSCRIBE else "/preferences",
+        data={
+            "token": path.split("token=")[1],
+            "csrf_token": csrf_of(client.get("/subscribe").text),
+        },
+    )
+    assert posted.status_code == 410
+    stored = subscriber(site, "old@example.org")
+    assert stored is not None
+    assert stored.status == Status.ACTIVE
+    assert len(stored.events) == 2
+    # The limits are settings.
+    site.settings.subscribers.preferences_link_max_age_days = days + 1
+    site.settings.subscribers.unsubscribe_link_max_age_days = days + 1
+    assert client.get(path).status_code == 200
+
+
+def test_links_signed_with_a_previous_key_work_after_a_rotation(site: Runtime):
+    from pydantic import SecretStr
+
+    client = browser(site, headers={"Accept": "text/html"})
+    subscriber_id = _active(site, "kept@example.org")
+    old_key = site.settings.signing_key()
+    path = _link(site, Purpose.PREFERENCES, subscriber_id, "kept@example.org")
+    site.settings.secret_key = SecretStr("the-new-key-after-the-rotation-0123456789")
+    assert client.get(path).status_code == 400  # rotated out and not kept: refused
+    site.settings.secret_keys_previous = [SecretStr(old_key)]
+    page = client.get(path)
+    assert page.status_code == 200
+    # New links are signed with the new key only: they verify without the old one.
+    unsubscribe = re.search(
+        r'action="https://news\.example\.org(/unsubscribe\?token=[^"]+)"', page.text
+    )
+    assert unsubscribe
+    site.settings.secret_keys_previous = []
+    assert client.get(unsubscribe.group(1)).status_code == 200
