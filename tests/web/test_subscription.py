@@ -597,3 +597,47 @@ def test_links_signed_with_a_previous_key_work_after_a_rotation(site: Runtime):
     assert unsubscribe
     site.settings.secret_keys_previous = []
     assert client.get(unsubscribe.group(1)).status_code == 200
+
+
+class _Dies:
+    """A transport whose process dies in the middle of a send."""
+
+    def send(self, sender: str, recipients: object, message: bytes) -> None:
+        raise SystemExit("killed")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_sender_that_dies_mid_send_leaves_the_confirmation_to_the_next(
+    client: TestClient, site: Runtime, smtp: SmtpServer
+):
+    from subscribers import queue
+
+    assert post_signup(client, "crash@example.org").status_code == 200
+    with pytest.raises(SystemExit):
+        drain_signups(site, environment(site.settings), _Dies)
+    stored = subscriber(site, "crash@example.org")
+    assert stored is not None
+    assert stored.confirmation_sent_at == NOW  # claimed, never sent
+    assert drain(site) == DrainReport()  # the dead sender's lease still holds
+    assert isinstance(site.clock, FixedClock)
+    site.clock.advance(queue.LEASE + timedelta(seconds=1))
+    # Its own claim does not count as "mailed within the day": the email goes out, once.
+    assert drain(site).sent == 1
+    assert len(smtp.to("crash@example.org")) == 1
+    assert drain(site) == DrainReport()
+
+
+def test_the_confirmation_email_carries_nothing_the_visitor_typed(
+    client: TestClient, site: Runtime, smtp: SmtpServer
+):
+    spam = "Win a prize at http://spam.example.net/claim now"
+    assert "Check your inbox" in signup(client, "stranger@example.org", name=spam)
+    [mail] = smtp.to("stranger@example.org")
+    decoded = [part(mail.message, kind) for kind in ("plain", "html")]
+    for word in ("Win", "prize", "spam.example.net", "claim"):
+        assert word.encode() not in mail.data
+        assert not any(word in text for text in decoded)
+    # The name is kept for the newsletter itself, once the owner of the address confirms.
+    assert subscriber(site, "stranger@example.org").name == spam  # type: ignore[union-attr]
