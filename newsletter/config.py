@@ -186,6 +186,10 @@ class SubscriberSettings(_Section):
     confirmation_max_age_days: int = Field(default=7, ge=1, le=90)
     # At most one confirmation email per address in this many hours, however often it signs up.
     confirmation_resend_hours: int = Field(default=24, ge=0, le=24 * 30)
+    # How long the links in every email work. An unsubscribe link must work for at least
+    # 30 days after sending (RFC 8058, CAN-SPAM); an expired link's page says what to do.
+    unsubscribe_link_max_age_days: int = Field(default=365, ge=30, le=3650)
+    preferences_link_max_age_days: int = Field(default=90, ge=1, le=3650)
     # POST /subscribe attempts allowed per window: per client address, and per email address.
     rate_limit_window_minutes: int = Field(default=60, ge=1, le=24 * 60)
     rate_limit_per_client: int = Field(default=10, ge=0)
@@ -484,6 +488,8 @@ class Settings(BaseSettings):
     # Redis for rate limits shared by every sender; unset: the broker when it is Redis.
     redis_url: str | None = None
     secret_key: SecretStr | None = None
+    # Keys rotated out: they still verify the links already mailed, but never sign anything.
+    secret_keys_previous: list[SecretStr] = Field(default_factory=list)
     var_dir: Path = Path("var")
 
     site: SiteSettings = Field(default_factory=SiteSettings)
@@ -575,6 +581,14 @@ class Settings(BaseSettings):
             return self.broker_url
         return None
 
+    @field_validator("secret_keys_previous")
+    @classmethod
+    def _previous_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        # A short or guessable old key would let anyone forge links for as long as it is kept.
+        if any(len(key.get_secret_value().encode()) < 32 for key in value):
+            raise ValueError("every previous key must be at least 32 bytes long")
+        return value
+
     @field_validator("topics")
     @classmethod
     def _unique_topics(cls, value: list[TopicSettings]) -> list[TopicSettings]:
@@ -643,6 +657,10 @@ def _checked_key_file(path: Path) -> str:
             f"or set NEWSLETTER_SECRET_KEY (make one with {_MAKE_SECRET})"
         )
     return key
+
+    def verification_keys(self) -> list[str]:
+        """The keys a link may be signed with: the current one first, then the previous ones."""
+        return [self.signing_key(), *(key.get_secret_value() for key in self.secret_keys_previous)]
 
 
 def config_path(environ: Mapping[str, str]) -> Path | None:

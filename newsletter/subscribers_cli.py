@@ -29,7 +29,7 @@ from subscribers.csv_export import export_csv
 from subscribers.csv_io import ImportFileError, import_csv
 from subscribers.lifecycle import is_suppressed, transition
 from subscribers.models import Cause, Status, Subscriber
-from subscribers.signup import UnknownTopic, signup
+from subscribers.signup import InvalidName, UnknownTopic, check_name, signup
 from subscribers.signup import topic_ids as chosen_topic_ids
 
 app = typer.Typer(help="Manage subscribers: import, export, add, list.", no_args_is_help=True)
@@ -166,6 +166,10 @@ def add(
         email = normalise(address, check_deliverability=settings.check_deliverability)
     except InvalidAddress as exc:
         raise SubscriberError(f"{address!r} is not a valid address: {exc}") from None
+    try:
+        name = check_name(name)
+    except InvalidName as exc:
+        raise SubscriberError(f"{email}: {exc}") from None
     with runtime.sessions.begin() as session:
         try:
             chosen = chosen_topic_ids(topics.split(","), topic_ids(session))

@@ -24,7 +24,7 @@ from subscribers.models import (
     SubscriberTopic,
     Suppression,
 )
-from subscribers.signup import NAME_MAX
+from subscribers.signup import InvalidName, check_name
 
 # Columns the export adds that an import of that export must not turn into attributes.
 EXPORT_ONLY = ("status", "created_at", "confirmed_at")
@@ -160,9 +160,10 @@ class _Parser:
             topics = self.topic_cells[cell] = self._topics(cell)
         if isinstance(topics, str):
             return Rejection(line, email, f"unknown topic {topics!r}")
-        name = values.get("name", "")
-        if len(name) > NAME_MAX:
-            return Rejection(line, email, f"name longer than {NAME_MAX} characters")
+        try:
+            name = check_name(values.get("name", ""))
+        except InvalidName as exc:
+            return Rejection(line, email, str(exc))
         self.seen[email] = line
         skip = self.skip
         attributes = {key: value for key, value in values.items() if value and key not in skip}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from subscribers.lifecycle import SUPPRESSING, record, transition
 from subscribers.models import Cause, Status, Subscriber
-from subscribers.signup import NAME_MAX, set_topics
+from subscribers.signup import check_name, set_topics
 from subscribers.tokens import InvalidToken, Purpose, read_token
 
 MAX_PAUSE_WEEKS = 52
@@ -18,14 +19,17 @@ MAX_PAUSE_WEEKS = 52
 
 def subscriber_for_token(
     session: Session,
-    secret: str,
+    keys: str | Sequence[str],
     purpose: Purpose,
     token: str,
     now: datetime,
     max_age: timedelta | None = None,
 ) -> Subscriber:
-    """The subscriber a link was made for; InvalidToken when forged, stale or not theirs."""
-    claims = read_token(secret, purpose, token, now, max_age)
+    """The subscriber a link was made for; InvalidToken when forged, stale or not theirs.
+
+    `keys`: the current key, then any previous ones (see read_token); ExpiredToken when old.
+    """
+    claims = read_token(keys, purpose, token, now, max_age)
     subscriber = session.get(Subscriber, claims.subscriber_id)
     if subscriber is None or not claims.belongs_to(subscriber.email):
         raise InvalidToken("this link is not valid")
@@ -83,11 +87,15 @@ def update_preferences(
     now: datetime,
     client_address: str | None = None,
 ) -> list[str]:
-    """Apply the preferences form; returns what changed (also recorded as an event)."""
+    """Apply the preferences form; returns what changed (also recorded as an event).
+
+    InvalidName, before anything changes, for a name check_name() refuses.
+    """
     if subscriber.status != Status.ACTIVE:
         raise InvalidToken("only an active subscription has preferences")
     if not 0 <= wanted.pause_weeks <= MAX_PAUSE_WEEKS:
         raise ValueError(f"a pause lasts between 0 and {MAX_PAUSE_WEEKS} weeks")
+    name = check_name(wanted.name) if wanted.name is not None else None
     changes: list[str] = []
     if set_topics(session, subscriber, wanted.topics):
         changes.append("topics")
@@ -99,8 +107,8 @@ def update_preferences(
     elif currently_paused:
         subscriber.paused_until = None
         changes.append("resumed")
-    if wanted.name is not None and wanted.name.strip() != subscriber.name:
-        subscriber.name = wanted.name.strip()[:NAME_MAX]
+    if name is not None and name != subscriber.name:
+        subscriber.name = name
         changes.append("name")
     if changes:
         subscriber.updated_at = now

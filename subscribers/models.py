@@ -111,3 +111,32 @@ class RateLimit(Base):
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     window_start: Mapped[datetime]
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SignupRequest(Base):
+    """A signup the form took, waiting for the background sender to store it and mail the link.
+
+    The web request only adds one of these, whatever the address is (new, pending, active or
+    suppressed), so that neither its answer nor its timing tells which; the row survives a
+    crash of the sender until the confirmation has gone out.
+    """
+
+    __tablename__ = "signup_requests"
+    __table_args__ = (Index("ix_signup_requests_due", "due_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    topics: Mapped[list[int]] = mapped_column(JSON, default=list)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    requested_at: Mapped[datetime]
+    # Not before this instant: the first try, a retry after a failed send, or a lease running out.
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Set once the signup is stored; claimed_at is the send time this request claimed on the
+    # subscriber, and previous_sent_at what it was before, to give back when the send fails.
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE")
+    )
+    claimed_at: Mapped[datetime | None]
+    previous_sent_at: Mapped[datetime | None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,10 +14,31 @@ from subscribers.lifecycle import SUPPRESSING, transition
 from subscribers.models import Cause, Status, Subscriber, SubscriberEvent, SubscriberTopic
 
 NAME_MAX = 200
+# Control characters (CR, LF, NUL, ...), Unicode line and paragraph separators: a name is put
+# in the To: header of every email, where any of these would break the message.
+_NOT_IN_A_NAME = frozenset(("Cc", "Zl", "Zp"))
 
 
 class UnknownTopic(ValueError):
     """A topic slug that is not one of the site's topics."""
+
+
+class InvalidName(ValueError):
+    """A name that cannot go into an email header; the message says why, in plain words."""
+
+
+def check_name(name: str) -> str:
+    """The name, stripped; InvalidName for a line break, a control character or too long a name.
+
+    Refused at every input (form, import, preferences, CLI): a name stored with a line break
+    makes every email to the subscriber fail later, silently.
+    """
+    name = name.strip()
+    if any(unicodedata.category(char) in _NOT_IN_A_NAME for char in name):
+        raise InvalidName("the name must be one line of text, without line breaks or tabs")
+    if len(name) > NAME_MAX:
+        raise InvalidName(f"the name is longer than {NAME_MAX} characters")
+    return name
 
 
 @dataclass(frozen=True)
@@ -67,8 +89,9 @@ def signup(
 
     An active subscriber is left exactly as it is: anyone can type an address into the form,
     so only a link mailed to the address may change what it receives.
+    InvalidName for a name check_name() refuses.
     """
-    name = name.strip()[:NAME_MAX]
+    name = check_name(name)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
     if subscriber is None:
         subscriber = Subscriber(

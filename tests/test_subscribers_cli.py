@@ -82,3 +82,30 @@ def test_add_sends_a_confirmation_and_refuses_duplicates(
     assert unknown.returncode == 1
     assert "unknown topic 'nope'" in unknown.stderr
     assert len(smtp.received) == 1
+
+
+def test_names_with_line_breaks_are_refused_at_import_and_add(
+    tmp_path: Path, database_url: str, smtp: SmtpServer
+) -> None:
+    env = _env(tmp_path, database_url, NEWSLETTER_SMTP_URL=smtp.url)
+    data = tmp_path / "list.csv"
+    data.write_bytes(
+        b'email,name\nana@example.org,Ana\n"eve@example.org","Eve\r\nBcc: x@example.net"\n'
+        b'tab@example.org,"Tab\tbed"\n'
+    )
+    imported = run("subscribers", "import", str(data), "--confirmed", env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert "3 rows: 1 imported, 0 already on the list, 2 rejected" in imported.stdout
+    assert f"{data}:3: eve@example.org: the name must be one line of text" in imported.stderr
+    assert f"{data}:5: tab@example.org: the name must be one line of text" in imported.stderr
+    added = run("subscribers", "add", "cy@example.org", "--name", "Cy\nBcc: x", env=env)
+    assert added.returncode == 1
+    assert added.stderr.strip() == (
+        "error: cy@example.org: the name must be one line of text, without line breaks or tabs"
+    )
+    too_long = run("subscribers", "add", "cy@example.org", "--name", "x" * 201, env=env)
+    assert too_long.returncode == 1
+    assert "longer than 200 characters" in too_long.stderr
+    listed = run("subscribers", "list", env=env)
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["ana@example.org"]
+    assert smtp.received == []

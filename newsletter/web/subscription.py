@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from newsletter.catalog import topic_ids
-from newsletter.confirmations import send_confirmations
+from newsletter.confirmations import ConfirmationSender
 from newsletter.deliver.transport import transport_from_settings
 from newsletter.models import Topic
 from newsletter.runtime import Runtime
@@ -30,13 +34,33 @@ from subscribers.manage import (
     update_preferences,
 )
 from subscribers.models import Subscriber
+from subscribers.queue import QueueFull, enqueue
 from subscribers.ratelimit import DatabaseStore, Limit, RateLimiter
-from subscribers.signup import UnknownTopic, signup
+from subscribers.signup import InvalidName, UnknownTopic, check_name
 from subscribers.signup import topic_ids as chosen_topic_ids
-from subscribers.tokens import InvalidToken, Purpose
+from subscribers.tokens import ExpiredToken, InvalidToken, Purpose
 
-router = APIRouter()
 log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def _confirmation_sender(app: FastAPI) -> AsyncIterator[None]:
+    """Confirmation emails go out from a thread of their own, never from a signup request."""
+    runtime: Runtime = app.state.runtime
+    templates: Jinja2Templates = app.state.templates
+    sender = ConfirmationSender(
+        runtime, templates.env, partial(transport_from_settings, runtime.settings)
+    )
+    sender.start()
+    app.state.confirmation_sender = sender
+    try:
+        yield
+    finally:
+        await run_in_threadpool(sender.stop)
+
+
+# The router's lifespan is merged into the app's: every app that serves /subscribe sends.
+router = APIRouter(lifespan=_confirmation_sender)
 
 PAUSE_CHOICES = (1, 2, 4, 8, 12)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -66,8 +90,18 @@ def _page(
     return response
 
 
-def _bad_link(request: Request, reason: str) -> HTMLResponse:
-    message = f"{reason.capitalize()}. Nothing was changed."
+def _bad_link(request: Request, purpose: Purpose, exc: Exception) -> HTMLResponse:
+    """A link that is not good (400), or a genuine one that is too old: then what to do instead."""
+    if isinstance(exc, ExpiredToken):
+        settings = runtime_of(request).settings.subscribers
+        days = {
+            Purpose.CONFIRM: settings.confirmation_max_age_days,
+            Purpose.UNSUBSCRIBE: settings.unsubscribe_link_max_age_days,
+            Purpose.PREFERENCES: settings.preferences_link_max_age_days,
+        }.get(purpose)
+        context = {"purpose": purpose.value, "days": days}
+        return _page(request, "web/link_expired.html", context, 410)
+    message = f"{str(exc).capitalize()}. Nothing was changed."
     return _page(request, "web/error.html", {"status_code": 400, "message": message}, 400)
 
 
@@ -83,10 +117,19 @@ def _topics(session: Session) -> list[Topic]:
 def _read(request: Request, session: Session, purpose: Purpose, token: str) -> Subscriber:
     """The subscriber a link names; InvalidToken for any link that is not good for `purpose`."""
     runtime = runtime_of(request)
-    days = runtime.settings.subscribers.confirmation_max_age_days
-    max_age = timedelta(days=days) if purpose == Purpose.CONFIRM else None
+    settings = runtime.settings
+    days = {
+        Purpose.CONFIRM: settings.subscribers.confirmation_max_age_days,
+        Purpose.UNSUBSCRIBE: settings.subscribers.unsubscribe_link_max_age_days,
+        Purpose.PREFERENCES: settings.subscribers.preferences_link_max_age_days,
+    }[purpose]
     return subscriber_for_token(
-        session, runtime.settings.signing_key(), purpose, token, runtime.clock.now(), max_age
+        session,
+        settings.verification_keys(),
+        purpose,
+        token,
+        runtime.clock.now(),
+        timedelta(days=days),
     )
 
 
@@ -96,7 +139,7 @@ def _button_page(request: Request, purpose: Purpose, token: str, template: str) 
         try:
             subscriber = _read(request, session, purpose, token)
         except InvalidToken as exc:
-            return _bad_link(request, str(exc))
+            return _bad_link(request, purpose, exc)
         context = {"token": token, "email": subscriber.email, "status": subscriber.status.value}
     return _page(request, template, context)
 
@@ -139,28 +182,33 @@ def subscribe(
         message = "Too many signups from your network. Please try again later."
         return _page(request, "web/error.html", {"status_code": 429, "message": message}, 429)
     form = {"email": email, "name": name, "topics": topics or []}
-    with runtime.sessions.begin() as session:
+    with runtime.sessions() as session:
         try:
             address = normalise(email, check_deliverability=settings.check_deliverability)
+            checked_name = check_name(name)
             chosen = chosen_topic_ids(topics or [], topic_ids(session))
-        except (InvalidAddress, UnknownTopic) as exc:
+        except (InvalidAddress, InvalidName, UnknownTopic) as exc:
             context = {"topics": _topics(session), "form": form, "error": str(exc)}
             return _page(request, "web/subscribe.html", context, 422)
-        # Over the per-address limit the visitor sees the same page: it must not tell anyone
-        # whether the address is known, and a real owner has already been mailed.
-        if not limiter.allow(
-            Limit("subscribe-email", settings.rate_limit_per_email, window), address, now
-        ):
-            log.warning("signup for an address from %s dropped: per-address rate limit", client)
-            return done
-        outcome = signup(session, address, name, chosen, now, client_address=client)
-    if outcome.needs_confirmation:
-        transport = transport_from_settings(runtime.settings)
-        try:
-            templates: Jinja2Templates = request.app.state.templates
-            send_confirmations(runtime, templates.env, transport, [outcome.subscriber_id])
-        finally:
-            transport.close()
+    # Over the per-address limit the visitor sees the same page: it must not tell anyone
+    # whether the address is known, and a real owner has already been mailed.
+    if not limiter.allow(
+        Limit("subscribe-email", settings.rate_limit_per_email, window), address, now
+    ):
+        log.warning("signup for an address from %s dropped: per-address rate limit", client)
+        return done
+    # The same work for every address, known or not: one row queued. The background sender
+    # stores it and mails the link, so neither the answer nor its timing tells them apart.
+    try:
+        with runtime.sessions.begin() as session:
+            enqueue(session, address, checked_name, chosen, client, now)
+    except QueueFull as exc:
+        log.warning("signup from %s refused: %s", client, exc)
+        message = "We are receiving too many signups right now. Please try again in an hour."
+        return _page(request, "web/error.html", {"status_code": 503, "message": message}, 503)
+    sender: ConfirmationSender | None = getattr(request.app.state, "confirmation_sender", None)
+    if sender is not None:
+        sender.wake()
     return done
 
 
@@ -184,7 +232,7 @@ def confirm_submit(request: Request, token: FormStr = "", csrf_token: FormStr = 
             subscriber = _read(request, session, Purpose.CONFIRM, token)
             confirm(session, subscriber, now, _client(request))
         except InvalidToken as exc:
-            return _bad_link(request, str(exc))
+            return _bad_link(request, Purpose.CONFIRM, exc)
         preferences = link(
             runtime.settings.site.base_url,
             secret,
@@ -223,7 +271,7 @@ def unsubscribe_submit(
         try:
             subscriber = _read(request, session, Purpose.UNSUBSCRIBE, token or form_token)
         except InvalidToken as exc:
-            return _bad_link(request, str(exc))
+            return _bad_link(request, Purpose.UNSUBSCRIBE, exc)
         unsubscribe(session, subscriber, now, detail, _client(request))
         email = subscriber.email
     return _page(request, "web/unsubscribed.html", {"email": email})
@@ -262,6 +310,7 @@ def _preferences_context(
             now,
         ),
         "saved": None,
+        "error": None,
     }
 
 
@@ -272,7 +321,7 @@ def preferences_page(request: Request, token: TokenQuery = "") -> HTMLResponse:
         try:
             subscriber = _read(request, session, Purpose.PREFERENCES, token)
         except InvalidToken as exc:
-            return _bad_link(request, str(exc))
+            return _bad_link(request, Purpose.PREFERENCES, exc)
         context = _preferences_context(runtime, session, subscriber, token)
     return _page(request, "web/preferences.html", context)
 
@@ -301,7 +350,11 @@ def preferences_submit(
             wanted = Preferences(topics=chosen, pause_weeks=pause_weeks, name=name)
             changes = update_preferences(session, subscriber, wanted, now, _client(request))
         except (InvalidToken, UnknownTopic) as exc:
-            return _bad_link(request, str(exc))
+            return _bad_link(request, Purpose.PREFERENCES, exc)
+        except InvalidName as exc:
+            context = _preferences_context(runtime, session, subscriber, token)
+            context["error"] = f"Nothing was saved: {exc}."
+            return _page(request, "web/preferences.html", context, 422)
         session.flush()
         context = _preferences_context(runtime, session, subscriber, token)
     context["saved"] = changes

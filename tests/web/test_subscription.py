@@ -8,16 +8,21 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import Message
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
 
 from newsletter import catalog
 from newsletter.clock import FixedClock
 from newsletter.config import Settings
+from newsletter.confirmations import DrainReport, drain_signups
+from newsletter.deliver.transport import transport_from_settings
 from newsletter.runtime import Runtime
+from newsletter.templating import environment
 from newsletter.web.app import create_app
 from subscribers.lifecycle import is_suppressed
 from subscribers.links import link
@@ -58,10 +63,22 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def signup(client: TestClient, email: str, **extra: object) -> str:
+def drain(site: Runtime) -> DrainReport:
+    """What the web process's background sender does after each signup."""
+    return drain_signups(
+        site, environment(site.settings), lambda: transport_from_settings(site.settings)
+    )
+
+
+def post_signup(client: TestClient, email: str, **extra: object) -> Response:
     token = csrf_of(client.get("/subscribe").text)
-    form = {"email": email, "csrf_token": token, **extra}
-    response = client.post("/subscribe", data=form)
+    return client.post("/subscribe", data={"email": email, "csrf_token": token, **extra})
+
+
+def signup(client: TestClient, email: str, **extra: object) -> str:
+    """The form posted, then the queue drained as the background sender would."""
+    response = post_signup(client, email, **extra)
+    drain(client.app.state.runtime)  # type: ignore[attr-defined]
     return response.text if response.status_code == 200 else f"{response.status_code}"
 
 
@@ -103,8 +120,10 @@ def test_double_opt_in_from_form_to_active(client: TestClient, site: Runtime, sm
     assert message["Date"]
     assert message["Subject"] == "Please confirm your subscription to Example Council News"
     assert mail.sender == "newsletter@example.org"
-    assert "&lt;b&gt;Ana&lt;/b&gt;" in part(message, "html")
-    assert "<b>Ana</b>" not in part(message, "html")
+    # Nothing the visitor typed but the address reaches the email, escaped or not.
+    for kind in ("plain", "html"):
+        assert "Ana" not in part(message, kind)
+        assert "Hello," in part(message, kind)
     assert "Asylum" in part(message, "plain")
 
     path = confirm_path(message)
@@ -166,24 +185,138 @@ def test_one_confirmation_per_address_per_day(client: TestClient, site: Runtime,
     assert len(smtp.to("bombed@example.org")) == 2
 
 
-def test_an_smtp_failure_keeps_the_signup_and_is_logged(
+def test_an_smtp_failure_keeps_the_signup_logs_one_line_and_is_retried(
     client: TestClient, site: Runtime, smtp: SmtpServer, caplog: pytest.LogCaptureFixture
 ):
     smtp.faults.data_reply = "451 4.3.0 Try again later"
-    with caplog.at_level(logging.ERROR):
+    with caplog.at_level(logging.WARNING):
         page = signup(client, "unlucky@example.org", name="Una")
     assert "Check your inbox" in page
     stored = subscriber(site, "unlucky@example.org")
     assert stored is not None
     assert stored.status == Status.PENDING
     assert stored.name == "Una"
+    # The failed send did not use up the day's one email.
     assert stored.confirmation_sent_at is None
-    assert "confirmation email" in caplog.text
-    assert "451" in caplog.text
-    # The failed send did not use up the day's one email: the next try sends it.
+    [line] = [r for r in caplog.records if "confirmation email" in r.getMessage()]
+    assert "451" in line.getMessage()
+    assert "retrying" in line.getMessage()
+    assert line.exc_info is None
+    assert "token" not in caplog.text
+    # Not due yet: nothing is tried again before the retry time.
     smtp.faults.data_reply = None
-    signup(client, "unlucky@example.org")
+    assert drain(site).sent == 0
+    assert isinstance(site.clock, FixedClock)
+    site.clock.advance(timedelta(minutes=2))
+    assert drain(site).sent == 1
     assert len(smtp.to("unlucky@example.org")) == 1
+    assert drain(site) == DrainReport()  # the queue is empty
+
+
+def test_an_unwritable_outbox_neither_fails_the_signup_nor_blocks_the_address(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    from newsletter import migrate
+
+    runtime = Runtime.build(settings, clock=FixedClock(NOW))
+    migrate.upgrade(runtime.engine)
+    runtime.settings.var_dir.mkdir(parents=True, exist_ok=True)
+    runtime.settings.outbox_dir.write_text("a file where the outbox folder should be")
+    client = browser(runtime, headers={"Accept": "text/html"})
+    try:
+        with caplog.at_level(logging.WARNING):
+            answer = post_signup(client, "ana@example.org")
+            assert answer.status_code == 200
+            assert "Check your inbox" in answer.text
+            report = drain(runtime)
+        assert report.retrying == 1
+        [line] = [r for r in caplog.records if "confirmation email" in r.getMessage()]
+        assert line.exc_info is None
+        assert "\n" not in line.getMessage()
+        assert "token" not in caplog.text
+        stored = subscriber(runtime, "ana@example.org")
+        assert stored is not None
+        assert stored.confirmation_sent_at is None  # the address is not held for a day
+        # The disk is fixed: the retry sends it, once.
+        runtime.settings.outbox_dir.unlink()
+        assert isinstance(runtime.clock, FixedClock)
+        runtime.clock.advance(timedelta(minutes=2))
+        assert drain(runtime).sent == 1
+        [mail] = list(runtime.settings.outbox_dir.glob("*.eml"))
+        assert b"X-Envelope-To: ana@example.org" in mail.read_bytes()
+    finally:
+        runtime.close()
+
+
+def test_a_retry_gives_up_after_its_last_attempt(
+    client: TestClient, site: Runtime, smtp: SmtpServer, caplog: pytest.LogCaptureFixture
+):
+    from subscribers import queue
+
+    smtp.faults.data_reply = "451 4.3.0 Try again later"
+    signup(client, "never@example.org")
+    assert isinstance(site.clock, FixedClock)
+    with caplog.at_level(logging.ERROR):
+        for wait in queue.RETRY_AFTER:
+            site.clock.advance(wait)
+            drain(site)
+    assert "giving up" in caplog.text
+    site.clock.advance(timedelta(days=1))
+    assert drain(site) == DrainReport()
+    assert smtp.to("never@example.org") == []
+    # Giving up does not hold the address: a new signup is mailed.
+    smtp.faults.data_reply = None
+    signup(client, "never@example.org")
+    assert len(smtp.to("never@example.org")) == 1
+
+
+def test_the_request_only_queues_and_its_answer_is_the_same_for_every_address(
+    client: TestClient, site: Runtime, smtp: SmtpServer
+):
+    from subscribers.models import SignupRequest
+
+    # An active, a pending and an unsubscribed (suppressed) address, and a new one.
+    _active(site, "active@example.org")
+    signup(client, "pending@example.org")
+    gone_id = _active(site, "gone@example.org")
+    client.post(_link(site, Purpose.UNSUBSCRIBE, gone_id, "gone@example.org"))
+    before = len(smtp.received)
+    answers = {}
+    for address in ("new@example.org", "active@example.org", "pending@example.org"):
+        answer = post_signup(client, address, name="Someone", topics=["asylum"])
+        answers[address] = (answer.status_code, _neutral(answer.text))
+    answer = post_signup(client, "gone@example.org", name="Someone", topics=["asylum"])
+    answers["gone@example.org"] = (answer.status_code, _neutral(answer.text))
+    assert len(set(answers.values())) == 1, answers
+    # No request sent mail: each only queued the same one row.
+    assert len(smtp.received) == before
+    with site.sessions() as session:
+        queued = sorted(session.scalars(select(SignupRequest.email)))
+    assert queued == sorted(answers)
+    assert subscriber(site, "new@example.org") is None  # stored by the sender, not the request
+    report = drain(site)
+    # The pending address was mailed just now (one email a day); the active one is not mailed.
+    assert report.sent == 2
+    assert sorted(m.recipients[0] for m in smtp.received[before:]) == [
+        "gone@example.org",
+        "new@example.org",
+    ]
+    assert subscriber(site, "active@example.org").status == Status.ACTIVE  # type: ignore[union-attr]
+
+
+def test_a_full_queue_refuses_signups_for_a_while(
+    client: TestClient, site: Runtime, monkeypatch: pytest.MonkeyPatch
+):
+    from subscribers import queue
+
+    monkeypatch.setattr(queue, "QUEUE_MAX", 2)
+    for address in ("a@example.org", "b@example.org"):
+        assert post_signup(client, address).status_code == 200
+    full = post_signup(client, "c@example.org")
+    assert full.status_code == 503
+    assert "try again" in full.text
+    drain(site)
+    assert post_signup(client, "c@example.org").status_code == 200
 
 
 def test_the_honeypot_and_a_missing_csrf_token_store_nothing(
@@ -319,8 +452,9 @@ def test_an_expired_confirmation_link_is_refused(
     assert isinstance(site.clock, FixedClock)
     site.clock.advance(timedelta(days=7, minutes=1))
     page = client.get(path)
-    assert page.status_code == 400
-    assert "expired" in page.text
+    assert page.status_code == 410
+    assert "This link has expired" in page.text
+    assert 'href="/subscribe"' in page.text  # the way forward: sign up again
     assert subscriber(site, "slow@example.org").status == Status.PENDING  # type: ignore[union-attr]
 
 
@@ -366,3 +500,144 @@ def test_preferences_change_topics_and_pause(site: Runtime):
     assert stored is not None
     assert stored.paused_until is None
     assert stored.topics == []  # every topic chosen is stored as "all topics"
+
+
+@pytest.mark.parametrize("name", ["Ana\r\nBcc: x@example.net", "Ana\nB", "Tab\tbed", "x" * 201])
+def test_a_name_that_cannot_go_in_a_header_is_refused_at_signup(
+    client: TestClient, site: Runtime, smtp: SmtpServer, name: str
+):
+    answer = post_signup(client, "ana@example.org", name=name, topics=["asylum"])
+    assert answer.status_code == 422
+    assert 'role="alert"' in answer.text
+    assert ("one line of text" in answer.text) or ("longer than 200" in answer.text)
+    assert 'value="ana@example.org"' in answer.text  # the form comes back as it was filled
+    assert drain(site) == DrainReport()
+    assert subscriber(site, "ana@example.org") is None
+    assert smtp.received == []
+
+
+def test_a_name_with_a_line_break_is_refused_at_preferences(site: Runtime):
+    client = browser(site, headers={"Accept": "text/html"})
+    subscriber_id = _active(site, "reader@example.org")
+    path = _link(site, Purpose.PREFERENCES, subscriber_id, "reader@example.org")
+    page = client.get(path)
+    refused = client.post(
+        "/preferences",
+        data={
+            "token": path.split("token=")[1],
+            "csrf_token": csrf_of(page.text),
+            "topics": ["asylum"],
+            "pause_weeks": "2",
+            "name": "Rea\r\nBcc: x@example.net",
+        },
+    )
+    assert refused.status_code == 422
+    assert "Nothing was saved: the name must be one line of text" in refused.text
+    stored = subscriber(site, "reader@example.org")
+    assert stored is not None
+    assert (stored.name, stored.paused_until, stored.topics) == ("", None, [])
+    assert len(stored.events) == 2
+
+
+@pytest.mark.parametrize(
+    ("purpose", "days", "advice"),
+    [
+        (Purpose.PREFERENCES, 90, "Open the preferences link at the bottom of our most recent"),
+        (Purpose.UNSUBSCRIBE, 365, "use the unsubscribe link at the bottom of a more recent"),
+    ],
+)
+def test_old_preferences_and_unsubscribe_links_expire_with_a_way_forward(
+    site: Runtime, purpose: Purpose, days: int, advice: str
+):
+    client = browser(site, headers={"Accept": "text/html"})
+    subscriber_id = _active(site, "old@example.org")
+    path = _link(site, purpose, subscriber_id, "old@example.org")
+    assert isinstance(site.clock, FixedClock)
+    site.clock.advance(timedelta(days=days))
+    assert client.get(path).status_code == 200  # still good on its last day
+    site.clock.advance(timedelta(minutes=1))
+    page = client.get(path)
+    assert page.status_code == 410
+    assert "This link has expired" in page.text
+    assert advice in " ".join(page.text.split())
+    posted = client.post(
+        path if purpose == Purpose.UNSUBSCRIBE else "/preferences",
+        data={
+            "token": path.split("token=")[1],
+            "csrf_token": csrf_of(client.get("/subscribe").text),
+        },
+    )
+    assert posted.status_code == 410
+    stored = subscriber(site, "old@example.org")
+    assert stored is not None
+    assert stored.status == Status.ACTIVE
+    assert len(stored.events) == 2
+    # The limits are settings.
+    site.settings.subscribers.preferences_link_max_age_days = days + 1
+    site.settings.subscribers.unsubscribe_link_max_age_days = days + 1
+    assert client.get(path).status_code == 200
+
+
+def test_links_signed_with_a_previous_key_work_after_a_rotation(site: Runtime):
+    from pydantic import SecretStr
+
+    client = browser(site, headers={"Accept": "text/html"})
+    subscriber_id = _active(site, "kept@example.org")
+    old_key = site.settings.signing_key()
+    path = _link(site, Purpose.PREFERENCES, subscriber_id, "kept@example.org")
+    site.settings.secret_key = SecretStr("the-new-key-after-the-rotation-0123456789")
+    assert client.get(path).status_code == 400  # rotated out and not kept: refused
+    site.settings.secret_keys_previous = [SecretStr(old_key)]
+    page = client.get(path)
+    assert page.status_code == 200
+    # New links are signed with the new key only: they verify without the old one.
+    unsubscribe = re.search(
+        r'action="https://news\.example\.org(/unsubscribe\?token=[^"]+)"', page.text
+    )
+    assert unsubscribe
+    site.settings.secret_keys_previous = []
+    assert client.get(unsubscribe.group(1)).status_code == 200
+
+
+class _Dies:
+    """A transport whose process dies in the middle of a send."""
+
+    def send(self, sender: str, recipients: object, message: bytes) -> None:
+        raise SystemExit("killed")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_sender_that_dies_mid_send_leaves_the_confirmation_to_the_next(
+    client: TestClient, site: Runtime, smtp: SmtpServer
+):
+    from subscribers import queue
+
+    assert post_signup(client, "crash@example.org").status_code == 200
+    with pytest.raises(SystemExit):
+        drain_signups(site, environment(site.settings), _Dies)
+    stored = subscriber(site, "crash@example.org")
+    assert stored is not None
+    assert stored.confirmation_sent_at == NOW  # claimed, never sent
+    assert drain(site) == DrainReport()  # the dead sender's lease still holds
+    assert isinstance(site.clock, FixedClock)
+    site.clock.advance(queue.LEASE + timedelta(seconds=1))
+    # Its own claim does not count as "mailed within the day": the email goes out, once.
+    assert drain(site).sent == 1
+    assert len(smtp.to("crash@example.org")) == 1
+    assert drain(site) == DrainReport()
+
+
+def test_the_confirmation_email_carries_nothing_the_visitor_typed(
+    client: TestClient, site: Runtime, smtp: SmtpServer
+):
+    spam = "Win a prize at http://spam.example.net/claim now"
+    assert "Check your inbox" in signup(client, "stranger@example.org", name=spam)
+    [mail] = smtp.to("stranger@example.org")
+    decoded = [part(mail.message, kind) for kind in ("plain", "html")]
+    for word in ("Win", "prize", "spam.example.net", "claim"):
+        assert word.encode() not in mail.data
+        assert not any(word in text for text in decoded)
+    # The name is kept for the newsletter itself, once the owner of the address confirms.
+    assert subscriber(site, "stranger@example.org").name == spam  # type: ignore[union-attr]
