@@ -646,6 +646,10 @@ class Settings(BaseSettings):
             tmp.unlink()
         return _checked_key_file(path)
 
+    def verification_keys(self) -> list[str]:
+        """The keys a link may be signed with: the current one first, then the previous ones."""
+        return [self.signing_key(), *(key.get_secret_value() for key in self.secret_keys_previous)]
+
 
 def _checked_key_file(path: Path) -> str:
     """The generated key, unless someone replaced it with a weak one."""
@@ -657,10 +661,6 @@ def _checked_key_file(path: Path) -> str:
             f"or set NEWSLETTER_SECRET_KEY (make one with {_MAKE_SECRET})"
         )
     return key
-
-    def verification_keys(self) -> list[str]:
-        """The keys a link may be signed with: the current one first, then the previous ones."""
-        return [self.signing_key(), *(key.get_secret_value() for key in self.secret_keys_previous)]
 
 
 def config_path(environ: Mapping[str, str]) -> Path | None:

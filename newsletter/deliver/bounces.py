@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import mailbox
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
@@ -145,8 +146,13 @@ class BounceReport:
     unattributed: list[str] = field(default_factory=list)
 
 
-def attribute(session: Session, secret: str, finding: Finding) -> Subscriber | str:
-    """The subscriber only we could have named in this finding, or why there is none."""
+def attribute(session: Session, secret: str | Sequence[str], finding: Finding) -> Subscriber | str:
+    """The subscriber only we could have named in this finding, or why there is none.
+
+    `secret` may list the current key and the previous ones, so that mail sent before a key
+    rotation is still attributed when it comes back.
+    """
+    keys = (secret,) if isinstance(secret, str) else tuple(secret)
     reason = "no VERP tag or signed Message-ID of ours"
     if finding.verp is not None:
         prefix, subscriber_id, tag = finding.verp
@@ -156,12 +162,14 @@ def attribute(session: Session, secret: str, finding: Finding) -> Subscriber | s
         if (
             prefix == wanted
             and subscriber is not None
-            and verp_matches(secret, prefix, subscriber_id, tag, subscriber.email)
+            and any(verp_matches(key, prefix, subscriber_id, tag, subscriber.email) for key in keys)
         ):
             return subscriber
         reason = "its VERP tag does not verify"
     if finding.message_id is not None and finding.kind != Kind.UNSUBSCRIBE:
-        ids = MessageIds(secret).verify(finding.message_id)
+        ids = next(
+            (found for key in keys if (found := MessageIds(key).verify(finding.message_id))), None
+        )
         subscriber = session.get(Subscriber, ids[1]) if ids is not None else None
         if subscriber is not None:
             return subscriber
@@ -239,7 +247,11 @@ def _naming(finding: Finding) -> str:
 
 
 def process_mailbox(
-    sessions: sessionmaker[Session], secret: str, path: Path, now: datetime, soft_limit: int
+    sessions: sessionmaker[Session],
+    secret: str | Sequence[str],
+    path: Path,
+    now: datetime,
+    soft_limit: int,
 ) -> BounceReport:
     """Apply every unread bounce in a maildir or mbox; each handled one is marked read.
 
@@ -290,7 +302,7 @@ def process_with_settings(runtime: Runtime, path: Path) -> BounceReport:
     """process_mailbox with the service's signing key, clock and soft-bounce limit."""
     return process_mailbox(
         runtime.sessions,
-        runtime.settings.signing_key(),
+        runtime.settings.verification_keys(),
         path,
         runtime.clock.now(),
         runtime.settings.delivery.soft_bounce_limit,

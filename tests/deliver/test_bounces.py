@@ -299,6 +299,23 @@ def test_a_dsn_quoting_our_signed_message_id_is_attributed(
     assert (status["hard"], status["bystander"]) == (Status.BOUNCED, Status.ACTIVE)
 
 
+def test_mail_sent_before_a_key_rotation_is_still_attributed(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    people = _people(runtime)
+    old = MessageIds(SECRET).make(3, people["hard"], "example.org")
+    text = dsn("bounces@example.org", "hard@example.net", "failed", "5.1.1", old)
+    path = _box(tmp_path / "rotated.mbox", [text])
+    current = "the-key-after-rotation-5b1f0c7e9a3d2f8e6c4b"
+    # Without the old key the return is not ours to act on; with it, it is.
+    report = process_mailbox(runtime.sessions, [current], path, NOW, soft_limit=3)
+    assert (report.hard, len(report.unattributed)) == (0, 1)
+    assert _status(runtime)["hard"] == Status.ACTIVE
+    report = process_mailbox(runtime.sessions, [current, SECRET], path, NOW, soft_limit=3)
+    assert (report.hard, report.unattributed) == (1, [])
+    assert _status(runtime)["hard"] == Status.BOUNCED
+
+
 def test_the_command(runtime: Runtime, tmp_path: Path) -> None:
     newsletter = str(Path(sys.executable).parent / "newsletter")
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
