@@ -19,6 +19,11 @@ class Reply:
     delay: float = 0.0
     # Without Content-Length the body ends when the connection closes (HTTP/1.0).
     send_length: bool = True
+    # Sent as it is instead of a proper answer, then the connection closes: a bad status line,
+    # a body shorter than its Content-Length.
+    raw: bytes | None = None
+    # Seconds between the body's bytes, sent one at a time: a server that never quite stops.
+    drip: float = 0.0
 
 
 Route = Reply | Callable[[BaseHTTPRequestHandler], Reply]
@@ -46,13 +51,23 @@ def http_server(routes: dict[str, Route]) -> Iterator[Server]:
             if reply.delay:
                 time.sleep(reply.delay)
             try:
+                if reply.raw is not None:
+                    self.wfile.write(reply.raw)
+                    self.close_connection = True
+                    return
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 if reply.send_length and "Content-Length" not in reply.headers:
                     self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if reply.drip:
+                    for byte in reply.body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(reply.drip)
+                else:
+                    self.wfile.write(reply.body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timeouts, size caps): that is the point
 
