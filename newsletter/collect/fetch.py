@@ -133,6 +133,8 @@ class Fetcher:
                 problem = f"{type(exc).__name__.lower()} ({_one_line(exc) or 'no answer'})"
                 if isinstance(exc, httpx.TimeoutException):
                     problem = f"timed out after {self.settings.timeout:g}s"
+                elif isinstance(exc, httpx.RemoteProtocolError):
+                    problem = f"broken HTTP answer ({_one_line(exc)})"
             else:
                 if fetched.status < 500:
                     return fetched
@@ -247,7 +249,8 @@ class Fetcher:
 
 def _check_scheme(url: str, hop: httpx.URL) -> None:
     if hop.scheme not in ("http", "https"):
-        raise FetchError(f"{url}: refused to follow a link to a {hop.scheme or 'schemeless'} URL")
+        scheme = f"{hop.scheme}:" if hop.scheme else "schemeless"
+        raise FetchError(f"{url}: refused to follow a {scheme} link (only http and https)")
 
 
 def _one_line(problem: object) -> str:
