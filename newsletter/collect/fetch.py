@@ -89,18 +89,19 @@ class Fetcher:
         Connections are not kept past the source: one made to a host this source trusts must
         not serve the next source, which may not.
         """
-        outer = (self.guard.home, self.source_deadline)
         try:
-            self.guard.home = origin(url)
+            home = origin(url)
         except (httpx.InvalidURL, UnicodeError) as exc:
-            raise FetchError(f"{url}: invalid address ({exc})") from None
+            raise FetchError(f"{url}: invalid address ({_one_line(exc)})") from None
+        outer = (self.guard.home, self.source_deadline)
+        self.close()
+        self.guard.home = home
         self.source_deadline = self.clock() + self.settings.source_deadline
         try:
             yield
         finally:
+            self.close()
             self.guard.home, self.source_deadline = outer
-            if self.guard.home is None:
-                self.close()
 
     def get(
         self,

@@ -13,7 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from newsletter.models import Post, Source
+from newsletter.collect import run
+from newsletter.collect.item import Harvest, RawItem
+from newsletter.models import CollectSkip, Post, Source
 from newsletter.pipeline.publishing import collect_and_publish
 from newsletter.schedule import jobs
 from newsletter.web.app import create_app
@@ -154,3 +156,20 @@ def test_each_broken_source_fails_alone(make_runtime: Any, how: str) -> None:
     assert errors["deep-ld"] is None
     feed = TestClient(create_app(runtime)).get("/feed.xml").text
     assert "The good story" in feed
+
+
+def test_an_entry_of_the_wrong_types_is_skipped_not_a_crash(
+    make_runtime: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The parsers hand over strings; should one miss a value, the entry alone is lost.
+    odd = RawItem(title=["a", "list"], link="https://good.example/odd/")  # type: ignore[arg-type]
+    fine = RawItem(title="Fine", link="https://good.example/fine/")
+    harvest = Harvest(base_url="https://good.example/", items=[odd, fine])
+    monkeypatch.setattr(run, "read", lambda *_args: harvest)
+    runtime = make_runtime([{"name": "s", "kind": "feed", "url": "https://good.example/f"}])
+    report = run.collect(runtime)
+    assert (report.sources[0].new, report.sources[0].skipped) == (1, 1)
+    with runtime.sessions() as session:
+        assert set(session.scalars(select(Post.title))) == {"Fine"}
+        reasons = set(session.scalars(select(CollectSkip.reason)))
+    assert reasons == {"unreadable entry (TypeError)"}
