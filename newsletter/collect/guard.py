@@ -7,6 +7,7 @@ public addresses. The check runs inside the connection itself (an httpcore netwo
 the name is resolved once, every address is checked, and the socket is opened to a checked
 address, so a DNS answer that changes between check and connect (rebinding) is never used.
 TLS still verifies the certificate against the host name, which httpcore passes separately.
+Names are resolved here for the trusted host too, so that a slow lookup is bounded as well.
 
 The same backend enforces the deadline: every connect, read and write waits at most until the
 current request's deadline, so a server dripping one byte at a time cannot outlast it.
@@ -18,6 +19,7 @@ import ipaddress
 import math
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -96,18 +98,25 @@ def public_addresses(host: str, port: int, resolve: Resolver) -> list[str]:
 
     All of them, not just one: the one connected to must be one that was checked.
     """
+    literal = _literal(host)
+    return _checked(host, [str(literal)] if literal else resolve(host, port), bool(literal))
+
+
+def _literal(host: str) -> Address | None:
     try:
-        literal: Address | None = ipaddress.ip_address(host.strip("[]"))
+        return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        literal = None
-    texts = [str(literal)] if literal is not None else resolve(host, port)
+        return None
+
+
+def _checked(host: str, texts: list[str], literal: bool) -> list[str]:
     if not texts:
         raise httpcore.ConnectError(f"{host} has no address")
     for text in texts:
         address = ipaddress.ip_address(text.split("%")[0])
         why = forbidden(address)
         if why:
-            shown = host if literal is not None else f"{host} ({address})"
+            shown = host if literal else f"{host} ({address})"
             raise FetchError(f"refused to connect to {shown}: {why}")
     return texts
 
@@ -142,8 +151,34 @@ class Guard:
         home_host, home_port = self.home
         return host.lower() == home_host and port in (home_port, 80, 443)
 
-    def addresses(self, host: str, port: int) -> list[str]:
-        return [host] if self.trusts(host, port) else public_addresses(host, port, self.resolve)
+    def addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
+        """The addresses to try, in order: checked unless the host is the trusted one."""
+        literal = _literal(host)
+        texts = [str(literal)] if literal else self._lookup(host, port, timeout)
+        return texts if self.trusts(host, port) else _checked(host, texts, bool(literal))
+
+    def _lookup(self, host: str, port: int, timeout: float | None) -> list[str]:
+        """The resolver's answer, waited for no longer than a connect may take.
+
+        getaddrinfo cannot be interrupted; a stuck lookup is left to finish on its own thread.
+        """
+        wait = self.wait(timeout, httpcore.ConnectTimeout)
+        answer: list[list[str] | Exception] = []
+
+        def work() -> None:
+            try:
+                answer.append(self.resolve(host, port))
+            except Exception as exc:  # handed to the caller's thread below
+                answer.append(exc)
+
+        thread = threading.Thread(target=work, name=f"resolve {host}", daemon=True)
+        thread.start()
+        thread.join(wait)
+        if not answer:
+            raise httpcore.ConnectTimeout(f"resolving {host} took longer than {wait:g}s")
+        if isinstance(answer[0], Exception):
+            raise answer[0]
+        return answer[0]
 
     def expired(self) -> bool:
         return self.clock() >= self.deadline
@@ -202,7 +237,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         failure: Exception = httpcore.ConnectError(f"cannot connect to {host}")
-        for address in self.guard.addresses(host, port):
+        for address in self.guard.addresses(host, port, timeout):
             wait = self.guard.wait(timeout, httpcore.ConnectTimeout)
             try:
                 stream = self.inner.connect_tcp(address, port, wait, local_address, socket_options)

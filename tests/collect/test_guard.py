@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
+import time
 from collections.abc import Iterable
 
 import httpcore
@@ -158,3 +160,19 @@ def test_a_passed_deadline_refuses_to_wait() -> None:
     now[0] = 105.0
     with pytest.raises(httpcore.ReadTimeout, match="deadline exceeded"):
         guard.wait(2.0, httpcore.ReadTimeout)
+
+
+def test_a_stuck_lookup_ends_at_the_deadline() -> None:
+    release = threading.Event()
+
+    def stuck(_host: str, _port: int) -> list[str]:
+        release.wait(10)
+        return ["93.184.215.14"]
+
+    guard = Guard(stuck)
+    guard.deadline = time.monotonic() + 0.2
+    try:
+        with pytest.raises(httpcore.ConnectTimeout, match=r"resolving slow\.test took longer"):
+            GuardedBackend(guard).connect_tcp("slow.test", 80, timeout=5)
+    finally:
+        release.set()
