@@ -129,8 +129,6 @@ class Fetcher:
             try:
                 fetched = self._once(url, headers, params)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                if self._late():
-                    raise FetchError(f"{url}: {self._deadline_problem()}") from None
                 problem = f"{type(exc).__name__.lower()} ({_one_line(exc) or 'no answer'})"
                 if isinstance(exc, httpx.TimeoutException):
                     problem = f"timed out after {self.settings.timeout:g}s"
@@ -147,9 +145,6 @@ class Fetcher:
                 log.info("%s: %s, retrying in %.1fs", url, problem, delay)
                 self.sleep(delay)
         raise FetchError(f"{url}: {problem} (tried {attempt + 1} times)")
-
-    def _late(self) -> bool:
-        return self.guard.cut_short or self.guard.expired()
 
     def _deadline_problem(self) -> str:
         if self.clock() >= self.source_deadline:
@@ -194,6 +189,11 @@ class Fetcher:
                 finally:
                     response.close()
             raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects")
+        except httpx.TimeoutException:
+            if self.guard.cut_short or self.guard.expired():
+                # The wait that ran out was the deadline's, not the per-read timeout's.
+                raise FetchError(f"{url}: {self._deadline_problem()}") from None
+            raise
         except httpx.InvalidURL as exc:
             raise FetchError(f"{url}: invalid address ({_one_line(exc)})") from None
         except httpx.DecodingError as exc:

@@ -186,10 +186,10 @@ class Guard:
     def wait(self, timeout: float | None, late: type[Exception]) -> float | None:
         """timeout, shortened to what is left before the deadline; `late` once it has passed."""
         left = self.deadline - self.clock()
-        self.cut_short = timeout is None or left < timeout
+        self.cut_short = left <= 0 or (math.isfinite(left) and (timeout is None or left < timeout))
         if left <= 0:
             raise late("deadline exceeded")
-        return min(timeout, left) if timeout is not None else left
+        return left if self.cut_short else timeout
 
 
 class GuardedStream(httpcore.NetworkStream):

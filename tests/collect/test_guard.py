@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import threading
 import time
 from collections.abc import Iterable
@@ -157,6 +158,10 @@ def test_a_passed_deadline_refuses_to_wait() -> None:
     assert guard.cut_short
     assert guard.wait(2.0, httpcore.ReadTimeout) == 2.0
     assert not guard.cut_short
+    guard.deadline = math.inf
+    assert guard.wait(None, httpcore.ReadTimeout) is None
+    assert not guard.cut_short
+    guard.deadline = 105.0
     now[0] = 105.0
     with pytest.raises(httpcore.ReadTimeout, match="deadline exceeded"):
         guard.wait(2.0, httpcore.ReadTimeout)
