@@ -7,6 +7,8 @@ collect job) must store and publish the good one and record the bad one's error 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from newsletter.pipeline.publishing import collect_and_publish
 from newsletter.schedule import jobs
 from newsletter.web.app import create_app
 from tests.collect.httpserver import Reply, http_server
+from tests.test_cli import run as cli
 
 RSS = {"Content-Type": "application/rss+xml"}
 JSON = {"Content-Type": "application/json"}
@@ -173,3 +176,31 @@ def test_an_entry_of_the_wrong_types_is_skipped_not_a_crash(
         assert set(session.scalars(select(Post.title))) == {"Fine"}
         reasons = set(session.scalars(select(CollectSkip.reason)))
     assert reasons == {"unreadable entry (TypeError)"}
+
+
+@pytest.mark.slow  # three real `newsletter` processes
+def test_the_commands_say_each_failure_in_one_line(tmp_path: Path) -> None:
+    picked = ["to-file", "cut-off", "deep-json-feed"]
+    with http_server(_routes()) as server:
+        chosen = [s for s in _sources(server.base) if s["name"] in [*picked, "good"]]
+        config = tmp_path / "newsletter.toml"
+        config.write_text(
+            "[collect]\nretries = 0\n"
+            + "".join(
+                f'[[sources]]\nname = "{s["name"]}"\nkind = "{s["kind"]}"\nurl = "{s["url"]}"\n'
+                for s in chosen
+            )
+        )
+        env = {"NEWSLETTER_CONFIG": str(config)}
+        assert cli("init", env=env).returncode == 0
+        collected = cli("collect", env=env)
+        listed = cli("sources", env=env)
+    assert collected.returncode == 1
+    assert collected.stderr.startswith("error: source 'to-file' failed: ")
+    assert collected.stderr.strip().endswith("(and 2 more)")
+    assert len(collected.stderr.strip().splitlines()) == 1
+    assert re.search(r"^good +new 1,", collected.stdout, re.MULTILINE)
+    assert listed.returncode == 0
+    errors = [line for line in listed.stdout.splitlines() if "last error:" in line]
+    assert len(errors) == len(picked)
+    assert "Traceback" not in collected.stdout + collected.stderr + listed.stdout + listed.stderr
