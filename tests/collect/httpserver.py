@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,7 +41,8 @@ class Server:
 
 
 @contextmanager
-def http_server(routes: dict[str, Route]) -> Iterator[Server]:
+def http_server(routes: dict[str, Route], tls: ssl.SSLContext | None = None) -> Iterator[Server]:
+    """Serves routes on 127.0.0.1 (over TLS with a server context given as tls)."""
     state = Server("", routes)
 
     class Handler(BaseHTTPRequestHandler):
@@ -76,7 +78,10 @@ def http_server(routes: dict[str, Route]) -> Iterator[Server]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls is not None else "http"
+    state.base = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -7,9 +7,12 @@ is then checked like any other, and refused as loopback.
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -126,3 +129,20 @@ def test_pagination_stays_on_the_source_host(make_runtime: Any) -> None:
         assert set(session.scalars(select(Post.title))) == {"first", "second"}
         error = session.scalars(select(Source.last_error)).one()
     assert "next page on another host, not followed" in (error or "")
+
+
+def test_https_connects_to_the_address_and_verifies_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authority = trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # the fetcher trusts the system store
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(context)
+    with http_server({"/f": Reply(b"over tls")}, tls=context) as server:
+        # The socket goes to the resolved address; the certificate is checked for the name.
+        fetched = Fetcher(CollectSettings(retries=0)).get(f"{localhost(server.base)}/f")
+        assert fetched.content == b"over tls"
+        with pytest.raises(FetchError, match=r"certificate is not valid for '127\.0\.0\.1'"):
+            Fetcher(CollectSettings(retries=0)).get(f"{server.base}/f")
