@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ssl
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +27,9 @@ class Reply:
 
 
 Route = Reply | Callable[[BaseHTTPRequestHandler], Reply]
+# Waiting on an event that is never set, not time.sleep: under libfaketime with the monotonic
+# clock left alone (the suite's shifted-clock run), time.sleep fails with EINVAL.
+_pause = threading.Event().wait
 
 
 @dataclass
@@ -51,7 +53,7 @@ def http_server(routes: dict[str, Route], tls: ssl.SSLContext | None = None) -> 
             route = state.routes.get(urlsplit(self.path).path)
             reply = (route(self) if callable(route) else route) or Reply(b"not found", 404)
             if reply.delay:
-                time.sleep(reply.delay)
+                _pause(reply.delay)
             try:
                 if reply.raw is not None:
                     self.wfile.write(reply.raw)
@@ -67,7 +69,7 @@ def http_server(routes: dict[str, Route], tls: ssl.SSLContext | None = None) -> 
                     for byte in reply.body:
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()
-                        time.sleep(reply.drip)
+                        _pause(reply.drip)
                 else:
                     self.wfile.write(reply.body)
             except (BrokenPipeError, ConnectionResetError):
