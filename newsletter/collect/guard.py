@@ -66,15 +66,15 @@ def forbidden(address: Address) -> str | None:
             why = forbidden(embedded)
             return f"{why}, inside an IPv6 address" if why else None
     for why, test in (
-        ("unspecified", address.is_unspecified),
-        ("loopback", address.is_loopback),
-        ("link-local", address.is_link_local),
-        ("multicast", address.is_multicast),
-        ("private", address.is_private),
-        ("reserved", address.is_reserved),
+        ("an unspecified", address.is_unspecified),
+        ("a loopback", address.is_loopback),
+        ("a link-local", address.is_link_local),
+        ("a multicast", address.is_multicast),
+        ("a private", address.is_private),
+        ("a reserved", address.is_reserved),
     ):
         if test:
-            return f"a {why} address"
+            return f"{why} address"
     if not address.is_global:
         return "not a public address"
     return None
