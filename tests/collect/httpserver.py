@@ -75,6 +75,10 @@ def http_server(routes: dict[str, Route], tls: ssl.SSLContext | None = None) -> 
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timeouts, size caps): that is the point
 
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.do_GET()
+
         def log_message(self, format: str, *args: object) -> None:
             pass
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from newsletter.collect.run import collect
 from newsletter.models import Post, Source
+from newsletter.publish.websub import hub_client, notify_hub
 from tests.collect.httpserver import Reply, http_server
 from tests.collect.test_faults import GOOD, RSS
 
@@ -41,3 +42,12 @@ def test_drip_and_slow_pages_fail_alone(make_runtime: Any) -> None:
         errors = dict(session.execute(select(Source.name, Source.last_error)).all())
     assert "deadline exceeded" in errors["drip"]
     assert errors["good"] is None
+
+
+def test_a_dripping_websub_hub_is_given_up_at_the_deadline() -> None:
+    # Collecting pings the hub; a hub that answers a byte at a time must not hold that forever.
+    with http_server({"/hub": Reply(b"x" * 100, drip=0.2)}) as hub:
+        url = f"{hub.base}/hub"
+        with hub_client(url, deadline=1) as client:
+            ok = notify_hub(client, url, "https://x.org/feed.xml", sleep=lambda _s: None)
+    assert not ok
