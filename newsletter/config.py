@@ -137,6 +137,10 @@ class CollectSettings(_Section):
     max_pages: int = Field(default=5, ge=1, le=100)
     wordpress_per_page: int = Field(default=50, ge=1, le=100)
     timeout: float = Field(default=20.0, gt=0)
+    # Wall-clock limits httpx's per-read timeout cannot give: one response (body included),
+    # and everything one source fetches in a run (pages, retries, their waits).
+    request_deadline: float = Field(default=30.0, gt=0)
+    source_deadline: float = Field(default=120.0, gt=0)
     max_bytes: int = Field(default=5_000_000, ge=1000)
     max_redirects: int = Field(default=5, ge=0, le=20)
     retries: int = Field(default=2, ge=0, le=10)

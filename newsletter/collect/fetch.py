@@ -1,14 +1,17 @@
-"""The one HTTP seam: timeouts, a size cap, a redirect cap, conditional requests, retries."""
+"""The one HTTP seam: allowed hosts, deadlines, a size cap, redirects, conditional GETs, retries."""
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
 
+from newsletter.collect.guard import Guard, GuardedTransport, Resolver, origin, system_resolve
 from newsletter.collect.item import Harvest
 from newsletter.config import CollectSettings
 from newsletter.errors import FetchError
@@ -56,23 +59,49 @@ def _header(headers: httpx.Headers, name: str) -> str | None:
 
 
 class Fetcher:
-    """GETs with the collector's limits; pass a transport (httpx.MockTransport) to fake it."""
+    """GETs with the collector's limits; pass a transport (httpx.MockTransport) to fake it.
+
+    Every hop of every request goes through the guard (see guard.py): the source's own host is
+    trusted, any other must be public, and each request and each source has a deadline. One
+    Fetcher serves one thread.
+    """
 
     def __init__(
         self,
         settings: CollectSettings,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        resolve: Resolver = system_resolve,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.sleep = sleep
-        self.client = httpx.Client(
-            transport=transport,
-            timeout=httpx.Timeout(settings.timeout),
-            follow_redirects=True,
-            max_redirects=settings.max_redirects,
-            headers={"User-Agent": settings.user_agent},
-        )
+        self.clock = clock
+        self.guard = Guard(resolve, clock)
+        self.transport = transport
+        self.client: httpx.Client | None = None
+        self.source_deadline = math.inf
+
+    @contextmanager
+    def source(self, url: str) -> Iterator[None]:
+        """Fetches for one source: its configured host is trusted, its deadline covers them all.
+
+        Connections are not kept past the source: one made to a host this source trusts must
+        not serve the next source, which may not.
+        """
+        try:
+            home = origin(url)
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            raise FetchError(f"{url}: invalid address ({_one_line(exc)})") from None
+        outer = (self.guard.home, self.source_deadline)
+        self.close()
+        self.guard.home = home
+        self.source_deadline = self.clock() + self.settings.source_deadline
+        try:
+            yield
+        finally:
+            self.close()
+            self.guard.home, self.source_deadline = outer
 
     def get(
         self,
@@ -83,6 +112,11 @@ class Fetcher:
         params: Mapping[str, str | int] | None = None,
         accept: str | None = None,
     ) -> Fetched:
+        if self.guard.home is None:
+            with self.source(url):
+                return self.get(
+                    url, etag=etag, last_modified=last_modified, params=params, accept=accept
+                )
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -94,45 +128,98 @@ class Fetcher:
         for attempt in range(attempts):
             try:
                 fetched = self._once(url, headers, params)
-            except (httpx.TimeoutException, httpx.NetworkError) as exc:
-                problem = f"{type(exc).__name__.lower()} ({exc or 'no answer'})"
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                problem = f"{type(exc).__name__.lower()} ({_one_line(exc) or 'no answer'})"
                 if isinstance(exc, httpx.TimeoutException):
                     problem = f"timed out after {self.settings.timeout:g}s"
+                elif isinstance(exc, httpx.RemoteProtocolError):
+                    problem = f"broken HTTP answer ({_one_line(exc)})"
             else:
                 if fetched.status < 500:
                     return fetched
                 problem = f"HTTP {fetched.status}"
             if attempt + 1 < attempts:
                 delay = self.settings.backoff * 2**attempt
+                if self.clock() + delay >= self.source_deadline:
+                    break  # no time left for another try
                 log.info("%s: %s, retrying in %.1fs", url, problem, delay)
                 self.sleep(delay)
-        raise FetchError(f"{url}: {problem} (tried {attempts} times)")
+        raise FetchError(f"{url}: {problem} (tried {attempt + 1} times)")
+
+    def _deadline_problem(self) -> str:
+        if self.clock() >= self.source_deadline:
+            return (
+                f"source deadline exceeded ({self.settings.source_deadline:g}s "
+                "for all of this source's requests)"
+            )
+        return f"deadline exceeded (no complete answer within {self.settings.request_deadline:g}s)"
+
+    def _http(self) -> httpx.Client:
+        if self.client is None:
+            self.client = httpx.Client(
+                transport=self.transport or GuardedTransport(self.guard),
+                timeout=httpx.Timeout(self.settings.timeout),
+                # Each hop is checked here before it is sent; see _once.
+                follow_redirects=False,
+                headers={"User-Agent": self.settings.user_agent},
+                # No proxy from the environment: the address checks happen at our own connect.
+                trust_env=False,
+            )
+        return self.client
 
     def _once(
         self, url: str, headers: dict[str, str], params: Mapping[str, str | int] | None
     ) -> Fetched:
-        limit = self.settings.max_bytes
+        if self.clock() >= self.source_deadline:
+            raise FetchError(f"{url}: {self._deadline_problem()}")
+        self.guard.deadline = min(
+            self.clock() + self.settings.request_deadline, self.source_deadline
+        )
+        self.guard.cut_short = False
         try:
-            with self.client.stream("GET", url, headers=headers, params=params) as response:
-                if 400 <= response.status_code < 500:
-                    raise FetchError(f"{url}: HTTP {response.status_code}")
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise FetchError(f"{url}: {int(declared):,} bytes is over the {limit:,} cap")
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > limit:
-                        raise FetchError(f"{url}: more than the {limit:,}-byte cap")
-                return Fetched(
-                    str(response.url), response.status_code, bytes(body), response.headers
-                )
-        except httpx.TooManyRedirects:
-            raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects") from None
+            client = self._http()
+            request = client.build_request("GET", url, headers=headers, params=params)
+            for _hop in range(self.settings.max_redirects + 1):
+                _check_scheme(url, request.url)
+                response = client.send(request, stream=True)
+                try:
+                    if response.next_request is None:
+                        return self._read(url, response)
+                    request = response.next_request
+                finally:
+                    response.close()
+            raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects")
+        except httpx.TimeoutException:
+            if self.guard.cut_short or self.guard.expired():
+                # The wait that ran out was the deadline's, not the per-read timeout's.
+                raise FetchError(f"{url}: {self._deadline_problem()}") from None
+            raise
         except httpx.InvalidURL as exc:
-            raise FetchError(f"{url}: invalid address ({exc})") from None
+            raise FetchError(f"{url}: invalid address ({_one_line(exc)})") from None
         except httpx.DecodingError as exc:
-            raise FetchError(f"{url}: undecodable response ({exc})") from None
+            raise FetchError(f"{url}: undecodable response ({_one_line(exc)})") from None
+        except httpx.UnsupportedProtocol as exc:
+            raise FetchError(f"{url}: {_one_line(exc)}") from None
+        except (httpx.LocalProtocolError, httpx.StreamError, httpx.ProxyError) as exc:
+            raise FetchError(f"{url}: {type(exc).__name__} ({_one_line(exc)})") from None
+        finally:
+            self.guard.deadline = math.inf
+
+    def _read(self, url: str, response: httpx.Response) -> Fetched:
+        limit = self.settings.max_bytes
+        if 400 <= response.status_code < 500:
+            raise FetchError(f"{url}: HTTP {response.status_code}")
+        declared = response.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
+            raise FetchError(f"{url}: {int(declared):,} bytes is over the {limit:,} cap")
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > limit:
+                raise FetchError(f"{url}: more than the {limit:,}-byte cap")
+            if self.guard.expired():  # a transport that does not go through the guard
+                raise FetchError(f"{url}: {self._deadline_problem()}")
+        return Fetched(str(response.url), response.status_code, bytes(body), response.headers)
 
     def conditional(
         self, url: str, etag: str | None, last_modified: str | None, accept: str
@@ -150,10 +237,22 @@ class Fetcher:
         return fetched, harvest
 
     def close(self) -> None:
-        self.client.close()
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
     def __enter__(self) -> Fetcher:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _check_scheme(url: str, hop: httpx.URL) -> None:
+    if hop.scheme not in ("http", "https"):
+        scheme = f"{hop.scheme}:" if hop.scheme else "schemeless"
+        raise FetchError(f"{url}: refused to follow a {scheme} link (only http and https)")
+
+
+def _one_line(problem: object) -> str:
+    return " ".join(str(problem).split())[:300]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin
 
+import httpx
 import lxml.html
 from cssselect import SelectorError
 from lxml import etree
 
 from newsletter.collect import structured
 from newsletter.collect.fetch import Fetched, Fetcher
+from newsletter.collect.guard import origin
 from newsletter.collect.item import Harvest, RawItem
 from newsletter.config import SelectorSettings
 from newsletter.errors import CollectError, SourceFormatError
@@ -34,9 +36,14 @@ def read(
     items, next_url = parse(first, selectors)
     harvest.items.extend(items)
     seen = {first.url}
+    # Pagination stays on the source: its configured host, or where page 1 was found.
+    hosts = {_host(url), _host(first.url)}
     pages = 1
     while next_url and next_url not in seen and pages < max_pages:
         here: str = next_url
+        if _host(here) not in hosts:
+            harvest.problems.append((here, f"{here}: next page on another host, not followed"))
+            break
         seen.add(here)
         pages += 1
         try:
@@ -158,6 +165,13 @@ def _inner_html(node: Any) -> str:
     parts = [node.text or ""]
     parts.extend(etree.tostring(child, encoding="unicode") for child in node)
     return "".join(parts)
+
+
+def _host(url: str) -> str | None:
+    try:
+        return origin(url)[0]
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        return None
 
 
 def _next_page(doc: Any, url: str) -> str | None:

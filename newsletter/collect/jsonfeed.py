@@ -18,6 +18,8 @@ def parse(content: bytes, url: str) -> list[RawItem]:
         data = json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SourceFormatError(f"{url}: not a readable feed: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise SourceFormatError(f"{url}: not a readable feed: JSON nested too deeply") from None
     version = data.get("version", "") if isinstance(data, dict) else ""
     if not str(version).startswith("https://jsonfeed.org/version/"):
         raise SourceFormatError(f"{url}: not a readable feed: JSON, but not a JSON Feed")
@@ -28,9 +30,10 @@ def parse(content: bytes, url: str) -> list[RawItem]:
 
 
 def _item(item: dict[str, Any]) -> RawItem:
-    authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+    authors = item.get("authors") if isinstance(item.get("authors"), list) else []
+    authors = authors or [item.get("author")]
     names = [str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")]
-    content = item.get("content_html") or _escape(item.get("content_text"))
+    content = _str(item.get("content_html")) or _escape(item.get("content_text"))
     return RawItem(
         title=_str(item.get("title")),
         link=_str(item.get("url")) or _str(item.get("external_url")),
@@ -40,13 +43,17 @@ def _item(item: dict[str, Any]) -> RawItem:
         author=", ".join(names) or None,
         published=_str(item.get("date_published")),
         updated=_str(item.get("date_modified")),
-        categories=[str(tag) for tag in item.get("tags") or [] if isinstance(tag, str)],
+        categories=[tag for tag in _list(item.get("tags")) if isinstance(tag, str)],
         image_url=_str(item.get("image")) or _str(item.get("banner_image")),
     )
 
 
 def _str(value: Any) -> str | None:
     return str(value) if isinstance(value, str | int) and str(value) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _escape(value: Any) -> str | None:

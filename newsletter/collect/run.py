@@ -125,9 +125,12 @@ def collect_source(
         source = session.get_one(Source, source_id)
         state = (source.url or "", source.etag, source.last_modified, source.modified_after)
     try:
-        harvest = read(fetcher, config, runtime.settings, state)
+        with fetcher.source(state[0]):
+            harvest = read(fetcher, config, runtime.settings, state)
     except CollectError as exc:
-        return _failed(runtime, source_id, result, now, str(exc))
+        return _failed(runtime, source_id, result, now, _one_line(str(exc)))
+    except Exception as exc:  # one hostile source must not stop the others
+        return _failed(runtime, source_id, result, now, _unexpected(config.name, "reading", exc))
     try:
         with runtime.sessions.begin() as session:
             source = session.get_one(Source, source_id)
@@ -141,7 +144,28 @@ def collect_source(
     except SQLAlchemyError as exc:
         log.exception("storing posts of %s failed", config.name)
         return _failed(runtime, source_id, result, now, f"database error: {exc.__class__.__name__}")
+    except Exception as exc:  # as above: record it on the source, go on
+        return _failed(runtime, source_id, result, now, _unexpected(config.name, "storing", exc))
     return result
+
+
+def _unexpected(name: str, doing: str, exc: BaseException) -> str:
+    """One line for a failure no parser foresaw; the traceback goes to the debug log only."""
+    log.debug("%s failed while %s", name, doing, exc_info=exc)
+    if isinstance(exc, RecursionError):
+        return f"unreadable: nested too deeply while {doing} its posts"
+    return _one_line(f"unexpected {type(exc).__name__} while {doing} its posts: {exc}")
+
+
+def _ref(raw: RawItem) -> str:
+    try:
+        return raw.ref()
+    except TypeError:  # the very fields ref() reads were of the wrong type
+        return "(unreadable entry)"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:2000]
 
 
 def read(
@@ -182,6 +206,12 @@ def normalise_all(
         except EntrySkipped as exc:
             result.skipped += 1
             session.add(CollectSkip(source_id=source.id, at=now, ref=raw.ref(), reason=str(exc)))
+        except (TypeError, AttributeError, ValueError, RecursionError) as exc:
+            # The parsers hand over strings; this is the net for a value one of them missed.
+            log.debug("entry %d of %s", position, config.name, exc_info=exc)
+            result.skipped += 1
+            why = f"unreadable entry ({type(exc).__name__})"
+            session.add(CollectSkip(source_id=source.id, at=now, ref=_ref(raw), reason=why))
     return posts
 
 

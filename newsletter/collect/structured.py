@@ -28,10 +28,10 @@ def json_ld(doc: Any) -> list[RawItem]:
     for script in doc.cssselect('script[type="application/ld+json"]'):
         try:
             data = json.loads(script.text_content())
-        except ValueError:
-            continue  # one broken block should not hide the others
-        for node in _walk(data):
-            found.append(_ld_item(node))
+            nodes = _walk(data)
+        except (ValueError, RecursionError):
+            continue  # one broken (or absurdly nested) block should not hide the others
+        found.extend(_ld_item(node) for node in nodes)
     return found
 
 
@@ -60,6 +60,8 @@ def _ld_item(node: dict[str, Any]) -> RawItem:
     about = node.get("articleSection") or node.get("keywords") or []
     if isinstance(about, str):
         about = [part.strip() for part in about.split(",")]
+    elif not isinstance(about, list):
+        about = []
     return RawItem(
         title=_text(node.get("headline") or node.get("name")),
         link=_text(node.get("url") or node.get("@id")),
@@ -69,7 +71,7 @@ def _ld_item(node: dict[str, Any]) -> RawItem:
         author=_name(node.get("author")),
         published=_text(node.get("datePublished")),
         updated=_text(node.get("dateModified")),
-        categories=[str(part) for part in about if part],
+        categories=[text for part in about if (text := _text(part))],
         image_url=_text(image_url),
     )
 

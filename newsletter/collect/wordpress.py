@@ -43,32 +43,39 @@ def read(fetcher: Fetcher, url: str, modified_after: datetime | None, per_page: 
             if changed is not None and (harvest.cursor is None or changed > harvest.cursor):
                 harvest.cursor = changed
         header = fetched.headers.get("x-wp-totalpages", "1")
-        total_pages = int(header) if header.isdigit() else 1
+        total_pages = int(header) if header.isascii() and header.isdigit() else 1
         page += 1
     return harvest
 
 
 def item(post: dict[str, Any]) -> RawItem:
-    """One post object of the REST API (with `_embedded`) as a raw item."""
-    embedded = post.get("_embedded") or {}
-    authors = embedded.get("author") or []
-    media = embedded.get("wp:featuredmedia") or []
-    terms = [term for group in embedded.get("wp:term") or [] for term in group or []]
-    content = post.get("content") or {}
+    """One post object of the REST API (with `_embedded`) as a raw item.
+
+    Every field is checked for its type: a value of the wrong one is treated as missing, so a
+    post whose title is a number or a list is skipped for having no title, not a crash.
+    """
+    embedded = _dict(post.get("_embedded"))
+    authors = _list(embedded.get("author"))
+    media = _list(embedded.get("wp:featuredmedia"))
+    terms = [term for group in _list(embedded.get("wp:term")) for term in _list(group)]
+    content = _dict(post.get("content"))
     image = media[0] if media and isinstance(media[0], dict) else {}
+    author = authors[0] if authors and isinstance(authors[0], dict) else {}
     return RawItem(
         title=_rendered(post.get("title")),
-        link=post.get("link"),
+        link=_text(post.get("link")),
         guid=_rendered(post.get("guid")),
         excerpt_html=_rendered(post.get("excerpt")),
         content_html=None if content.get("protected") else _rendered(content),
-        author=authors[0].get("name") if authors and isinstance(authors[0], dict) else None,
+        author=_text(author.get("name")),
         # date_gmt is UTC without saying so; `date` is the site's local time.
-        published=_utc(post.get("date_gmt")) or post.get("date"),
-        updated=_utc(post.get("modified_gmt")) or post.get("modified"),
-        categories=[str(term.get("name", "")) for term in terms if isinstance(term, dict)],
-        image_url=image.get("source_url"),
-        image_alt=image.get("alt_text"),
+        published=_utc(post.get("date_gmt")) or _text(post.get("date")),
+        updated=_utc(post.get("modified_gmt")) or _text(post.get("modified")),
+        categories=[
+            name for term in terms if isinstance(term, dict) and (name := _text(term.get("name")))
+        ],
+        image_url=_text(image.get("source_url")),
+        image_alt=_text(image.get("alt_text")),
     )
 
 
@@ -77,16 +84,27 @@ def _posts(content: bytes, api: str, page: int) -> list[dict[str, Any]]:
         data = json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SourceFormatError(f"{api} page {page}: not JSON ({exc})") from None
+    except RecursionError:
+        raise SourceFormatError(f"{api} page {page}: JSON nested too deeply") from None
     if not isinstance(data, list):
         raise SourceFormatError(f"{api} page {page}: expected a list of posts")
     return [post for post in data if isinstance(post, dict)]
 
 
 def _rendered(value: Any) -> str | None:
-    if isinstance(value, dict):
-        rendered = value.get("rendered")
-        return str(rendered) if rendered is not None else None
-    return str(value) if value is not None else None
+    return _text(value.get("rendered") if isinstance(value, dict) else value)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _utc(value: Any) -> datetime | None:

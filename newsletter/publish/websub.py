@@ -10,11 +10,16 @@ from typing import Protocol
 
 import httpx
 
+from newsletter.collect.guard import Guard, GuardedTransport, origin
+
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 4
 BACKOFF = 1.0  # seconds before the second attempt; doubled after each failure
 TIMEOUT = 10.0
+# For a whole round of pings, retries included: TIMEOUT is per read, and a hub answering a
+# byte at a time would otherwise keep its thread, and the command waiting on it, forever.
+DEADLINE = 60.0
 
 
 class Notifier(Protocol):
@@ -55,6 +60,15 @@ def notify_hub(
     return False
 
 
+def hub_client(hub: str, deadline: float = DEADLINE) -> httpx.Client:
+    """A client for the operator's hub: its host trusted as configured, all waits by deadline."""
+    guard = Guard()
+    guard.home = origin(hub)
+    guard.deadline = guard.clock() + deadline
+    # No proxy from the environment: it would bypass the guarded connection and its deadline.
+    return httpx.Client(transport=GuardedTransport(guard), timeout=TIMEOUT, trust_env=False)
+
+
 class BackgroundNotifier:
     """Pings the hub on a thread, so a slow or dead hub never holds up collection.
 
@@ -69,7 +83,7 @@ class BackgroundNotifier:
         backoff: float = BACKOFF,
     ) -> None:
         self.hub = hub
-        self.client_factory = client_factory or (lambda: httpx.Client(timeout=TIMEOUT))
+        self.client_factory = client_factory or (lambda: hub_client(hub))
         self.attempts = attempts
         self.backoff = backoff
         self._threads: list[threading.Thread] = []

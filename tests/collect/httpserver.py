@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,9 +19,17 @@ class Reply:
     delay: float = 0.0
     # Without Content-Length the body ends when the connection closes (HTTP/1.0).
     send_length: bool = True
+    # Sent as it is instead of a proper answer, then the connection closes: a bad status line,
+    # a body shorter than its Content-Length.
+    raw: bytes | None = None
+    # Seconds between the body's bytes, sent one at a time: a server that never quite stops.
+    drip: float = 0.0
 
 
 Route = Reply | Callable[[BaseHTTPRequestHandler], Reply]
+# Waiting on an event that is never set, not time.sleep: under libfaketime with the monotonic
+# clock left alone (the suite's shifted-clock run), time.sleep fails with EINVAL.
+_pause = threading.Event().wait
 
 
 @dataclass
@@ -35,7 +43,8 @@ class Server:
 
 
 @contextmanager
-def http_server(routes: dict[str, Route]) -> Iterator[Server]:
+def http_server(routes: dict[str, Route], tls: ssl.SSLContext | None = None) -> Iterator[Server]:
+    """Serves routes on 127.0.0.1 (over TLS with a server context given as tls)."""
     state = Server("", routes)
 
     class Handler(BaseHTTPRequestHandler):
@@ -44,24 +53,41 @@ def http_server(routes: dict[str, Route]) -> Iterator[Server]:
             route = state.routes.get(urlsplit(self.path).path)
             reply = (route(self) if callable(route) else route) or Reply(b"not found", 404)
             if reply.delay:
-                time.sleep(reply.delay)
+                _pause(reply.delay)
             try:
+                if reply.raw is not None:
+                    self.wfile.write(reply.raw)
+                    self.close_connection = True
+                    return
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 if reply.send_length and "Content-Length" not in reply.headers:
                     self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if reply.drip:
+                    for byte in reply.body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        _pause(reply.drip)
+                else:
+                    self.wfile.write(reply.body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timeouts, size caps): that is the point
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.do_GET()
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls is not None else "http"
+    state.base = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -78,3 +78,28 @@ def test_conditional_request_and_user_agent() -> None:
 def test_fake_transport_for_unit_tests() -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=b"faked"))
     assert Fetcher(FAST, transport=transport).get("http://example.invalid/").content == b"faked"
+
+
+def test_a_dripping_answer_ends_at_the_request_deadline() -> None:
+    # One byte every 0.2 s never trips the 5 s read timeout; the 1 s deadline ends it.
+    settings = CollectSettings(timeout=5, request_deadline=1, retries=2, backoff=0.01)
+    with http_server({"/drip": Reply(b"x" * 200, drip=0.2)}) as server:
+        with pytest.raises(FetchError, match=r"deadline exceeded \(no complete answer within 1s"):
+            Fetcher(settings, sleep=lambda _s: None).get(f"{server.base}/drip")
+        assert server.hits("/drip") == 1  # a server that drips once drips again: no retry
+
+
+def test_a_slow_source_ends_at_its_source_deadline() -> None:
+    # Each page answers in time, but a source with many of them runs out of its own time.
+    settings = CollectSettings(timeout=5, request_deadline=5, source_deadline=1)
+    fetcher = Fetcher(settings)
+
+    def read_pages(base: str) -> None:
+        with fetcher.source(base):
+            for _ in range(20):
+                fetcher.get(f"{base}/page")
+
+    with http_server({"/page": Reply(b"ok", delay=0.3)}) as server:
+        with pytest.raises(FetchError, match="source deadline exceeded"):
+            read_pages(server.base)
+        assert server.hits("/page") < 20
