@@ -87,6 +87,28 @@ def _topic_names(session: Session, subscriber_id: int) -> list[str]:
     )
 
 
+def _confirmation(
+    session: Session,
+    settings: Settings,
+    templates: Environment,
+    secret: str,
+    subscriber: Subscriber,
+    now: datetime,
+) -> EmailMessage:
+    """The confirmation mail for one subscriber, with a fresh signed link."""
+    url = link(
+        settings.site.base_url, secret, Purpose.CONFIRM, subscriber.id, subscriber.email, now
+    )
+    return build_confirmation(
+        settings,
+        templates,
+        to=subscriber.email,
+        confirm_url=url,
+        topics=_topic_names(session, subscriber.id),
+        now=now,
+    )
+
+
 def send_confirmations(
     runtime: Runtime, templates: Environment, transport: Transport, subscriber_ids: list[int]
 ) -> SendReport:
@@ -108,22 +130,7 @@ def send_confirmations(
             if subscriber is None:
                 report.skipped.append(subscriber_id)
                 continue
-            url = link(
-                settings.site.base_url,
-                secret,
-                Purpose.CONFIRM,
-                subscriber.id,
-                subscriber.email,
-                now,
-            )
-            message = build_confirmation(
-                settings,
-                templates,
-                to=subscriber.email,
-                confirm_url=url,
-                topics=_topic_names(session, subscriber.id),
-                now=now,
-            )
+            message = _confirmation(session, settings, templates, secret, subscriber, now)
             email = subscriber.email
         try:
             transport.send(settings.mail.from_address, [email], message.as_bytes())
@@ -244,21 +251,8 @@ def _prepare(runtime: Runtime, templates: Environment, request_id: int) -> _Outg
                 return None
             request.previous_sent_at = claim.previous
         request.claimed_at = now
-        url = link(
-            settings.site.base_url,
-            settings.signing_key(),
-            Purpose.CONFIRM,
-            subscriber.id,
-            subscriber.email,
-            now,
-        )
-        message = build_confirmation(
-            settings,
-            templates,
-            to=subscriber.email,
-            confirm_url=url,
-            topics=_topic_names(session, subscriber.id),
-            now=now,
+        message = _confirmation(
+            session, settings, templates, settings.signing_key(), subscriber, now
         )
         return _Outgoing(subscriber.id, subscriber.email, message, request.attempts)
 
