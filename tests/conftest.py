@@ -16,6 +16,9 @@ from newsletter.config import Settings, load_settings
 from newsletter.runtime import Runtime
 from tests.smtpd import SmtpServer, smtp_server
 
+# --regen-golden and the end-of-run check that a regenerating run never passes.
+pytest_plugins = ("tests.golden",)
+
 POSTGRES_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
