@@ -1,38 +1,33 @@
-"""channels() makes each post's entry once, however many of the build's feeds carry it."""
+"""channels(): a post carried by several of a build's feeds reads the same in each of them.
+
+That each post's entry is made once per build (sanitising is the slow part) is a cost, not a
+behaviour: bench/feeds.py's "full rebuild of every feed" figure is where it shows.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from newsletter.config import Settings
-from newsletter.models import Post, Topic
-from newsletter.publish import channels as channels_module
+from newsletter.models import Topic
 from newsletter.publish.channels import channels
-from newsletter.publish.model import Entry
 from newsletter.runtime import Runtime
 from tests.publish.cases import NASTY, T0, add_posts
 
 
-def test_a_post_in_several_feeds_is_made_into_an_entry_once(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_post_in_several_feeds_reads_the_same_in_each(runtime: Runtime) -> None:
     with runtime.sessions.begin() as session:
         topics = [Topic(slug="asylum", name="Asylum"), Topic(slug="border", name="Border")]
         add_posts(session, NASTY[:3], topics)
-    made: list[int] = []
-    post_entry = channels_module.post_entry
-
-    def counting(post: Post, settings: Settings) -> Entry:
-        made.append(post.id)
-        return post_entry(post, settings)
-
-    monkeypatch.setattr(channels_module, "post_entry", counting)
     with runtime.sessions() as session:
-        site, _archive, asylum, border = channels(
+        site, archive, asylum, border = channels(
             session, runtime.settings, None, {}, T0 + timedelta(days=1)
         )
-    assert len(made) == len(set(made)) == 3
+    assert archive.entries == ()
     assert site.entries == asylum.entries == border.entries
-    assert all(a is b for a, b in zip(site.entries, border.entries, strict=True))
+    assert [entry.title for entry in site.entries] == [
+        "Families reunited 🎉👨‍👩‍👧",
+        "Fees & Fines: R&D <budget>",
+        "Beyond A Border Solution",
+    ]
+    for entry in site.entries:
+        assert [category.term for category in entry.categories] == ["asylum", "border"]
