@@ -28,17 +28,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-
-from sqlalchemy import insert
 
 from newsletter import migrate
 from newsletter.config import load_settings
 from newsletter.digest.placeholders import html_marker, marker
-from newsletter.models import Issue, IssueStatus, IssueVariant
+from newsletter.models import IssueStatus
 from newsletter.runtime import Runtime
-from subscribers.models import Status, Subscriber
+from tests import factories
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 SINK_SESSIONS = 20
@@ -87,45 +85,19 @@ def setup_database(url: str, var: Path, count: int) -> int:
     runtime = Runtime.build(settings)
     migrate.upgrade(runtime.engine)
     html, text = variant()
+    subject = "This week in border enforcement"
     with runtime.sessions.begin() as session:
-        issue = Issue(
+        issue = factories.issue(
+            NOW,
             key="bench",
             status=IssueStatus.APPROVED,
-            period_start=NOW - timedelta(days=7),
-            period_end=NOW,
-            subject="This week in border enforcement",
-            created_at=NOW,
-            updated_at=NOW,
+            subject=subject,
+            variants=[factories.variant(NOW, html, text, subject=subject)],
         )
         session.add(issue)
         session.flush()
-        session.add(
-            IssueVariant(
-                issue_id=issue.id,
-                topic_key="",
-                subject=issue.subject,
-                html=html,
-                text=text,
-                rendered_at=NOW,
-            )
-        )
         issue_id = issue.id
-    page = 20_000
-    for start in range(0, count, page):
-        rows = [
-            {
-                "email": f"reader{n}@example.net",
-                "name": f"Reader {n}",
-                "status": Status.ACTIVE,
-                "attributes": {},
-                "soft_bounces": 0,
-                "created_at": NOW,
-                "updated_at": NOW,
-            }
-            for n in range(start, min(count, start + page))
-        ]
-        with runtime.sessions.begin() as session:
-            session.execute(insert(Subscriber), rows)
+    factories.insert_readers(runtime.sessions, count, NOW)
     runtime.close()
     return issue_id
 

@@ -10,6 +10,7 @@ from sqlalchemy import Table, select, text
 from newsletter.bulk import BulkInsert, chunks, table_of
 from newsletter.runtime import Runtime
 from subscribers.models import Status, Subscriber
+from tests import factories
 
 NOW = datetime(2026, 11, 27, 10, 30, 15, 123456, tzinfo=timezone(timedelta(hours=-5)))
 # Not the table's order, and more rows than one statement takes.
@@ -35,13 +36,11 @@ def _table() -> Table:
 def test_bulk_rows_read_back_as_the_orm_writes_them(runtime: Runtime) -> None:
     with runtime.sessions.begin() as session:
         session.add(
-            Subscriber(
-                email="orm@example.org",
+            factories.subscriber(
+                "orm@example.org",
+                NOW,
                 name="Orm",
-                status=Status.ACTIVE,
                 attributes={"city": "El Paso"},
-                created_at=NOW,
-                updated_at=NOW,
                 confirmed_at=NOW,
             )
         )

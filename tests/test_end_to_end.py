@@ -17,7 +17,7 @@ from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus
 from newsletter.pipeline.send import variant_renderer
 from newsletter.runtime import Runtime
 from subscribers.models import Subscriber
-from tests.digest.helpers import add_post, add_subscriber, add_topics
+from tests.factories import add_post, add_subscriber, add_topics
 from tests.smtpd import SmtpServer
 
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # Thursday 09:00 in New York

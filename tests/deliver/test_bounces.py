@@ -19,6 +19,7 @@ from newsletter.errors import BounceError
 from newsletter.runtime import Runtime
 from subscribers.lifecycle import is_suppressed
 from subscribers.models import Status, Subscriber
+from tests import factories
 from tests.deliver.conftest import NOW
 
 SECRET = "bounce-test-key-7f3a9c1e5b2d8f4a6c0e9b7d3f1a5c8e"  # 48 characters
@@ -106,13 +107,7 @@ def _people(runtime: Runtime) -> dict[str, int]:
     with runtime.sessions.begin() as session:
         people = {}
         for name in ("hard", "soft", "angry", "leaver", "bystander"):
-            subscriber = Subscriber(
-                email=f"{name}@example.net",
-                name=name,
-                status=Status.ACTIVE,
-                created_at=NOW,
-                updated_at=NOW,
-            )
+            subscriber = factories.subscriber(f"{name}@example.net", NOW, name=name)
             session.add(subscriber)
             session.flush()
             people[name] = subscriber.id

@@ -12,17 +12,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
 
 from newsletter.deliver.plan import delivery_counts
-from newsletter.models import Issue, IssueStatus, IssueVariant
+from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
-from subscribers.models import Status, Subscriber
-from tests.deliver.conftest import NOW, variant_text
+from tests import factories
+from tests.deliver.conftest import NOW
 from tests.smtpd import SmtpServer
 
 NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
@@ -32,44 +30,18 @@ WORKERS, CONCURRENCY, CONNECTIONS, BATCH = 3, 3, 2, 20
 
 
 def _issue_for_many(runtime: Runtime, count: int) -> int:
+    html, text = factories.variant_text("everything")
     with runtime.sessions.begin() as session:
-        issue = Issue(
-            key="2026-W48",
+        issue = factories.issue(
+            NOW,
             status=IssueStatus.APPROVED,
-            period_start=NOW - timedelta(days=7),
-            period_end=NOW,
             subject="Weekly",
-            created_at=NOW,
-            updated_at=NOW,
+            variants=[factories.variant(NOW, html, text)],
         )
-        html, text = variant_text("everything")
         session.add(issue)
         session.flush()
-        session.add(
-            IssueVariant(
-                issue_id=issue.id,
-                topic_key="",
-                subject="Weekly",
-                html=html,
-                text=text,
-                rendered_at=NOW,
-            )
-        )
         issue_id = issue.id
-    rows = [
-        {
-            "email": f"reader{n}@example.net",
-            "name": f"Reader {n}",
-            "status": Status.ACTIVE,
-            "attributes": {},
-            "soft_bounces": 0,
-            "created_at": NOW,
-            "updated_at": NOW,
-        }
-        for n in range(count)
-    ]
-    with runtime.sessions.begin() as session:
-        session.execute(insert(Subscriber), rows)
+    factories.insert_readers(runtime.sessions, count, NOW)
     return issue_id
 
 

@@ -13,7 +13,7 @@ from newsletter.digest.variants import ensure_variant
 from newsletter.errors import DigestError
 from newsletter.models import Issue, IssueStatus, IssueVariant
 from newsletter.runtime import Runtime
-from tests.digest.helpers import add_post, add_subscriber, add_topics
+from tests.factories import add_post, add_subscriber, add_topics
 
 # Thursday 26 November 2026, 09:00 in New York: the week 2026-W48 is built.
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)

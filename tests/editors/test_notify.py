@@ -18,7 +18,7 @@ from newsletter.editors.models import Role
 from newsletter.models import Issue
 from newsletter.pipeline.draft import build_draft
 from newsletter.runtime import Runtime
-from tests.digest.helpers import add_post, add_topics
+from tests.factories import add_post, add_topics
 from tests.smtpd import SmtpServer
 from tests.web.admin_helpers import make_editor
 

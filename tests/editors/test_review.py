@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newsletter.editors import review
-from newsletter.models import Issue, IssueStatus, IssueVariant
+from newsletter.models import Issue, IssueStatus
+from tests import factories
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -36,19 +37,8 @@ def test_next_slot_keeps_local_wall_time(now: datetime, expected_local: datetime
 
 def _issue(status: IssueStatus = IssueStatus.DRAFT, rendered: bool = True) -> Issue:
     now = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
-    issue = Issue(
-        key="2026-W48",
-        status=status,
-        period_start=now - timedelta(days=7),
-        period_end=now,
-        created_at=now,
-        updated_at=now,
-    )
-    if rendered:
-        issue.variants = [
-            IssueVariant(topic_key="", subject="s", html="h", text="t", rendered_at=now)
-        ]
-    return issue
+    variants = [factories.variant(now, "h", "t", subject="s")] if rendered else []
+    return factories.issue(now, status=status, variants=variants)
 
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)

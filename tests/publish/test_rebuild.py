@@ -8,11 +8,12 @@ import feedparser
 from sqlalchemy import select
 
 from newsletter.clock import FixedClock
-from newsletter.models import Issue, IssueStatus, Post, Topic
+from newsletter.models import IssueStatus, Post, Topic
 from newsletter.publish import store
 from newsletter.publish.rebuild import rebuild
 from newsletter.publish.websub import BackgroundNotifier, NoNotifier
 from newsletter.runtime import Runtime
+from tests import factories
 from tests.publish.cases import NASTY, T0, add_posts
 from tests.publish.hub import hub_server
 from tests.publish.specs import CHECKS
@@ -117,16 +118,13 @@ def test_the_archive_lists_sent_issues_only(runtime: Runtime) -> None:
         for number, status in enumerate([IssueStatus.SENT, IssueStatus.DRAFT, IssueStatus.SENT]):
             at = datetime(2026, 10, 1 + 7 * number, 14, tzinfo=UTC)
             session.add(
-                Issue(
+                factories.issue(
+                    at,
                     key=f"2026-W{40 + number}",
                     status=status,
-                    period_start=at - timedelta(days=7),
-                    period_end=at,
                     subject=f"Week {40 + number} & more",
                     preheader="This week at the border",
                     sent_at=at if status == IssueStatus.SENT else None,
-                    created_at=at,
-                    updated_at=at,
                 )
             )
     rebuild(runtime, set(), NoNotifier())

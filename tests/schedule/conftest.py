@@ -16,7 +16,7 @@ from newsletter.deliver.transport import OutboxTransport, Transport
 from newsletter.editors.accounts import add_editor
 from newsletter.editors.models import Role
 from newsletter.runtime import Runtime
-from tests.digest.helpers import add_post, add_subscriber, add_topics
+from tests.factories import add_post, add_subscriber, add_topics
 
 EDITOR = "editor@news.example.org"
 READERS = ("ana@example.org", "ben@example.org", "cho@example.org")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
 from newsletter.digest.placeholders import html_marker, marker
 from newsletter.editors.accounts import add_editor
 from newsletter.editors.models import Role
-from newsletter.models import Issue, IssueVariant
 from newsletter.runtime import Runtime
+from tests import factories
 
 PASSWORD = "correct horse battery"
 BUILT = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
@@ -31,25 +31,14 @@ def make_draft(runtime: Runtime, title: str = "Beyond A Border Solution") -> int
         f'<a href="{html_marker("unsubscribe_url")}">Unsubscribe</a></p>'
         "</body></html>"
     )
+    text = f"{title}\n\nHi {marker('name')}\nUnsubscribe: {marker('unsubscribe_url')}\n"
     with runtime.sessions.begin() as session:
-        issue = Issue(
-            key="2026-W48",
-            period_start=BUILT - timedelta(days=7),
-            period_end=BUILT,
+        issue = factories.issue(
+            BUILT,
             subject=title,
             preheader="This week",
-            created_at=BUILT,
-            updated_at=BUILT,
+            variants=[factories.variant(BUILT, html, text, subject=title)],
         )
-        issue.variants = [
-            IssueVariant(
-                topic_key="",
-                subject=title,
-                html=html,
-                text=f"{title}\n\nHi {marker('name')}\nUnsubscribe: {marker('unsubscribe_url')}\n",
-                rendered_at=BUILT,
-            )
-        ]
         session.add(issue)
         session.flush()
         return issue.id

@@ -19,7 +19,7 @@ from newsletter.digest.build import build_issue
 from newsletter.editors.models import Role
 from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
-from tests.digest.helpers import add_post, add_subscriber, add_topics
+from tests.factories import add_post, add_subscriber, add_topics
 from tests.smtpd import SmtpServer
 from tests.web.admin_helpers import PASSWORD, make_editor
 from tests.web.live import browser, free_port, live_server  # noqa: F401 (fixture)

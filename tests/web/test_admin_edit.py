@@ -18,7 +18,7 @@ from newsletter.editors.models import Role
 from newsletter.models import Delivery, Issue, IssueStatus
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
-from tests.digest.helpers import add_post, add_subscriber, add_topics
+from tests.factories import add_post, add_subscriber, add_topics
 from tests.smtpd import SmtpServer
 from tests.web.admin_helpers import csrf_of, make_editor, sign_in
 

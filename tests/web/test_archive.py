@@ -13,7 +13,7 @@ from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
 from newsletter.web import archive
 from newsletter.web.app import create_app
-from tests.digest.helpers import add_post, add_topics
+from tests.factories import add_post, add_topics
 
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
