@@ -11,7 +11,7 @@ COPY pyproject.toml README.md ./
 COPY newsletter ./newsletter
 COPY subscribers ./subscribers
 COPY templates ./templates
-RUN pip install ".[postgres]" \
+RUN pip install ".[postgres,workers]" \
     && useradd --system --home-dir /var/lib/newsletter --create-home newsletter
 COPY examples ./examples
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.clock import Clock, SystemClock
 from newsletter.config import Settings
 from newsletter.db import make_engine, make_sessionmaker
+from newsletter.extras import require_workers
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
+        require_workers(settings)  # a broker or Redis URL without the workers extra: say so now
         engine = make_engine(settings.database_url)
         return cls(settings, engine, make_sessionmaker(engine), clock or SystemClock())
 

@@ -8,6 +8,7 @@ from typing import Any
 import feedparser
 
 from newsletter.collect import jsonfeed, rss
+from newsletter.collect.dates import from_struct
 from newsletter.collect.fetch import Fetcher
 from newsletter.collect.item import Harvest, RawItem
 from newsletter.errors import SourceFormatError
@@ -84,7 +85,7 @@ def _when(entry: Any, key: str) -> datetime | str | None:
     # dict.get: feedparser's own get() maps updated to published, with a warning.
     struct = dict.get(entry, f"{key}_parsed")
     if struct is not None:
-        return rss.from_struct(struct)  # feedparser hands back UTC as a struct_time
+        return from_struct(struct)  # feedparser hands back UTC as a struct_time
     text = dict.get(entry, key)
     return str(text) if text else None
 

@@ -2,26 +2,25 @@
 
 feedparser spends most of a collect run in its SAX callbacks. For the common case, a well-formed
 UTF-8 RSS 2.0 document whose items use only the usual elements, this module builds the same
-RawItem values from an lxml tree, calling feedparser's helpers (dates, URI resolution, the HTML
-guess) for every rule it applies. Anything else returns None and feedparser reads the document:
-other versions and formats, DOCTYPEs, xml:base, other encodings, unusual elements or orderings.
-tests/collect/test_rss_fast_path.py holds both parsers to the same output.
+RawItem values from an lxml tree, applying each rule feedparser applies: the few small ones are
+written here (feedparser keeps them private), HTML goes through its public resolve_relative_uris
+and dates through newsletter.collect.dates. Anything else returns None and feedparser reads the
+document: other versions and formats, DOCTYPEs, xml:base, other encodings, unusual elements or
+orderings. tests/collect/test_rss_fast_path.py holds both parsers to the same output.
 """
 
 from __future__ import annotations
 
-import calendar
 import contextlib
+import html.entities
 import re
-import time
-from datetime import UTC, datetime
+import urllib.parse
+from datetime import datetime
 
-from feedparser.datetimes import _parse_date
-from feedparser.html import _cp1252
-from feedparser.mixin import _FeedParserMixin
-from feedparser.urls import _urljoin, make_safe_absolute_uri, resolve_relative_uris
+from feedparser.urls import resolve_relative_uris
 from lxml import etree
 
+from newsletter.collect.dates import parse_date
 from newsletter.collect.item import RawItem
 
 _CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
@@ -41,6 +40,23 @@ _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, recover=False, remove_comments=True
 )
 _ENTITY = re.compile("&([A-Za-z0-9_]+);")
+# What feedparser maps C1 controls to (text that was cp1252 read as Latin-1): cp1252 itself.
+_CP1252 = {
+    code: bytes([code]).decode("cp1252")
+    for code in range(0x80, 0xA0)
+    if code not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)  # undefined in cp1252: left alone
+}
+_URI_SLASHES = re.compile("^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
+# The tags feedparser lets a plain-text title hold and still call it HTML (its sanitiser's list).
+_TAG_NAMES = """
+    a abbr acronym address area article aside audio b big blockquote br button canvas caption
+    center cite code col colgroup command datagrid datalist dd del details dfn dialog dir div dl
+    dt em event-source fieldset figcaption figure font footer form h1 h2 h3 h4 h5 h6 header hr i
+    img input ins kbd keygen label legend li m map menu meter multicol nav nextid noscript ol
+    optgroup option output p pre progress q s samp section select small sound source spacer span
+    strike strong sub sup table tbody td textarea tfoot th thead time tr tt u ul var video
+"""
+_HTML_TAGS = frozenset(_TAG_NAMES.split())
 
 
 class _Unusual(Exception):
@@ -61,8 +77,7 @@ def parse(content: bytes, url: str, headers: dict[str, str]) -> list[RawItem] | 
     channels = [child for child in root if child.tag == "channel"]
     if len(channels) != 1 or len(root) != 1:
         return None
-    location = headers.get("content-location", url)
-    base = make_safe_absolute_uri("", location) or make_safe_absolute_uri(location) or ""
+    base = headers.get("content-location", url)  # feedparser's base for a document it is given
     try:
         if any(
             key.startswith("{http://www.w3.org/XML/1998/namespace}base") for key in _attrs(root)
@@ -143,7 +158,7 @@ def _build(values: dict[str, str], categories: list[str], guid_is_link: bool, ba
     title = None
     if "title" in values:
         title = values["title"].strip()
-        if _FeedParserMixin.looks_like_html(title):
+        if _looks_like_html(title):
             title = resolve_relative_uris(title, base, "utf-8", "text/html")
         title = _text(title)
     summary = _html(values["description"], base) if "description" in values else None
@@ -185,18 +200,27 @@ def _text(output: str) -> str:
     """feedparser's last steps for every value: undo UTF-8 read as Latin-1, map cp1252."""
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         output = output.encode("iso-8859-1").decode("utf-8")
-    return output.translate(_cp1252)
+    return output.translate(_CP1252)
 
 
 def _date(text: str) -> datetime | str | None:
     value = _text(text.strip())
-    struct = _parse_date(value)
-    return from_struct(struct) if struct is not None else value or None
+    return parse_date(text, value) or value or None
 
 
-def from_struct(struct: time.struct_time) -> datetime:
-    """feedparser's UTC struct_time as an aware datetime; past year 9999, the latest there is."""
+def _urljoin(base: str, uri: str) -> str:
+    """feedparser's join: extra slashes after the scheme dropped, an unjoinable URI empty."""
+    uri = _URI_SLASHES.sub(r"\1\3", uri)
     try:
-        return datetime.fromtimestamp(calendar.timegm(struct), UTC)
-    except (OverflowError, ValueError, OSError):
-        return datetime.max.replace(tzinfo=UTC)
+        return urllib.parse.urljoin(base, uri)
+    except ValueError:
+        return ""
+
+
+def _looks_like_html(text: str) -> bool:
+    """feedparser's guess that a plain-text title is HTML after all."""
+    if not (re.search(r"</(\w+)>", text) or re.search(r"&#?\w+;", text)):
+        return False
+    if any(tag.lower() not in _HTML_TAGS for tag in re.findall(r"</?(\w+)", text)):
+        return False
+    return all(name in html.entities.entitydefs for name in re.findall(r"&(\w+);", text))

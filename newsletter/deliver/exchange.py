@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import smtplib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-# What SMTP.data() does to bytes before the final dot. Private to smtplib, so typeshed omits
-# it; we need it on its own because data() also sends DATA, which the pipelined group has sent.
-_quote_periods: Callable[[bytes], bytes] = smtplib._quote_periods  # type: ignore[attr-defined]
+# Dot-stuffing (RFC 5321 4.5.2), as SMTP.data() does it: a line that starts with "." gets one
+# more. Ours, not smtplib's private helper: data() also sends DATA, which the pipelined group
+# has already sent.
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 
 Reply = tuple[int, bytes]
 Refused = dict[str, Reply]
@@ -97,7 +99,7 @@ def _pipelined(
 
 def _data(connection: smtplib.SMTP, message: bytes) -> Reply:
     """After a 354: the message, dot-stuffed and ended as SMTP.data() does, and its reply."""
-    payload = _quote_periods(message)
+    payload = _LEADING_DOT.sub(b"..", message)
     if not payload.endswith(b"\r\n"):
         payload += b"\r\n"
     try:

@@ -77,6 +77,45 @@ FAST = {
             )
         )
     ),
+    # Read by newsletter.collect.dates itself, or handed back to feedparser at an edge.
+    "dates at the edges": _rss(
+        "".join(
+            f"<item><title>e{n}</title><link>https://x.example/e{n}</link>"
+            f"<pubDate>{when}</pubDate></item>"
+            for n, when in enumerate(
+                [
+                    "Tue, 02 May 2023 08:00:00 +0530",
+                    "sat, 6 may 2023 8:05:09 UTC",
+                    "02 May 2023 23:15 PST",
+                    "  Wed, 03 May 2023 01:02:03 Z  ",
+                    "Tue, 02 May 2023 08:00:00 -0400 (EDT)",
+                    "Tue,  02 May 2023 08:00:00 GMT",
+                    "Tue, 02 May 23 08:00:00 GMT",
+                    "Tue, 02 Foo 2023 08:00:00 GMT",
+                    "Thu, 30 Feb 2023 08:00:00 GMT",
+                    "Tue, 02 May 2023 23:59:60 GMT",
+                    "Fri, 31 Dec 9999 23:59:59 -0400",
+                    "Mon, 01 Jan 0001 00:00:00 +0100",
+                    "2023-05-02T08:00:00.123+05:30",
+                    "2023-05-02t08:00z",
+                    "2023-05-02T08:00:00-00:00",
+                    "2023-05-02T08:00:00",
+                    "9999-12-31T23:59:59-01:00",
+                    "2023-13-02",
+                    "2023-05",
+                ]
+            )
+        )
+    ),
+    "titles html or not": _rss(
+        # Only a title feedparser calls HTML has its links made absolute.
+        "<item><title>&lt;blink&gt;x&lt;/blink&gt; &lt;a href='/a'&gt;A&lt;/a&gt;</title>"
+        "<link>/a</link></item>"
+        "<item><title>A &amp;nbsp; &lt;A HREF='/b'&gt;B&lt;/A&gt;</title><link>/b</link></item>"
+        "<item><title>&amp;bogus; &lt;a href='/c'&gt;C&lt;/a&gt;</title><link>/c</link></item>"
+        "<item><title>&amp;amp; &lt;a href='/e'&gt;</title><link>/e</link></item>"
+        "<item><title>https:///x.example//a</title><link>http:////x.example/d</link></item>"
+    ),
     "unicode, cp1252 and mojibake": _rss(
         "<item><title>Caf\u00e9 \u2014 \u00c3\u00a9t\u00c3\u00a9 \u0080\u0093</title>"
         "<link>https://x.example/caf\u00e9</link><description>\u201cquoted\u201d</description>"

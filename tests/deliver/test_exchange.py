@@ -145,3 +145,21 @@ def test_a_line_break_in_an_address_is_refused_before_anything_is_written() -> N
     with pytest.raises(ValueError, match="line break"):
         send_message(connection, "<>\r\nRSET", ["r@example.org"], MESSAGE)
     assert sock.writes == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        MESSAGE,
+        b".first\r\n..two\r\n.\r\nend with a dot.\r\n.",
+        b"bare\nline feeds\n.dot\r.not after CR alone",
+        b"",
+    ],
+    ids=["leading dot", "dots everywhere", "bare line feeds", "empty"],
+)
+def test_the_message_goes_out_as_smtplib_data_sends_it(message: bytes) -> None:
+    piped, piped_sock = _connection(_lines("250 ok", "250 ok", "354 go", "250 queued"))
+    send_message(piped, "b@example.org", ["r@example.org"], message)
+    plain, plain_sock = _connection(_lines("354 go", "250 queued"))
+    assert plain.data(message) == (250, b"queued")
+    assert piped_sock.writes[-1] == plain_sock.writes[-1]
