@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from newsletter.deliver.proof import send_proofs
 from newsletter.deliver.transport import transport_from_settings
@@ -25,9 +25,8 @@ class Approved:
     send_at: datetime
 
 
-def _issue(runtime: Runtime, issue_id: int) -> Issue:
-    with runtime.sessions() as session:
-        issue = session.get(Issue, issue_id, options=[selectinload(Issue.variants)])
+def _issue(session: Session, issue_id: int) -> Issue:
+    issue = session.get(Issue, issue_id, options=[selectinload(Issue.variants)])
     if issue is None:
         raise DigestError(f"no issue {issue_id}")
     return issue
@@ -44,9 +43,7 @@ def approve(
     now = runtime.clock.now()
     when = send_at or review.next_slot(settings.digest.send, settings.zone, now)
     with runtime.sessions.begin() as session:
-        issue = session.get(Issue, issue_id, options=[selectinload(Issue.variants)])
-        if issue is None:
-            raise DigestError(f"no issue {issue_id}")
+        issue = _issue(session, issue_id)
         review.approve(issue, editor, now, when)
         return Approved(issue.key, when)
 
@@ -54,12 +51,14 @@ def approve(
 def send_test(
     runtime: Runtime, issue_id: int, recipients: Sequence[str], topic_key: str = ""
 ) -> None:
-    """Send test copies of one variant (subject marked [TEST]) to addresses `proof_addresses`
-    checked (at most five): the real message and transport; no delivery row, no subscriber.
+    """Send test copies of one variant, subject marked [TEST], through the real transport.
 
-    DigestError for an unknown issue or variant; DeliveryError when the mail server refuses.
+    `recipients` are addresses `proof_addresses` checked (five at most); no delivery row, no
+    subscriber is touched. DigestError for an unknown issue or variant; DeliveryError when
+    the mail server refuses.
     """
-    issue = _issue(runtime, issue_id)
+    with runtime.sessions() as session:
+        issue = _issue(session, issue_id)
     variant = next((v for v in issue.variants if v.topic_key == topic_key), None)
     if variant is None:
         shown = f"topics {topic_key!r}" if topic_key else "all topics"
