@@ -31,6 +31,8 @@ COMMANDS = {
 DIGEST_COMMANDS = {
     "build": "newsletter.digest.commands:build",
     "preview": "newsletter.digest.commands:preview",
+    "test": "newsletter.digest.commands:send_test",
+    "approve": "newsletter.digest.commands:approve",
     "send": "newsletter.deliver.commands:send",
     "pause": "newsletter.deliver.workers:pause_issue",
 }
@@ -44,7 +46,7 @@ app = typer.Typer(
 )
 digest_app = typer.Typer(
     cls=lazy_group(DIGEST_COMMANDS),
-    help="Build, preview and send the weekly digest.",
+    help="Build, preview, test, approve and send the weekly digest.",
     no_args_is_help=True,
 )
 out = Console()

@@ -2,6 +2,7 @@
 
     NewsletterError            carries a one-line, user-facing message
     ├── ConfigError            a setting is missing, malformed or out of range (exit code 2)
+    ├── UsageError             a command's argument is malformed, like a date (exit code 2)
     ├── DatabaseError          the database cannot be reached or migrated
     ├── CollectError           a source could not be read (names the source)
     │   ├── FetchError         HTTP: timeout, refused, too large, too many redirects, 4xx/5xx
@@ -36,6 +37,12 @@ class NewsletterError(Exception):
 
 class ConfigError(NewsletterError):
     """A setting is wrong; the message names the key and what is allowed."""
+
+    exit_code = 2
+
+
+class UsageError(NewsletterError):
+    """A command's argument cannot be read (a date, an address list); the message says why."""
 
     exit_code = 2
 

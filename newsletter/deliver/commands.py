@@ -16,11 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from newsletter.cli_state import runtime_from
 from newsletter.deliver.batch import Progress as SendProgress
-from newsletter.deliver.plan import RenderVariant, no_variant
 from newsletter.deliver.relays import default_transport
-from newsletter.deliver.send import send_issue
-from newsletter.deliver.state import SendResult
 from newsletter.errors import SendError
+from newsletter.pipeline import send as pipeline
 from newsletter.runtime import Runtime
 from newsletter.schema_version import require_current
 
@@ -52,46 +50,37 @@ def _line(p: SendProgress) -> str:
     )
 
 
-def send_command(
-    runtime: Runtime,
-    issue_id: int,
-    render_missing: RenderVariant = no_variant,
-    detach: bool = False,
-) -> None:
+def send_command(runtime: Runtime, issue_id: int, detach: bool = False) -> None:
     """Send an approved issue (or resume a stopped or paused one) to every eligible subscriber.
 
     With NEWSLETTER_BROKER_URL the batches go to `newsletter worker`s and this command watches
     the delivery rows (or, with `detach`, returns once they are queued). When the relay (or the
     outbox) refuses everything, the issue is paused with its deliveries pending, and SendError
-    says why (exit 1).
+    says why (exit 1). A sent issue is listed in the archive feed (newsletter.pipeline.send).
     """
     require_current(runtime.engine)
     factory = default_transport(runtime.settings)
-    broker = runtime.settings.broker_url is not None
-    if broker:
-        from newsletter.deliver.dispatch import enqueue, watch
 
-        lanes = enqueue(runtime, issue_id, render_missing)
+    def queued(lanes: int) -> None:
         out.print(
             f"issue {issue_id}: queued {lanes} batch tasks for the workers",
             markup=False,
             highlight=False,
         )
-        if detach:
-            return
 
-    def run(on_progress: Callable[[SendProgress], None], stop: threading.Event) -> SendResult:
-        if broker:
-            return watch(runtime, issue_id, on_progress=on_progress, stop=stop)
-        return send_issue(
+    def run(on_progress: Callable[[SendProgress], None], stop: threading.Event) -> pipeline.Sending:
+        return pipeline.send(
             runtime,
             issue_id,
             factory,
+            on_queued=queued,
             on_progress=on_progress,
             stop=stop,
-            render_missing=render_missing,
         )
 
+    if detach and runtime.settings.broker_url is not None:
+        pipeline.send(runtime, issue_id, factory, wait=False, on_queued=queued)
+        return
     with _stop_on_signals() as stop:
         if out.is_terminal:
             with Progress(
@@ -110,7 +99,7 @@ def send_command(
                     detail = f"failed {p.failed} · retrying {p.retrying} · {p.rate:.0f} msg/s"
                     bar.update(task, total=p.total, completed=done, detail=detail)
 
-                result = run(show, stop)
+                sending = run(show, stop)
         else:
             last = [0.0]
 
@@ -120,7 +109,9 @@ def send_command(
                     last[0] = now
                     print(f"issue {issue_id}: {_line(p)}", flush=True)
 
-            result = run(note, stop)
+            sending = run(note, stop)
+    result = sending.result
+    assert result is not None  # watched to the end, or sent here
     out.print(result.summary(), markup=False, highlight=False, soft_wrap=True)
     if result.fault:
         # The relay or outbox refused everything: one line on stderr, and exit 1.
@@ -138,7 +129,4 @@ def send(
     ] = False,
 ) -> None:
     """Send an approved issue; run it again to resume after a stop, a crash or a pause."""
-    from newsletter.pipeline.send import variant_renderer
-
-    runtime = runtime_from(ctx)
-    send_command(runtime, issue_id, render_missing=variant_renderer(runtime), detach=detach)
+    send_command(runtime_from(ctx), issue_id, detach=detach)

@@ -23,7 +23,7 @@ from newsletter.config import Settings, load_settings
 from newsletter.deliver.batch import Sender
 from newsletter.deliver.claim import holder_name, seconds_until_due
 from newsletter.deliver.relays import Relay, relays_for
-from newsletter.deliver.state import finish, pause
+from newsletter.deliver.state import SendResult, finish, pause
 from newsletter.errors import SendError
 from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
@@ -36,8 +36,15 @@ MAX_POLL = 5.0
 _process: dict[str, Any] = {}
 
 
-def make_app(settings: Settings) -> Celery:
-    """The Celery app for this site's broker; the same in `digest send` and `newsletter worker`."""
+Lane = Callable[[Runtime, int, Callable[[float], None]], str]
+
+
+def make_app(settings: Settings, lane: Lane | None = None) -> Celery:
+    """The Celery app for this site's broker; the same in `digest send` and `newsletter worker`.
+
+    A worker gives the `lane` its tasks run (newsletter.pipeline.lanes.send_lane: a batch, then
+    the archive feed once the issue is sent); `digest send` only queues tasks, by name.
+    """
     if not settings.broker_url:
         raise SendError("no broker: set NEWSLETTER_BROKER_URL, e.g. redis://127.0.0.1:6379/0")
     app = Celery("newsletter", broker=settings.broker_url, set_as_current=False)
@@ -61,12 +68,16 @@ def make_app(settings: Settings) -> Celery:
         task_default_queue=settings.delivery.redis_prefix,
     )
 
+    if lane is None:
+        return app
+    run = lane
+
     @app.task(name=TASK, bind=True)  # type: ignore[untyped-decorator]
     def send_batch(task: Any, issue_id: int) -> str:
         def again(countdown: float) -> None:
             task.apply_async((issue_id,), countdown=countdown)
 
-        return run_lane(_worker_runtime(), issue_id, again)
+        return run(_worker_runtime(), issue_id, again)
 
     return app
 
@@ -109,8 +120,12 @@ def run_lane(
     again: Callable[[float], None],
     relays: list[Relay] | None = None,
     stop: threading.Event | None = None,
+    on_finished: Callable[[SendResult], None] | None = None,
 ) -> str:
-    """One task's work: a batch, then its successor (now, or when the next row falls due)."""
+    """One task's work: a batch, then its successor (now, or when the next row falls due).
+
+    The lane that finds nothing left settles the issue and hands the result to `on_finished`.
+    """
     with runtime.sessions() as session:
         issue = session.get(Issue, issue_id)
         status = issue.status if issue is not None else None
@@ -128,6 +143,8 @@ def run_lane(
     wait = seconds_until_due(runtime.sessions, issue_id, runtime.clock.now())
     if wait is None:
         result = finish(runtime, issue_id, None, None)
+        if on_finished is not None:
+            on_finished(result)
         return f"issue {issue_id}: {result.status.value}"
     if sender.still_sending():
         again(min(max(wait, 0.2), MAX_POLL))

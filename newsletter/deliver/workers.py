@@ -20,7 +20,9 @@ def worker_command(
     runtime: Runtime, concurrency: int | None, pool: str, loglevel: str = "info"
 ) -> None:
     """Run a Celery worker that sends delivery batches until it is stopped (SIGTERM: warm)."""
+    # Celery, and the pipeline the tasks run, load only in a worker.
     from newsletter.deliver.tasks import make_app, shared_relays
+    from newsletter.pipeline.lanes import send_lane
 
     settings = runtime.settings
     if not settings.broker_url:
@@ -40,7 +42,7 @@ def worker_command(
     ]
     if concurrency:
         argv.append(f"--concurrency={concurrency}")
-    make_app(settings).worker_main(argv)
+    make_app(settings, send_lane).worker_main(argv)
 
 
 def pause_command(runtime: Runtime, issue_id: int) -> None:

@@ -1,4 +1,4 @@
-"""`newsletter digest build` and `newsletter digest preview ID`."""
+"""`newsletter digest build`, `preview ID`, `test ID --to ADDR` and `approve ID [--at WHEN]`."""
 
 from __future__ import annotations
 
@@ -8,12 +8,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from newsletter.cli_state import runtime_from
+from newsletter.deliver.proof import proof_addresses
 from newsletter.digest.placeholders import Template, values_for
 from newsletter.digest.variants import ALL_TOPICS, render_variant
-from newsletter.errors import DigestError
+from newsletter.editors.notify import local
+from newsletter.editors.review import parse_send_time
+from newsletter.errors import DigestError, MessageError, UsageError
 from newsletter.models import Issue, IssueVariant
+from newsletter.pipeline import review
 from newsletter.runtime import Runtime
 from subscribers.audience import topic_key as make_topic_key
 
@@ -51,10 +56,18 @@ def build(ctx: typer.Context) -> None:
         out.print(f"editors: {told}", markup=False, highlight=False)
 
 
-def _require_issue(session_issue: Issue | None, ident: str) -> Issue:
-    if session_issue is None:
+def _find_issue(session: Session, ident: str) -> Issue:
+    """The issue by its number or its key (2026-W48)."""
+    where = Issue.id == int(ident) if ident.isdigit() else Issue.key == ident
+    issue = session.scalar(select(Issue).where(where))
+    if issue is None:
         raise DigestError(f"no issue {ident!r}; give its number or its key, like 2026-W48")
-    return session_issue
+    return issue
+
+
+def _issue_id(runtime: Runtime, ident: str) -> int:
+    with runtime.sessions() as session:
+        return _find_issue(session, ident).id
 
 
 def preview_values(runtime: Runtime) -> dict[str, bytes]:
@@ -85,8 +98,7 @@ def preview(
     runtime = runtime_from(ctx, migrated=True)
     key = make_topic_key([slug.strip() for slug in topics.split(",") if slug.strip()])
     with runtime.sessions() as session:
-        where = Issue.id == int(ident) if ident.isdigit() else Issue.key == ident
-        issue = _require_issue(session.scalar(select(Issue).where(where)), ident)
+        issue = _find_issue(session, ident)
         stored = session.scalar(
             select(IssueVariant).where(
                 IssueVariant.issue_id == issue.id, IssueVariant.topic_key == key
@@ -116,6 +128,66 @@ def preview(
     out.print(
         f"wrote {out_dir / (stem + '.html')} and {out_dir / (stem + '.txt')} "
         f"(issue {issue_key}, {label}, subject: {subject_text})",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _topic_key(topics: str) -> str:
+    return make_topic_key([slug.strip() for slug in topics.split(",") if slug.strip()])
+
+
+def send_test(
+    ctx: typer.Context,
+    ident: Annotated[str, typer.Argument(metavar="ID", help="The issue's number or key.")],
+    to: Annotated[
+        list[str],
+        typer.Option(
+            "--to",
+            metavar="ADDR",
+            help="Send to this address; repeat it, or separate with commas (at most five).",
+        ),
+    ],
+    topics: Annotated[
+        str, typer.Option(help="Comma-separated topic slugs; empty for all topics.")
+    ] = "",
+) -> None:
+    """Send a test copy (subject marked [TEST]) through the real mail server; nothing recorded."""
+    try:
+        recipients = proof_addresses(" ".join(to))
+    except MessageError as exc:
+        raise UsageError(str(exc)) from None
+    runtime = runtime_from(ctx, migrated=True)
+    issue_id = _issue_id(runtime, ident)
+    review.send_test(runtime, issue_id, recipients, _topic_key(topics))
+    out.print(f"issue {ident}: test sent to {', '.join(recipients)}", markup=False, highlight=False)
+
+
+def approve(
+    ctx: typer.Context,
+    ident: Annotated[str, typer.Argument(metavar="ID", help="The issue's number or key.")],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="WHEN",
+            help="Send time: ISO 8601 (no offset: the site's time zone) or now. "
+            "Default: the next digest.send slot.",
+        ),
+    ] = None,
+) -> None:
+    """Approve a draft to be sent by the scheduler at its send time."""
+    runtime = runtime_from(ctx, migrated=True)
+    send_at = None
+    if at is not None:
+        try:
+            send_at = parse_send_time(at, runtime.settings.zone, runtime.clock.now())
+        except ValueError as exc:
+            raise UsageError(f"--at: {exc}") from None
+    approved = review.approve(runtime, _issue_id(runtime, ident), review.OPERATOR, send_at)
+    out.print(
+        f"approved issue {approved.key}: it goes out at "
+        f"{local(approved.send_at, runtime.settings)}",
         markup=False,
         highlight=False,
     )

@@ -30,6 +30,25 @@ def next_slot(slot: str, zone: ZoneInfo, now: datetime) -> datetime:
     raise AssertionError("unreachable: a week ahead is always later")
 
 
+def parse_send_time(value: str, zone: ZoneInfo, now: datetime) -> datetime:
+    """ "now", or an ISO 8601 date and time; without an offset it is wall time in `zone`.
+
+    ValueError, with a one-line message, when it is neither.
+    """
+    text = value.strip()
+    if text.lower() == "now":
+        return now
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise ValueError(
+            f"{shown!r} is not a date and time: give ISO 8601, like 2026-12-04T10:00 "
+            "(the site's time zone) or 2026-12-04T10:00-05:00, or now"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
+
+
 def approve(issue: Issue, editor: str, now: datetime, send_at: datetime) -> None:
     if issue.status != IssueStatus.DRAFT:
         raise ReviewError(f"issue {issue.key} is {issue.status}; only a draft can be approved")

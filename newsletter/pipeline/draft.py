@@ -10,8 +10,8 @@ from newsletter.deliver.transport import Transport, transport_from_settings
 from newsletter.digest.build import BuildResult, build_issue
 from newsletter.editors.notify import local, tell_editors
 from newsletter.models import Issue, IssuePost
+from newsletter.pipeline.due import send_slot
 from newsletter.runtime import Runtime
-from newsletter.schedule.due import send_slot
 
 
 def build_draft(

@@ -21,7 +21,9 @@ from newsletter.runtime import Runtime
 from subscribers.lifecycle import is_suppressed, transition
 from subscribers.models import Cause, Status, Subscriber, SubscriberTopic
 from tests.deliver.conftest import NOW, World, variant_text, with_delivery
+from tests.pipeline.archive import archive_links
 from tests.smtpd import SmtpServer, smtp_server
+from tests.test_cli import run
 
 
 def _runtime(runtime: Runtime, **delivery: object) -> Runtime:
@@ -242,3 +244,21 @@ def test_a_topic_set_without_a_variant_goes_through_the_seam(
     assert result.status == IssueStatus.SENT
     [received] = smtp.to("border@example.org")
     assert b"renderer's border-enforcement edition" in received.data.replace(b"=\r\n", b"")
+
+
+def test_digest_send_lists_the_sent_issue_in_the_archive_feed(
+    runtime: Runtime, smtp: SmtpServer, world: World
+) -> None:
+    """The command, not only the scheduler, updates /archive/feed.xml once the issue is sent."""
+    env = {
+        "NEWSLETTER_DATABASE_URL": runtime.settings.database_url,
+        "NEWSLETTER_SMTP_URL": smtp.url,
+        "NEWSLETTER_VAR_DIR": str(runtime.settings.var_dir),
+        "NEWSLETTER_SITE_URL": "https://news.example.org",
+    }
+    assert archive_links(runtime) == []
+    sent = run("digest", "send", str(world.issue_id), env=env)
+    assert sent.returncode == 0, sent.stderr
+    assert f"issue {world.issue_id}: sent;" in sent.stdout
+    assert _per_address(smtp) == Counter(dict.fromkeys(world.eligible, 1))
+    assert archive_links(runtime) == ["https://news.example.org/archive/2026-W48"]

@@ -20,6 +20,7 @@ from newsletter.runtime import Runtime
 from newsletter.schedule import jobs
 from subscribers.models import RateLimit
 from subscribers.ratelimit import DatabaseStore
+from tests.pipeline.archive import archive_links
 from tests.schedule.conftest import EDITOR, READERS, Week, fill
 
 
@@ -239,3 +240,15 @@ def test_with_a_broker_a_due_issue_is_queued_once_for_the_workers(
     client = redis.Redis.from_url(redis_url)
     assert client.llen(redis_prefix) == lanes  # the Celery queue holds the batch tasks
     client.close()
+
+
+def test_a_scheduled_send_lists_the_issue_in_the_archive_feed(week: Week) -> None:
+    issue = _build(week, datetime(2026, 3, 12, 13, 0, tzinfo=UTC))
+    with week.runtime.sessions.begin() as session:
+        stored = session.get(Issue, issue.id)
+        assert stored is not None
+        review.send_now(stored, EDITOR, week.clock.now())
+    assert archive_links(week.runtime) == []
+    summary = jobs.send_due(week.runtime, week.transport(), threading.Event())
+    assert f"issue {issue.id}: sent; sent 3" in summary
+    assert archive_links(week.runtime) == [f"https://news.example.org/archive/{issue.key}"]
