@@ -70,13 +70,3 @@ def _sync_sources(session: Session, settings: Settings, report: SyncReport, now:
         if name not in configured and source.enabled:
             source.enabled = False
             report.disabled.append(f"source {name}")
-
-
-def topic_ids(session: Session) -> dict[str, int]:
-    """Topic ids by slug, as the `subscribers` package takes them (it cannot read Topic)."""
-    return {slug: topic_id for topic_id, slug in session.execute(select(Topic.id, Topic.slug))}
-
-
-def topic_slugs_by_id(session: Session) -> dict[int, str]:
-    """Topic slugs by id, as the `subscribers` package hands topics back (it cannot read Topic)."""
-    return {topic_id: slug for topic_id, slug in session.execute(select(Topic.id, Topic.slug))}

@@ -26,6 +26,7 @@ from subscribers.links import link
 from subscribers.models import SignupRequest, Status, Subscriber, SubscriberTopic
 from subscribers.signup import claim_confirmation, release_confirmation, signup
 from subscribers.tokens import Purpose
+from subscribers.topics import known_topics
 
 log = logging.getLogger(__name__)
 
@@ -224,12 +225,11 @@ def _prepare(runtime: Runtime, templates: Environment, request_id: int) -> _Outg
             return None
         if request.subscriber_id is None:
             # Topics removed from the site since the signup are dropped, not an error.
-            known = set(session.scalars(select(Topic.id)))
             outcome = signup(
                 session,
                 request.email,
                 request.name,
-                set(request.topics) & known,
+                known_topics(session).all & set(request.topics),
                 now,
                 client_address=request.client_address,
             )

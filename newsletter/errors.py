@@ -19,11 +19,23 @@
     │   │   └── TransportFault the relay or outbox takes no message at all (unreachable,
     │   │                      outbox not writable): no recipient's fault, pause the send
     │   └── PermanentFailure   5xx: this recipient will not take this message
-    └── SubscriberError        a subscriber command cannot do what it was asked (bad address,
-                               unknown topic, unreadable import file); names the row or address
+    ├── AccountError           an editor account cannot be created or changed (editors/accounts.py)
+    ├── ReviewError            the issue's state does not allow this review (editors/review.py)
+    └── SubscribersError       the audience package's root (subscribers/errors.py); each names
+        │                      what it refused, as attributes as well as in its message
+        ├── InvalidAddress     not an address we can mail (.address, .reason)
+        ├── InvalidName        a name that cannot go into a header (.name, .reason)
+        ├── UnknownTopic       a slug that is not one of the site's topics (.slug)
+        ├── InvalidToken       a link forged, altered or no longer good (.purpose)
+        │   └── ExpiredToken   a genuine link past its purpose's age
+        ├── InvalidPause       a pause longer than the preferences allow (.weeks)
+        ├── TransitionError    a change of state the lifecycle refuses (.address, .current, .to)
+        ├── ImportFileError    a CSV that cannot be imported at all (.line, .reason): nothing was
+        └── QueueFull          too many signups wait to be sent (.waiting)
 
-Later stages add their own branches here (collect, deliver, ...), each carrying
-the context a user needs: which source, which row, which subscriber.
+A branch may live beside the code that raises it (editors/, subscribers/): this module imports
+nothing, so every package can import it and none must import the others for their errors.
+Each error carries the context a user needs: which source, which row, which subscriber.
 """
 
 from __future__ import annotations
@@ -94,10 +106,6 @@ class TransportFault(TemporaryFailure):
 
 class PermanentFailure(DeliveryError):
     """Not worth retrying: the server refused this recipient or message for good."""
-
-
-class SubscriberError(NewsletterError):
-    """A subscriber command was refused; the message names the file, line or address."""
 
 
 class MessageError(NewsletterError):

@@ -16,21 +16,26 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
 
-from newsletter.catalog import topic_ids, topic_slugs_by_id
 from newsletter.cli_state import runtime_from
 from newsletter.confirmations import SendReport, send_confirmations
 from newsletter.deliver.transport import transport_from_settings
-from newsletter.errors import SubscriberError
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
-from subscribers.addresses import InvalidAddress, normalise
+from subscribers.addresses import normalise
 from subscribers.audience import topic_slugs
 from subscribers.csv_export import export_csv
-from subscribers.csv_io import ImportFileError, import_csv
+from subscribers.csv_import import import_csv
+from subscribers.errors import (
+    ImportFileError,
+    InvalidAddress,
+    InvalidName,
+    SubscribersError,
+    UnknownTopic,
+)
 from subscribers.lifecycle import is_suppressed, transition
 from subscribers.models import Cause, Status, Subscriber
-from subscribers.signup import InvalidName, UnknownTopic, check_name, signup
-from subscribers.signup import topic_ids as chosen_topic_ids
+from subscribers.signup import check_name, signup
+from subscribers.topics import known_topics
 
 app = typer.Typer(help="Manage subscribers: import, export, add, list.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -93,16 +98,13 @@ def import_(
     try:
         stream = file.open("rb")
     except OSError as exc:
-        raise SubscriberError(f"{file}: cannot read: {exc.strerror}") from None
-    with runtime.sessions() as session:
-        ids_by_slug = topic_ids(session)
+        raise ImportFileError(f"{file}: cannot read: {exc.strerror}") from None
     settings = runtime.settings.subscribers
     with stream, _progress(f"importing {file.name}", file.stat().st_size, True) as bar:
         try:
             report = import_csv(
                 runtime.sessions,
                 stream,
-                ids_by_slug,
                 runtime.clock.now(),
                 confirmed=confirmed,
                 source=file.name,
@@ -110,7 +112,7 @@ def import_(
                 progress=lambda read: bar.update(bar.task_ids[0], completed=read),
             )
         except ImportFileError as exc:
-            raise SubscriberError(f"{file}: {exc}; nothing was imported") from None
+            raise SubscribersError(f"{file}: {exc}; nothing was imported") from None
     for rejection in report.rejected:
         where = f"{file}:{rejection.line}"
         who = f" {rejection.email}:" if rejection.email else ""
@@ -134,17 +136,16 @@ def export(
     """Write subscribers as CSV, safe to open in a spreadsheet and to import again."""
     runtime = runtime_from(ctx)
     with runtime.sessions() as session:
-        slugs = topic_slugs_by_id(session)
         if output is None:
-            count = export_csv(session, sys.stdout, slugs, status)
+            count = export_csv(session, sys.stdout, status)
         else:
             tmp = output.with_name(f".{output.name}.tmp")
             try:
                 with tmp.open("w", encoding="utf-8", newline="") as handle:
-                    count = export_csv(session, handle, slugs, status)
+                    count = export_csv(session, handle, status)
                 tmp.replace(output)
             except OSError as exc:
-                raise SubscriberError(f"{output}: cannot write: {exc.strerror}") from None
+                raise SubscribersError(f"{output}: cannot write: {exc.strerror}") from None
             err.print(f"{output}: {count} subscribers written")
 
 
@@ -165,21 +166,21 @@ def add(
     try:
         email = normalise(address, check_deliverability=settings.check_deliverability)
     except InvalidAddress as exc:
-        raise SubscriberError(f"{address!r} is not a valid address: {exc}") from None
+        raise InvalidAddress(f"{address!r} is not a valid address: {exc.reason}", address) from None
     try:
         name = check_name(name)
     except InvalidName as exc:
-        raise SubscriberError(f"{email}: {exc}") from None
+        raise InvalidName(f"{email}: {exc.reason}", exc.name) from None
     with runtime.sessions.begin() as session:
         try:
-            chosen = chosen_topic_ids(topics.split(","), topic_ids(session))
+            chosen = known_topics(session).ids(topics.split(","))
         except UnknownTopic as exc:
-            raise SubscriberError(f"{exc}; known topics are listed in newsletter.toml") from None
+            raise SubscribersError(f"{exc}; known topics are listed in newsletter.toml") from None
         existing = session.scalar(select(Subscriber).where(Subscriber.email == email))
         if existing is not None and existing.status == Status.ACTIVE:
-            raise SubscriberError(f"{email} is already subscribed")
+            raise SubscribersError(f"{email} is already subscribed")
         if confirmed and is_suppressed(session, email):
-            raise SubscriberError(
+            raise SubscribersError(
                 f"{email} unsubscribed, bounced or complained: only its owner can subscribe it "
                 "again, through a confirmation email (run without --confirmed)"
             )
@@ -208,8 +209,7 @@ def list_(
         query = query.where(Subscriber.status == status)
     with runtime.sessions() as session:
         rows = list(session.scalars(query))
-        slugs = topic_slugs_by_id(session)
-        topics = topic_slugs(session, [row.id for row in rows], slugs)
+        topics = topic_slugs(session, [row.id for row in rows])
     table = Table("email", "name", "status", "topics", "since", box=None)
     plain = not out.is_terminal  # a pipe gets whole tab-separated lines, never truncated cells
     for row in rows:
@@ -217,7 +217,7 @@ def list_(
             row.email,
             row.name,
             row.status.value,
-            ",".join(sorted(topics.get(row.id, []))) or "all",
+            ",".join(topics.get(row.id, [])) or "all",
             _date(row.created_at),
         )
         if plain:

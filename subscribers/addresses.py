@@ -6,9 +6,7 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
-
-class InvalidAddress(ValueError):
-    """Not an address we can mail; the message says why in words a subscriber understands."""
+from subscribers.errors import InvalidAddress
 
 
 def normalise(address: str, *, check_deliverability: bool = False) -> str:
@@ -19,11 +17,11 @@ def normalise(address: str, *, check_deliverability: bool = False) -> str:
     """
     candidate = address.strip()
     if not candidate:
-        raise InvalidAddress("the address is empty")
+        raise InvalidAddress("the address is empty", address)
     try:
         checked = validate_email(candidate, check_deliverability=check_deliverability)
     except EmailNotValidError as exc:
-        raise InvalidAddress(str(exc)) from None
+        raise InvalidAddress(str(exc), address) from None
     return checked.normalized.lower()
 
 

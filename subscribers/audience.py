@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +10,7 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from subscribers.models import Status, Subscriber, SubscriberTopic, Suppression
+from subscribers.topics import Topics, known_topics
 
 
 @dataclass(frozen=True)
@@ -37,50 +38,47 @@ def _eligible(now: datetime) -> Select[int, str, str]:
 
 
 def topic_slugs(
-    session: Session, ids: list[int], slugs_by_topic: Mapping[int, str]
+    session: Session, ids: list[int], known: Topics | None = None
 ) -> dict[int, list[str]]:
-    """The topic slugs each of these subscribers chose (absent: every topic)."""
-    chosen: dict[int, list[str]] = {}
+    """The sorted topic slugs each of these subscribers chose (absent: every topic).
+
+    `known`: the site's topics when the caller pages through many subscribers; else read here.
+    """
+    if known is None:
+        known = known_topics(session)
+    chosen: dict[int, list[int]] = {}
     rows = session.execute(
         select(SubscriberTopic.subscriber_id, SubscriberTopic.topic_id).where(
             SubscriberTopic.subscriber_id.in_(ids)
         )
     )
     for subscriber_id, topic_id in rows:
-        chosen.setdefault(subscriber_id, []).append(slugs_by_topic[topic_id])
-    return chosen
-
-
-def _topic_keys(session: Session, ids: list[int], slugs_by_topic: dict[int, str]) -> dict[int, str]:
-    chosen = topic_slugs(session, ids, slugs_by_topic)
-    return {subscriber_id: topic_key(slugs) for subscriber_id, slugs in chosen.items()}
+        chosen.setdefault(subscriber_id, []).append(topic_id)
+    return {subscriber_id: known.slugs(their) for subscriber_id, their in chosen.items()}
 
 
 def eligible(
     session: Session,
     now: datetime,
-    slugs_by_topic: dict[int, str],
     after_id: int = 0,
     batch: int = 1000,
 ) -> Iterator[Recipient]:
-    """Every eligible subscriber in id order, read in pages (`id > last`) to bound memory.
-
-    `slugs_by_topic` maps topic ids to slugs; this package does not import the service's models.
-    """
+    """Every eligible subscriber in id order, read in pages (`id > last`) to bound memory."""
+    known = known_topics(session)
     last = after_id
     while True:
         page = session.execute(_eligible(now).where(Subscriber.id > last).limit(batch)).all()
         if not page:
             return
-        keys = _topic_keys(session, [row.id for row in page], slugs_by_topic)
+        chosen = topic_slugs(session, [row.id for row in page], known)
         for row in page:
-            yield Recipient(row.id, row.email, row.name, keys.get(row.id, ""))
+            yield Recipient(row.id, row.email, row.name, topic_key(chosen.get(row.id, [])))
         last = page[-1].id
 
 
-def topic_sets(session: Session, now: datetime, slugs_by_topic: dict[int, str]) -> dict[str, int]:
+def topic_sets(session: Session, now: datetime) -> dict[str, int]:
     """Each distinct topic key among eligible subscribers, with how many subscribers have it."""
     counts: dict[str, int] = {}
-    for recipient in eligible(session, now, slugs_by_topic):
+    for recipient in eligible(session, now):
         counts[recipient.topic_key] = counts.get(recipient.topic_key, 0) + 1
     return counts

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
 from typing import Any, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from subscribers.audience import topic_slugs
-from subscribers.csv_io import EXPORT_ONLY, neutralise
+from subscribers.cells import neutralise
+from subscribers.csv_parse import EXPORT_ONLY
 from subscribers.models import Status, Subscriber
+from subscribers.topics import known_topics
 
 
 def export_csv(
     session: Session,
     out: TextIO,
-    slugs_by_topic: Mapping[int, str],
     status: Status | None = None,
     batch: int = 2000,
 ) -> int:
@@ -25,6 +25,7 @@ def export_csv(
     base = select(Subscriber).order_by(Subscriber.id)
     if status is not None:
         base = base.where(Subscriber.status == status)
+    known = known_topics(session)
     keys: set[str] = set()
     for stored in session.scalars(base.with_only_columns(Subscriber.attributes)):
         keys.update(stored or {})
@@ -36,13 +37,13 @@ def export_csv(
         page = list(session.scalars(base.where(Subscriber.id > last).limit(batch)))
         if not page:
             return written
-        topics = topic_slugs(session, [s.id for s in page], slugs_by_topic)
+        chosen = topic_slugs(session, [s.id for s in page], known)
         for subscriber in page:
             attributes: dict[str, Any] = subscriber.attributes or {}
             cells = [
                 subscriber.email,
                 subscriber.name,
-                ";".join(sorted(topics.get(subscriber.id, []))),
+                ";".join(chosen.get(subscriber.id, [])),
                 subscriber.status.value,
                 subscriber.created_at.isoformat(),
                 subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else "",

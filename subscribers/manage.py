@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from subscribers.errors import InvalidPause, InvalidToken
 from subscribers.lifecycle import SUPPRESSING, record, transition
 from subscribers.models import Cause, Status, Subscriber
 from subscribers.signup import check_name, set_topics
-from subscribers.tokens import InvalidToken, Purpose, read_token
+from subscribers.tokens import Purpose, read_token
 
 MAX_PAUSE_WEEKS = 52
 
@@ -32,7 +34,7 @@ def subscriber_for_token(
     claims = read_token(keys, purpose, token, now, max_age)
     subscriber = session.get(Subscriber, claims.subscriber_id)
     if subscriber is None or not claims.belongs_to(subscriber.email):
-        raise InvalidToken("this link is not valid")
+        raise InvalidToken(purpose=purpose)
     return subscriber
 
 
@@ -52,7 +54,7 @@ def confirm(
     if subscriber.status == Status.ACTIVE:
         return Confirmed.ALREADY
     if subscriber.status != Status.PENDING:
-        raise InvalidToken("this confirmation link is no longer valid")
+        raise InvalidToken("this confirmation link is no longer valid", Purpose.CONFIRM)
     transition(session, subscriber, Status.ACTIVE, Cause.LINK, now, "confirmed", client_address)
     return Confirmed.NOW
 
@@ -74,7 +76,7 @@ def unsubscribe(
 
 @dataclass(frozen=True)
 class Preferences:
-    topics: set[int]
+    topics: AbstractSet[int]
     # 0 resumes mail now; N pauses it for N weeks from now.
     pause_weeks: int
     name: str | None = None
@@ -92,9 +94,9 @@ def update_preferences(
     InvalidName, before anything changes, for a name check_name() refuses.
     """
     if subscriber.status != Status.ACTIVE:
-        raise InvalidToken("only an active subscription has preferences")
+        raise InvalidToken("only an active subscription has preferences", Purpose.PREFERENCES)
     if not 0 <= wanted.pause_weeks <= MAX_PAUSE_WEEKS:
-        raise ValueError(f"a pause lasts between 0 and {MAX_PAUSE_WEEKS} weeks")
+        raise InvalidPause(wanted.pause_weeks, MAX_PAUSE_WEEKS)
     name = check_name(wanted.name) if wanted.name is not None else None
     changes: list[str] = []
     if set_topics(session, subscriber, wanted.topics):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from subscribers.errors import QueueFull
 from subscribers.models import SignupRequest
 
 # Beyond this many waiting signups the form says "try again later": the table cannot grow
@@ -25,22 +27,18 @@ RETRY_AFTER = (
 MAX_ATTEMPTS = len(RETRY_AFTER) + 1
 
 
-class QueueFull(Exception):
-    """QUEUE_MAX signups are already waiting."""
-
-
 def enqueue(
     session: Session,
     email: str,
     name: str,
-    topics: set[int],
+    topics: AbstractSet[int],
     client_address: str | None,
     now: datetime,
 ) -> int:
     """Add a checked signup (normalised address, checked name, topic ids); QueueFull when full."""
     waiting = session.scalar(select(func.count()).select_from(SignupRequest)) or 0
     if waiting >= QUEUE_MAX:
-        raise QueueFull(f"{waiting} signups are waiting to be sent")
+        raise QueueFull(waiting)
     request = SignupRequest(
         email=email,
         name=name,

@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from subscribers.errors import InvalidName
 from subscribers.lifecycle import SUPPRESSING, transition
-from subscribers.models import Cause, Status, Subscriber, SubscriberEvent, SubscriberTopic
+from subscribers.models import Cause, Status, Subscriber, SubscriberTopic
 
 NAME_MAX = 200
 # Control characters (CR, LF, NUL, ...), Unicode line and paragraph separators: a name is put
 # in the To: header of every email, where any of these would break the message.
 _NOT_IN_A_NAME = frozenset(("Cc", "Zl", "Zp"))
-
-
-class UnknownTopic(ValueError):
-    """A topic slug that is not one of the site's topics."""
-
-
-class InvalidName(ValueError):
-    """A name that cannot go into an email header; the message says why, in plain words."""
 
 
 def check_name(name: str) -> str:
@@ -35,9 +28,9 @@ def check_name(name: str) -> str:
     """
     name = name.strip()
     if any(unicodedata.category(char) in _NOT_IN_A_NAME for char in name):
-        raise InvalidName("the name must be one line of text, without line breaks or tabs")
+        raise InvalidName("the name must be one line of text, without line breaks or tabs", name)
     if len(name) > NAME_MAX:
-        raise InvalidName(f"the name is longer than {NAME_MAX} characters")
+        raise InvalidName(f"the name is longer than {NAME_MAX} characters", name)
     return name
 
 
@@ -52,20 +45,7 @@ class Signup:
     created: bool
 
 
-def topic_ids(slugs: Iterable[str], ids_by_slug: Mapping[str, int]) -> set[int]:
-    """The ids of the given slugs; UnknownTopic names the first that is not a topic."""
-    chosen: set[int] = set()
-    for slug in slugs:
-        slug = slug.strip()
-        if not slug:
-            continue
-        if slug not in ids_by_slug:
-            raise UnknownTopic(f"unknown topic {slug!r}")
-        chosen.add(ids_by_slug[slug])
-    return chosen
-
-
-def set_topics(session: Session, subscriber: Subscriber, chosen: set[int]) -> bool:
+def set_topics(session: Session, subscriber: Subscriber, chosen: AbstractSet[int]) -> bool:
     """Replace a subscriber's topics; an empty set means every topic. True when they changed."""
     current = {link.topic_id for link in subscriber.topics}
     if current == chosen:
@@ -80,7 +60,7 @@ def signup(
     session: Session,
     email: str,
     name: str,
-    topics: set[int],
+    topics: AbstractSet[int],
     now: datetime,
     cause: Cause = Cause.FORM,
     client_address: str | None = None,
@@ -94,28 +74,9 @@ def signup(
     name = check_name(name)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
     if subscriber is None:
-        subscriber = Subscriber(
-            email=email,
-            name=name,
-            status=Status.PENDING,
-            attributes={},
-            soft_bounces=0,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(subscriber)
+        subscriber = Subscriber(email=email, name=name, attributes={}, soft_bounces=0)
+        transition(session, subscriber, Status.PENDING, cause, now, "signup", client_address)
         set_topics(session, subscriber, topics)
-        session.add(
-            SubscriberEvent(
-                subscriber=subscriber,
-                at=now,
-                from_status=None,
-                to_status=Status.PENDING,
-                cause=cause,
-                detail="signup",
-                client_address=client_address,
-            )
-        )
         session.flush()
         return Signup(subscriber.id, email, needs_confirmation=True, created=True)
     if subscriber.status == Status.ACTIVE:

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 
 from itsdangerous import BadData, URLSafeSerializer
 
+from subscribers.errors import ExpiredToken, InvalidToken
+
 
 class Purpose(enum.StrEnum):
     CONFIRM = "confirm"
@@ -32,14 +34,6 @@ DEFAULT_MAX_AGE: dict[Purpose, timedelta] = {
     Purpose.PREFERENCES: timedelta(days=90),
     Purpose.BOUNCE: timedelta(days=365),
 }
-
-
-class InvalidToken(Exception):
-    """Forged, altered, expired, or made for another purpose or another subscriber."""
-
-
-class ExpiredToken(InvalidToken):
-    """Genuine, but older than its purpose allows: the page says so and what to do instead."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +84,7 @@ def _verified(keys: Sequence[str], purpose: Purpose, token: str) -> list[object]
         if len(payload) == 4 and payload[3] != key_id(secret):
             break
         return payload
-    raise InvalidToken("this link is not valid")
+    raise InvalidToken(purpose=purpose)
 
 
 def read_token(
@@ -107,15 +101,15 @@ def read_token(
     """
     payload = _verified([keys] if isinstance(keys, str) else keys, purpose, token)
     if len(payload) not in (3, 4):
-        raise InvalidToken("this link is not valid")
+        raise InvalidToken(purpose=purpose)
     subscriber_id, tag, issued = payload[:3]
     if not (isinstance(subscriber_id, int) and isinstance(tag, str) and isinstance(issued, int)):
-        raise InvalidToken("this link is not valid")
+        raise InvalidToken(purpose=purpose)
     try:
         issued_at = datetime.fromtimestamp(issued, tz=now.tzinfo)
     except (OverflowError, OSError, ValueError):
-        raise InvalidToken("this link is not valid") from None
+        raise InvalidToken(purpose=purpose) from None
     limit = max_age if max_age is not None else DEFAULT_MAX_AGE[purpose]
     if now - issued_at > limit:
-        raise ExpiredToken("this link has expired")
+        raise ExpiredToken(purpose=purpose)
     return Claims(subscriber_id=subscriber_id, address_tag=tag, issued_at=issued_at)

@@ -58,14 +58,3 @@ def test_sync_updates_and_disables(runtime: Runtime) -> None:
     assert sources["feed"].etag is None  # a new address forgets the old validators
     assert sources["page"].enabled is False
     assert topic.name == "Asylum & Refugees"
-
-
-def test_topic_maps_are_inverses(runtime: Runtime) -> None:
-    two = [{"slug": "asylum", "name": "Asylum"}, {"slug": "housing", "name": "Housing"}]
-    with runtime.sessions.begin() as session:
-        catalog.sync(session, _settings(runtime.settings.database_url, topics=two), NOW)
-    with runtime.sessions() as session:
-        by_slug = catalog.topic_ids(session)
-        by_id = catalog.topic_slugs_by_id(session)
-    assert set(by_slug) == {"asylum", "housing"}
-    assert by_id == {topic_id: slug for slug, topic_id in by_slug.items()}

@@ -11,7 +11,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.catalog import topic_slugs_by_id
 from newsletter.errors import SendError
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssueVariant
 from subscribers.audience import eligible
@@ -46,7 +45,6 @@ def plan(
     """
     added = 0
     with sessions() as session:
-        slugs = topic_slugs_by_id(session)
         issue = session.get(Issue, issue_id)
         assert issue is not None
         variants: dict[str, int | None] = {v.topic_key: v.id for v in issue.variants}
@@ -54,7 +52,7 @@ def plan(
             select(func.max(Delivery.subscriber_id)).where(Delivery.issue_id == issue_id)
         )
         page: list[dict[str, object]] = []
-        for recipient in eligible(session, now, slugs, after_id=last or 0, batch=PLAN_PAGE):
+        for recipient in eligible(session, now, after_id=last or 0, batch=PLAN_PAGE):
             if recipient.topic_key not in variants:
                 variant = render_missing(session, issue, recipient.topic_key)
                 session.flush()

@@ -11,7 +11,8 @@ from newsletter.deliver.send import mail_setup
 from newsletter.deliver.transport import Transport
 from newsletter.errors import MessageError
 from newsletter.models import IssueVariant
-from subscribers.addresses import InvalidAddress, normalise
+from subscribers.addresses import normalise
+from subscribers.errors import InvalidAddress
 
 MAX_PROOF_ADDRESSES = 5
 # A proof belongs to no subscriber: its personal links carry an id no subscriber has.

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.catalog import topic_slugs_by_id
 from newsletter.config import Settings
 from newsletter.digest.compose import QUIET, Layout, Period, Story, TopicRef, lay_out
 from newsletter.digest.render import Edition, Rendered, Renderer
@@ -80,8 +79,7 @@ def web_version(issue: Issue, settings: Settings, renderer: Renderer | None = No
 
 def audience_keys(session: Session, now: datetime) -> set[str]:
     """Every topic key with eligible subscribers, plus "" (previews, the archive, everyone)."""
-    slugs = topic_slugs_by_id(session)
-    return {ALL_TOPICS, *topic_sets(session, now, slugs)}
+    return {ALL_TOPICS, *topic_sets(session, now)}
 
 
 def render_variants(

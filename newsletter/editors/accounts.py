@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.editors.models import Editor, Role
 from newsletter.errors import NewsletterError
-from subscribers.addresses import InvalidAddress, normalise
+from subscribers.addresses import normalise
+from subscribers.errors import InvalidAddress
 
 _hasher = PasswordHasher()
 

@@ -16,14 +16,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from newsletter.catalog import topic_ids
 from newsletter.confirmations import ConfirmationSender
 from newsletter.deliver.transport import transport_from_settings
 from newsletter.models import Topic
 from newsletter.runtime import Runtime
 from newsletter.web import csrf
 from newsletter.web.state import runtime_of
-from subscribers.addresses import InvalidAddress, normalise
+from subscribers.addresses import normalise
+from subscribers.errors import (
+    ExpiredToken,
+    InvalidAddress,
+    InvalidName,
+    InvalidToken,
+    QueueFull,
+    UnknownTopic,
+)
 from subscribers.links import link
 from subscribers.manage import (
     MAX_PAUSE_WEEKS,
@@ -34,11 +41,11 @@ from subscribers.manage import (
     update_preferences,
 )
 from subscribers.models import Subscriber
-from subscribers.queue import QueueFull, enqueue
+from subscribers.queue import enqueue
 from subscribers.ratelimit import DatabaseStore, Limit, RateLimiter
-from subscribers.signup import InvalidName, UnknownTopic, check_name
-from subscribers.signup import topic_ids as chosen_topic_ids
-from subscribers.tokens import ExpiredToken, InvalidToken, Purpose
+from subscribers.signup import check_name
+from subscribers.tokens import Purpose
+from subscribers.topics import known_topics
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +193,7 @@ def subscribe(
         try:
             address = normalise(email, check_deliverability=settings.check_deliverability)
             checked_name = check_name(name)
-            chosen = chosen_topic_ids(topics or [], topic_ids(session))
+            chosen = known_topics(session).ids(topics or [])
         except (InvalidAddress, InvalidName, UnknownTopic) as exc:
             context = {"topics": _topics(session), "form": form, "error": str(exc)}
             return _page(request, "web/subscribe.html", context, 422)
@@ -343,10 +350,10 @@ def preferences_submit(
     with runtime.sessions.begin() as session:
         try:
             subscriber = _read(request, session, Purpose.PREFERENCES, token)
-            ids = topic_ids(session)
-            chosen = chosen_topic_ids(topics or [], ids)
-            if chosen == set(ids.values()):
-                chosen = set()  # every topic, including those added later
+            known = known_topics(session)
+            chosen = known.ids(topics or [])
+            if chosen == known.all:
+                chosen = frozenset()  # every topic, including those added later
             wanted = Preferences(topics=chosen, pause_weeks=pause_weeks, name=name)
             changes = update_preferences(session, subscriber, wanted, now, _client(request))
         except (InvalidToken, UnknownTopic) as exc:

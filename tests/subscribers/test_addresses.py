@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from subscribers.addresses import AddressChecker, InvalidAddress, normalise
+from subscribers.addresses import AddressChecker, normalise
+from subscribers.errors import InvalidAddress
 
 CASES = [
     "Ana@Example.ORG",

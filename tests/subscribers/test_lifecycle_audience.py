@@ -10,7 +10,8 @@ from sqlalchemy import select
 from newsletter.models import Topic
 from newsletter.runtime import Runtime
 from subscribers.audience import eligible, topic_sets
-from subscribers.lifecycle import TransitionError, is_suppressed, transition
+from subscribers.errors import TransitionError
+from subscribers.lifecycle import Newcomer, enter_many, is_suppressed, suppress, transition
 from subscribers.models import Cause, Status, Subscriber, SubscriberTopic
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
@@ -73,14 +74,11 @@ def test_eligible_excludes_pending_paused_suppressed_and_reports_topics(runtime:
                 SubscriberTopic(subscriber_id=people["asylum"].id, topic_id=asylum.id),
             ]
         )
-        from subscribers.lifecycle import suppress
-
         suppress(session, "blocked@example.org", Cause.BOUNCE, NOW)
-        slugs = {border.id: border.slug, asylum.id: asylum.slug}
 
     with runtime.sessions() as session:
-        found = list(eligible(session, NOW, slugs, batch=2))
-        sets = topic_sets(session, NOW, slugs)
+        found = list(eligible(session, NOW, batch=2))
+        sets = topic_sets(session, NOW)
     assert [(r.email, r.topic_key) for r in found] == [
         ("all@example.org", ""),
         ("both@example.org", "asylum,border-enforcement"),
@@ -88,3 +86,56 @@ def test_eligible_excludes_pending_paused_suppressed_and_reports_topics(runtime:
         ("back@example.org", ""),
     ]
     assert sets == {"": 2, "asylum,border-enforcement": 1, "asylum": 1}
+
+
+def test_a_subscriber_enters_pending_or_active_and_the_entry_is_recorded(
+    runtime: Runtime,
+) -> None:
+    with runtime.sessions.begin() as session:
+        with pytest.raises(TransitionError, match="cannot go from None to unsubscribed"):
+            enter_many(
+                session,
+                [Newcomer("ana@example.org", "Ana", {}, "list.csv line 2")],
+                Status.UNSUBSCRIBED,
+                Cause.IMPORT,
+                NOW,
+            )
+        ids = enter_many(
+            session,
+            [
+                Newcomer("ana@example.org", "Ana", {"city": "Austin"}, "list.csv line 2"),
+                Newcomer("ben@example.org", "Ben", {}, "list.csv line 3"),
+            ],
+            Status.ACTIVE,
+            Cause.IMPORT,
+            NOW,
+        )
+    with runtime.sessions() as session:
+        ana, ben = (session.get(Subscriber, subscriber_id) for subscriber_id in ids)
+        assert ana is not None
+        assert ben is not None
+        assert (ana.email, ana.status, ana.confirmed_at, ana.attributes) == (
+            "ana@example.org",
+            Status.ACTIVE,
+            NOW,
+            {"city": "Austin"},
+        )
+        assert [(e.from_status, e.to_status, e.cause, e.detail) for e in ben.events] == [
+            (None, Status.ACTIVE, Cause.IMPORT, "list.csv line 3")
+        ]
+
+
+def test_a_new_subscriber_enters_through_the_same_table(runtime: Runtime) -> None:
+    with runtime.sessions.begin() as session:
+        suppress(session, "ana@example.org", Cause.LINK, NOW)
+        with pytest.raises(TransitionError, match="cannot go from None to bounced"):
+            transition(session, Subscriber(email="x@example.org"), Status.BOUNCED, Cause.FORM, NOW)
+        ana = Subscriber(email="ana@example.org", name="", attributes={}, soft_bounces=0)
+        assert transition(session, ana, Status.ACTIVE, Cause.ADMIN, NOW, "added")
+        session.flush()
+        # Entering is not confirming: an address that unsubscribed stays suppressed.
+        assert is_suppressed(session, "ana@example.org")
+    with runtime.sessions() as session:
+        stored = session.scalars(select(Subscriber)).one()
+        assert (stored.status, stored.created_at, stored.confirmed_at) == (Status.ACTIVE, NOW, NOW)
+        assert [(e.from_status, e.to_status) for e in stored.events] == [(None, Status.ACTIVE)]

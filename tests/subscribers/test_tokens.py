@@ -10,9 +10,8 @@ from itsdangerous import URLSafeSerializer
 
 from newsletter.config import load_settings
 from newsletter.errors import ConfigError
+from subscribers.errors import ExpiredToken, InvalidToken
 from subscribers.tokens import (
-    ExpiredToken,
-    InvalidToken,
     Purpose,
     key_id,
     make_token,

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from starlette.exceptions import HTTPException
 
-from newsletter.catalog import topic_slugs_by_id
 from newsletter.deliver.message import IssueMessage, Person
 from newsletter.deliver.setup import mail_setup
 from newsletter.digest.deliverability import Report, client_check, spam_check
@@ -135,9 +134,8 @@ def preview(
     now = runtime.clock.now()
     with runtime.sessions() as session:
         issue = load_issue(session, issue_id)
-        slugs = topic_slugs_by_id(session)
         names = {row[0]: row[1] for row in session.execute(select(Topic.slug, Topic.name))}
-        audience = topic_sets(session, now, slugs)
+        audience = topic_sets(session, now)
     variants = sorted(issue.variants, key=lambda v: (v.topic_key != "", v.topic_key))
     chosen = next(
         (v for v in variants if v.topic_key == variant), variants[0] if variants else None
