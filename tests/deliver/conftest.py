@@ -17,7 +17,7 @@ from tests.factories import variant_text
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 
-__all__ = ["NOW", "World", "make_world", "variant_text", "with_delivery"]
+__all__ = ["NOW", "World", "make_world", "with_delivery"]
 
 
 @dataclass

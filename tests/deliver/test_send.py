@@ -20,7 +20,8 @@ from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus, Issu
 from newsletter.runtime import Runtime
 from subscribers.lifecycle import is_suppressed, transition
 from subscribers.models import Cause, Status, Subscriber, SubscriberTopic
-from tests.deliver.conftest import NOW, World, variant_text, with_delivery
+from tests.deliver.conftest import NOW, World, with_delivery
+from tests.factories import variant_text
 from tests.pipeline.archive import archive_links
 from tests.smtpd import SmtpServer, smtp_server
 from tests.test_cli import run
