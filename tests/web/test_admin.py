@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from newsletter.clock import FixedClock
 from newsletter.editors import accounts
 from newsletter.editors.accounts import disable_editor
 from newsletter.editors.models import Role
@@ -256,6 +257,35 @@ def test_editors_cannot_approve_publishers_can(runtime: Runtime, client: TestCli
         issue = session.scalars(select(Issue)).one()
     assert issue.status == IssueStatus.APPROVED
     assert issue.approved_by == "pub@example.org"
+
+
+def test_approve_reads_the_send_time_as_the_command_line_does(
+    runtime: Runtime, client: TestClient
+) -> None:
+    """One rule with the CLI: "now" is accepted; an unreadable time is a 400 saying what to give."""
+    runtime.clock = FixedClock(runtime.clock.now())
+    make_editor(runtime, "pub@example.org", Role.PUBLISHER)
+    issue_id = make_draft(runtime)
+    sign_in(client, "pub@example.org")
+    token = csrf_of(client.get(f"/admin/issues/{issue_id}").text)
+    refused = client.post(
+        f"/admin/issues/{issue_id}/approve",
+        data={"csrf_token": token, "send_at": "next friday"},
+        headers={"Accept": "text/html"},
+    )
+    assert refused.status_code == 400
+    assert "ISO 8601" in refused.text
+    missing = client.post("/admin/issues/999/approve", data={"csrf_token": token})
+    assert missing.status_code == 404
+    approved = client.post(
+        f"/admin/issues/{issue_id}/approve", data={"csrf_token": token, "send_at": "now"}
+    )
+    assert approved.status_code == 200
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        assert issue.status == IssueStatus.APPROVED
+        assert issue.send_at == runtime.clock.now()
 
 
 def test_preview_shows_variant_text_links_and_a_sandboxed_frame(

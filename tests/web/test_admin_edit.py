@@ -201,6 +201,24 @@ def test_a_failing_mail_server_is_reported_not_a_traceback(
     assert "550" in response.text
 
 
+def test_a_test_of_a_version_the_issue_lacks_is_404_and_sends_nothing(
+    built: tuple[Runtime, int, dict[str, int]], smtp: SmtpServer
+) -> None:
+    runtime, issue_id, _ = built
+    runtime.settings = runtime.settings.model_copy(update={"smtp_url": smtp.url})
+    client = _client(runtime)
+    token = csrf_of(client.get(f"/admin/issues/{issue_id}").text)
+    for path, variant in (
+        (f"/admin/issues/{issue_id}/test", "nope"),
+        ("/admin/issues/999/test", ""),
+    ):
+        response = client.post(
+            path, data={"csrf_token": token, "addresses": "ed@example.org", "variant": variant}
+        )
+        assert response.status_code == 404, path
+    assert smtp.received == []
+
+
 @pytest.mark.parametrize(
     "addresses", ["not-an-address", "", "a@x.org b@x.org c@x.org d@x.org e@x.org f@x.org"]
 )

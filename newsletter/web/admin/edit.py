@@ -9,15 +9,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from newsletter.deliver.proof import proof_addresses, send_proofs
-from newsletter.deliver.transport import transport_from_settings
+from newsletter.deliver.proof import proof_addresses
 from newsletter.digest.intro import to_html
 from newsletter.digest.variants import audience_keys, render_variants
 from newsletter.editors import review
-from newsletter.errors import DeliveryError, MessageError
+from newsletter.errors import DeliveryError, DigestError, MessageError
 from newsletter.models import Issue, IssuePost
+from newsletter.pipeline import review as use_case
 from newsletter.web.admin.auth import Csrf, EditorDep
-from newsletter.web.admin.issues import load_issue, load_variant
+from newsletter.web.admin.issues import load_issue
 from newsletter.web.admin.pages import render
 from newsletter.web.state import runtime_of
 
@@ -110,20 +110,18 @@ def send_test(
     addresses: Annotated[str, Form()] = "",
     variant: Annotated[str, Form()] = "",
 ) -> Response:
+    """The same test copies as `newsletter digest test`; any editor may send them."""
     runtime = runtime_of(request)
     try:
         recipients = proof_addresses(addresses)
     except MessageError as exc:
         raise HTTPException(400, str(exc)) from None
-    with runtime.sessions() as session:
-        chosen = load_variant(load_issue(session, issue_id), variant)
-    transport = transport_from_settings(runtime.settings)
     try:
-        send_proofs(runtime.settings, chosen, recipients, transport, runtime.clock.now())
+        use_case.send_test(runtime, issue_id, recipients, variant)
+    except DigestError as exc:
+        raise HTTPException(404, f"{str(exc).capitalize()}.") from None
     except (DeliveryError, MessageError) as exc:
         raise HTTPException(502, f"The test was not sent: {exc}") from None
-    finally:
-        transport.close()
     sent = ", ".join(recipients)
     return RedirectResponse(
         f"/admin/issues/{issue_id}?variant={variant}&tested={sent}", status_code=303

@@ -18,8 +18,9 @@ from newsletter.deliver.setup import mail_setup
 from newsletter.digest.deliverability import Report, client_check, spam_check
 from newsletter.digest.placeholders import Template, values_for
 from newsletter.editors import review
+from newsletter.errors import DigestError
 from newsletter.models import Delivery, Issue, IssueStatus, IssueVariant, Topic
-from newsletter.runtime import Runtime
+from newsletter.pipeline import review as use_case
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render
 from newsletter.web.state import runtime_of
@@ -180,16 +181,6 @@ def variant_html(request: Request, issue_id: int, variant_id: int, _editor: Edit
     )
 
 
-def _parse_local(value: str, runtime: Runtime) -> datetime:
-    try:
-        naive = datetime.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(400, f"{value!r} is not a date and time.") from None
-    if naive.tzinfo is not None:
-        return naive
-    return naive.replace(tzinfo=runtime.settings.zone)
-
-
 def _act(request: Request, issue_id: int, action: Any) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
@@ -208,16 +199,22 @@ def approve(
     publisher: PublisherDep,
     send_at: Annotated[str, Form()] = "",
 ) -> Response:
+    """The same approval as `newsletter digest approve`; only the role check is the admin's."""
     runtime = runtime_of(request)
-    now = runtime.clock.now()
-    when = (
-        _parse_local(send_at, runtime)
-        if send_at
-        else review.next_slot(runtime.settings.digest.send, runtime.settings.zone, now)
-    )
-    return _act(
-        request, issue_id, lambda issue, at: review.approve(issue, publisher.email, at, when)
-    )
+    try:
+        when = (
+            review.parse_send_time(send_at, runtime.settings.zone, runtime.clock.now())
+            if send_at.strip()
+            else None
+        )
+        use_case.approve(runtime, issue_id, publisher.email, when)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    except review.ReviewError as exc:
+        raise HTTPException(409, str(exc)) from None
+    except DigestError:
+        raise HTTPException(404, "There is no such issue.") from None
+    return RedirectResponse(f"/admin/issues/{issue_id}", status_code=303)
 
 
 @router.post("/issues/{issue_id}/unapprove", dependencies=[Csrf])
