@@ -7,15 +7,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 
 from jinja2 import Environment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
+from newsletter.deliver.transactional import transactional
 from newsletter.deliver.transport import Transport
 from newsletter.errors import NewsletterError
 from newsletter.models import Topic
@@ -52,21 +51,15 @@ def build_confirmation(
         "topics": topics,
         "max_age_days": settings.subscribers.confirmation_max_age_days,
     }
-    subject = templates.get_template("email/confirm_subject.txt").render(context)
-    # The SMTP policy: CRLF line ends, as the wire (and the transport) expects.
-    message = EmailMessage(policy=policy.SMTP)
-    # One line, whatever the template did: a header never carries a line break.
-    message["Subject"] = " ".join(subject.split())
-    message["From"] = formataddr((settings.mail.from_name, settings.mail.from_address))
-    message["To"] = to
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid("confirm", domain=settings.mail.from_address.split("@")[-1])
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(templates.get_template("email/confirm.txt").render(context))
-    message.add_alternative(
-        templates.get_template("email/confirm.html").render(context), subtype="html"
+    return transactional(
+        settings,
+        kind="confirm",
+        to=[to],
+        subject=templates.get_template("email/confirm_subject.txt").render(context),
+        text=templates.get_template("email/confirm.txt").render(context),
+        html=templates.get_template("email/confirm.html").render(context),
+        now=now,
     )
-    return message
 
 
 @dataclass

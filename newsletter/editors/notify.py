@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
+from newsletter.deliver.transactional import transactional
 from newsletter.deliver.transport import Transport
 from newsletter.editors.models import Editor
 from newsletter.errors import DeliveryError
@@ -50,16 +49,14 @@ def build_notice(
     """A plain-text message from the `email/editors_<action>` templates."""
     templates = environment(settings)
     context = {"site": settings.site, **context}
-    subject = templates.get_template(f"email/editors_{action}_subject.txt").render(context)
-    message = EmailMessage(policy=policy.SMTP)
-    message["Subject"] = " ".join(subject.split())
-    message["From"] = formataddr((settings.mail.from_name, settings.mail.from_address))
-    message["To"] = ", ".join(to)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(action, domain=settings.mail.from_address.split("@")[-1])
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(templates.get_template(f"email/editors_{action}.txt").render(context))
-    return message
+    return transactional(
+        settings,
+        kind=action,
+        to=to,
+        subject=templates.get_template(f"email/editors_{action}_subject.txt").render(context),
+        text=templates.get_template(f"email/editors_{action}.txt").render(context),
+        now=now,
+    )
 
 
 def tell_editors(

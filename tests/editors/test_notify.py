@@ -86,3 +86,53 @@ def test_a_full_disk_under_the_outbox_never_undoes_the_build(
     assert list(outbox.iterdir()) == []
     with runtime.sessions() as session:
         assert session.get(Issue, result.issue_id) is not None
+
+
+def test_notices_and_confirmations_carry_the_same_headers(runtime: Runtime) -> None:
+    """One builder for the site's one-off mail: same sender, headers and line ends for both."""
+    from newsletter.confirmations import build_confirmation
+    from newsletter.editors.notify import build_notice
+    from newsletter.templating import environment
+
+    settings = runtime.settings
+    notice = build_notice(
+        settings,
+        "held",
+        ["ed@example.org", "pub@example.org"],
+        # A reason over two lines: the subject header still gets one.
+        {
+            "issue": {"key": "2026-W48"},
+            "short_reason": "no\nvariants",
+            "subject": "S",
+            "slot": "now",
+            "reason": "r",
+            "preview_url": "u",
+        },
+        NOW,
+    )
+    confirmation = build_confirmation(
+        settings,
+        environment(settings),
+        to="new@example.org",
+        confirm_url="https://news.example.org/confirm?token=t",
+        topics=[],
+        now=NOW,
+    )
+    names = ["Subject", "From", "To", "Date", "Message-ID", "Auto-Submitted"]
+    domain = settings.mail.from_address.split("@")[-1]
+    for message, to in (
+        (notice, "ed@example.org, pub@example.org"),
+        (confirmation, "new@example.org"),
+    ):
+        assert [name for name in message if name in names] == names
+        assert message["To"] == to
+        assert message["From"] == confirmation["From"]
+        assert message["Date"] == "Thu, 26 Nov 2026 14:00:00 +0000"
+        assert str(message["Message-ID"]).endswith(f"@{domain}>")
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert "\n" not in str(message["Subject"])
+        assert b"\r\n" in message.as_bytes()
+        assert b"\r\r" not in message.as_bytes()
+    assert str(notice["Subject"]).endswith("Issue 2026-W48 was held: no variants")
+    assert notice.get_content_type() == "text/plain"
+    assert confirmation.get_content_type() == "multipart/alternative"
