@@ -1,0 +1,72 @@
+"""web form → subscribers: the signup policy (honeypot, rate limits, checks), then one queued row.
+
+The confirmation sender (newsletter/confirmations.py) stores the request and mails the link;
+nothing here tells a known address from a new one, in its answer or its timing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from newsletter.runtime import Runtime
+from subscribers.addresses import normalise
+from subscribers.errors import QueueFull, SubscribersError
+from subscribers.queue import enqueue
+from subscribers.ratelimit import DatabaseStore, Limit, RateLimiter
+from subscribers.signup import check_name
+from subscribers.topics import known_topics
+
+log = logging.getLogger(__name__)
+
+
+class TooManySignups(SubscribersError):
+    """Over the per-client limit: this network has signed up too often in the window."""
+
+
+@dataclass(frozen=True)
+class SignupForm:
+    email: str
+    name: str
+    topics: Sequence[str]
+    honeypot: str  # a field people never see: only a bot fills it
+    client: str  # the visitor's network address, for the per-client limit and the logs
+
+
+def take_signup(runtime: Runtime, form: SignupForm) -> bool:
+    """True when a request was queued (wake the sender); False when it was dropped unseen.
+
+    Dropped (the honeypot, the per-address limit) answers as a queued one does. Raises
+    TooManySignups, InvalidAddress, InvalidName, UnknownTopic (the form's fault, before any
+    row is written) or QueueFull (too many wait to be sent).
+    """
+    settings = runtime.settings.subscribers
+    now = runtime.clock.now()
+    if form.honeypot:
+        log.info("signup from %s dropped: the honeypot field was filled", form.client)
+        return False
+    limiter = RateLimiter(DatabaseStore(runtime.sessions))
+    window = settings.rate_limit_window
+    per_client = Limit("subscribe-client", settings.rate_limit_per_client, window)
+    if not limiter.allow(per_client, form.client, now):
+        log.warning("signup from %s refused: over the per-client rate limit", form.client)
+        raise TooManySignups("too many signups from this network")
+    with runtime.sessions() as session:
+        address = normalise(form.email, check_deliverability=settings.check_deliverability)
+        name = check_name(form.name)
+        chosen = known_topics(session).ids(form.topics)
+    # Over the per-address limit the visitor sees the same page: it must not tell anyone
+    # whether the address is known, and a real owner has already been mailed.
+    per_address = Limit("subscribe-email", settings.rate_limit_per_email, window)
+    if not limiter.allow(per_address, address, now):
+        log.warning("signup for an address from %s dropped: per-address rate limit", form.client)
+        return False
+    # The same work for every address, known or not: one row queued.
+    try:
+        with runtime.sessions.begin() as session:
+            enqueue(session, address, name, chosen, form.client, now)
+    except QueueFull as exc:
+        log.warning("signup from %s refused: %s", form.client, exc)
+        raise
+    return True
