@@ -388,6 +388,35 @@ def test_one_click_unsubscribe_rfc8058(site: Runtime):
         assert is_suppressed(session, "leaving@example.org")
 
 
+def test_a_bad_link_is_a_page_even_for_a_mail_provider(site: Runtime):
+    """A provider's one-click POST asks for no HTML; the refusal is still the page, not JSON."""
+    subscriber_id = _active(site, "kept@example.org")
+    good = _link(site, Purpose.UNSUBSCRIBE, subscriber_id, "kept@example.org")
+    provider = browser(site, follow_redirects=False)
+    answer = provider.post(good[:-3] + "xyz", data={"List-Unsubscribe": "One-Click"})
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("text/html")
+    assert answer.headers["cache-control"] == "no-store"
+    assert "Nothing was changed" in answer.text
+    assert subscriber(site, "kept@example.org").status == Status.ACTIVE  # type: ignore[union-attr]
+
+
+def test_the_form_check_comes_before_the_link(site: Runtime):
+    """A good confirmation link posted without the form's CSRF field confirms nothing."""
+    from subscribers.signup import signup as store
+
+    with site.sessions.begin() as session:
+        subscriber_id = store(session, "wait@example.org", "", set(), NOW).subscriber_id
+    path = _link(site, Purpose.CONFIRM, subscriber_id, "wait@example.org")
+    token = path.split("token=")[1]
+    client = browser(site, headers={"Accept": "text/html"})
+    client.get(path)  # the cookie half of the pair, but not the field
+    refused = client.post("/confirm", data={"token": token, "csrf_token": "forged"})
+    assert refused.status_code == 403
+    assert "This form has expired" in refused.text
+    assert subscriber(site, "wait@example.org").status == Status.PENDING  # type: ignore[union-attr]
+
+
 def test_a_suppressed_address_comes_back_only_by_confirming(
     client: TestClient, site: Runtime, smtp: SmtpServer
 ):
