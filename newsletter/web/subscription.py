@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ from newsletter.web.public import (
     PublicRoute,
     bad_link,
     client_of,
+    error,
     page,
     subscriber_for,
 )
@@ -73,6 +75,13 @@ def _topics(session: Session) -> list[Topic]:
     return list(session.scalars(select(Topic).order_by(Topic.name)))
 
 
+def _link(runtime: Runtime, purpose: Purpose, subscriber: Subscriber, now: datetime) -> str:
+    """A fresh signed link of the subscriber's own, to show on the page they are on."""
+    key = runtime.settings.signing_key()
+    base = runtime.settings.site.base_url
+    return link(base, key, purpose, subscriber.id, subscriber.email, now)
+
+
 def _button_page(request: Request, opened: Link, template: str) -> HTMLResponse:
     """What a mailed link opens: a page with a button. Reading it never changes anything."""
     subscriber = opened.subscriber
@@ -103,8 +112,7 @@ def subscribe(
     try:
         queued = take_signup(runtime, form)
     except TooManySignups:
-        message = "Too many signups from your network. Please try again later."
-        return page(request, "web/error.html", {"status_code": 429, "message": message}, 429)
+        raise error(429, "Too many signups from your network. Please try again later.") from None
     except (InvalidAddress, InvalidName, UnknownTopic) as exc:
         with runtime.sessions() as session:
             shown = {"email": email, "name": name, "topics": list(form.topics)}
@@ -112,7 +120,7 @@ def subscribe(
         return page(request, "web/subscribe.html", context, 422)
     except QueueFull:
         message = "We are receiving too many signups right now. Please try again in an hour."
-        return page(request, "web/error.html", {"status_code": 503, "message": message}, 503)
+        raise error(503, message) from None
     sender: ConfirmationSender | None = getattr(request.app.state, "confirmation_sender", None)
     if queued and sender is not None:
         sender.wake()
@@ -136,14 +144,7 @@ def confirm_submit(request: Request, opened: ConfirmLink) -> HTMLResponse:
         confirm(opened.session, subscriber, now, client_of(request))
     except InvalidToken as exc:
         raise bad_link(runtime, Purpose.CONFIRM, exc) from None
-    preferences = link(
-        runtime.settings.site.base_url,
-        runtime.settings.signing_key(),
-        Purpose.PREFERENCES,
-        subscriber.id,
-        subscriber.email,
-        now,
-    )
+    preferences = _link(runtime, Purpose.PREFERENCES, subscriber, now)
     return page(request, "web/confirmed.html", {"preferences_url": preferences})
 
 
@@ -197,14 +198,7 @@ def _preferences_context(
         "chosen": chosen or {topic.id for topic in topics},
         "paused_until": paused.astimezone(runtime.settings.zone) if paused else None,
         "pause_choices": PAUSE_CHOICES,
-        "unsubscribe_url": link(
-            runtime.settings.site.base_url,
-            runtime.settings.signing_key(),
-            Purpose.UNSUBSCRIBE,
-            subscriber.id,
-            subscriber.email,
-            now,
-        ),
+        "unsubscribe_url": _link(runtime, Purpose.UNSUBSCRIBE, subscriber, now),
         "saved": None,
         "error": None,
     }
