@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
 
-from newsletter.cli_state import runtime_from
+from newsletter.cli.output import err, out, say
+from newsletter.cli.state import runtime_from
 from newsletter.confirmations import SendReport, send_confirmations
 from newsletter.deliver.transport import transport_from_settings
 from newsletter.runtime import Runtime
@@ -38,8 +38,6 @@ from subscribers.signup import check_name, signup
 from subscribers.topics import known_topics
 
 app = typer.Typer(help="Manage subscribers: import, export, add, list.", no_args_is_help=True)
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager
@@ -74,10 +72,11 @@ def _send(runtime: Runtime, ids: list[int]) -> SendReport:
 def _report_sent(report: SendReport) -> None:
     out.print(
         f"confirmation emails: {len(report.sent)} sent, {len(report.skipped)} not due, "
-        f"{len(report.failed)} failed"
+        f"{len(report.failed)} failed",
+        soft_wrap=True,
     )
     for subscriber_id, reason in list(report.failed.items())[:20]:
-        err.print(f"subscriber {subscriber_id}: {reason}", markup=False, highlight=False)
+        say(f"subscriber {subscriber_id}: {reason}", to=err)
 
 
 @app.command("import")
@@ -116,10 +115,11 @@ def import_(
     for rejection in report.rejected:
         where = f"{file}:{rejection.line}"
         who = f" {rejection.email}:" if rejection.email else ""
-        err.print(f"{where}:{who} {rejection.reason}", markup=False, highlight=False)
+        say(f"{where}:{who} {rejection.reason}", to=err)
     out.print(
         f"{file}: {report.rows} rows: {report.imported} imported, "
-        f"{report.existing} already on the list, {len(report.rejected)} rejected"
+        f"{report.existing} already on the list, {len(report.rejected)} rejected",
+        soft_wrap=True,
     )
     if report.to_confirm:
         _report_sent(_send(runtime, report.to_confirm))
@@ -146,7 +146,7 @@ def export(
                 tmp.replace(output)
             except OSError as exc:
                 raise SubscribersError(f"{output}: cannot write: {exc.strerror}") from None
-            err.print(f"{output}: {count} subscribers written")
+            err.print(f"{output}: {count} subscribers written", soft_wrap=True)
 
 
 @app.command()
@@ -190,9 +190,9 @@ def add(
             assert subscriber is not None
             transition(session, subscriber, Status.ACTIVE, Cause.ADMIN, now, "added as confirmed")
     if confirmed:
-        out.print(f"{email}: added, active")
+        out.print(f"{email}: added, active", soft_wrap=True)
         return
-    out.print(f"{email}: added, pending confirmation")
+    out.print(f"{email}: added, pending confirmation", soft_wrap=True)
     _report_sent(_send(runtime, [outcome.subscriber_id]))
 
 
@@ -225,9 +225,9 @@ def list_(
         else:
             table.add_row(*(Text(cell) for cell in cells))
     if not plain:
-        out.print(table)
+        out.print(table, soft_wrap=True)
     if not rows:
-        err.print("no subscribers")
+        err.print("no subscribers", soft_wrap=True)
 
 
 def _date(at: datetime) -> str:

@@ -6,16 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from newsletter.cli_state import runtime_from
+from newsletter.cli.output import out
+from newsletter.cli.state import runtime_from
 from newsletter.publish.export import export
 from newsletter.publish.rebuild import notifier_for, rebuild
 from newsletter.publish.websub import BackgroundNotifier
 from newsletter.runtime import Runtime
 
 app = typer.Typer(help="Build and export the RSS, Atom and JSON feeds.", no_args_is_help=True)
-out = Console()
 
 # A command waits this long for the hub before exiting; the pings keep no one else waiting.
 HUB_WAIT = 60.0
@@ -32,7 +31,7 @@ def _build(runtime: Runtime) -> list[str]:
 @app.command()
 def build(ctx: typer.Context) -> None:
     """Build every feed from the stored posts; unchanged feeds keep their bytes and ETag."""
-    runtime = runtime_from(ctx, migrated=True)
+    runtime = runtime_from(ctx)
     changed = _build(runtime)
     out.print(f"feeds: {len(changed)} changed" + (f" ({', '.join(changed)})" if changed else ""))
 
@@ -43,7 +42,7 @@ def export_command(
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to write the feeds into.")],
 ) -> None:
     """Write every feed (site, topics, archive) into DIR for static hosting, atomically."""
-    runtime = runtime_from(ctx, migrated=True)
+    runtime = runtime_from(ctx)
     _build(runtime)
     written = export(runtime, folder)
     out.print(f"feeds: wrote {len(written)} files under {folder}")
