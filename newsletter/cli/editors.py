@@ -7,12 +7,16 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from newsletter.cli.output import out
 from newsletter.cli.state import runtime_from
-from newsletter.editors.accounts import add_editor, disable_editor, generate_password
-from newsletter.editors.models import Editor, Role
+from newsletter.editors.accounts import (
+    add_editor,
+    all_editors,
+    disable_editor,
+    generate_password,
+)
+from newsletter.editors.models import Role
 
 app = typer.Typer(help="Editor accounts for the review screens under /admin.", no_args_is_help=True)
 
@@ -70,7 +74,7 @@ def list_editors(ctx: typer.Context) -> None:
     """List editors with their role, whether they are disabled, and last sign-in."""
     runtime = runtime_from(ctx)
     with runtime.sessions() as session:
-        editors = list(session.scalars(select(Editor).order_by(Editor.email)))
+        editors = all_editors(session)
     table = Table("email", "role", "status", "last sign-in")
     for editor in editors:
         last = (

@@ -10,9 +10,7 @@ import typer
 from newsletter.cli.output import out
 from newsletter.cli.state import runtime_from
 from newsletter.publish.export import export
-from newsletter.publish.rebuild import notifier_for, rebuild
-from newsletter.publish.websub import BackgroundNotifier
-from newsletter.runtime import Runtime
+from newsletter.publish.rebuild import rebuild_all
 
 app = typer.Typer(help="Build and export the RSS, Atom and JSON feeds.", no_args_is_help=True)
 
@@ -20,19 +18,11 @@ app = typer.Typer(help="Build and export the RSS, Atom and JSON feeds.", no_args
 HUB_WAIT = 60.0
 
 
-def _build(runtime: Runtime) -> list[str]:
-    notifier = notifier_for(runtime)
-    changed = rebuild(runtime, None, notifier)
-    if isinstance(notifier, BackgroundNotifier):
-        notifier.join(HUB_WAIT)
-    return changed
-
-
 @app.command()
 def build(ctx: typer.Context) -> None:
     """Build every feed from the stored posts; unchanged feeds keep their bytes and ETag."""
     runtime = runtime_from(ctx)
-    changed = _build(runtime)
+    changed = rebuild_all(runtime, HUB_WAIT)
     out.print(f"feeds: {len(changed)} changed" + (f" ({', '.join(changed)})" if changed else ""))
 
 
@@ -43,6 +33,6 @@ def export_command(
 ) -> None:
     """Write every feed (site, topics, archive) into DIR for static hosting, atomically."""
     runtime = runtime_from(ctx)
-    _build(runtime)
+    rebuild_all(runtime, HUB_WAIT)
     written = export(runtime, folder)
     out.print(f"feeds: wrote {len(written)} files under {folder}")

@@ -13,7 +13,6 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import select
 
 from newsletter.cli.output import err, out, say
 from newsletter.cli.state import runtime_from
@@ -21,8 +20,8 @@ from newsletter.confirmations import SendReport, send_confirmations
 from newsletter.deliver.transport import transport_from_settings
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
+from subscribers import operator
 from subscribers.addresses import normalise
-from subscribers.audience import topic_slugs
 from subscribers.csv_export import export_csv
 from subscribers.csv_import import import_csv
 from subscribers.errors import (
@@ -32,9 +31,8 @@ from subscribers.errors import (
     SubscribersError,
     UnknownTopic,
 )
-from subscribers.lifecycle import is_suppressed, transition
-from subscribers.models import Cause, Status, Subscriber
-from subscribers.signup import check_name, signup
+from subscribers.models import Status
+from subscribers.signup import check_name
 from subscribers.topics import known_topics
 
 app = typer.Typer(help="Manage subscribers: import, export, add, list.", no_args_is_help=True)
@@ -176,24 +174,12 @@ def add(
             chosen = known_topics(session).ids(topics.split(","))
         except UnknownTopic as exc:
             raise SubscribersError(f"{exc}; known topics are listed in newsletter.toml") from None
-        existing = session.scalar(select(Subscriber).where(Subscriber.email == email))
-        if existing is not None and existing.status == Status.ACTIVE:
-            raise SubscribersError(f"{email} is already subscribed")
-        if confirmed and is_suppressed(session, email):
-            raise SubscribersError(
-                f"{email} unsubscribed, bounced or complained: only its owner can subscribe it "
-                "again, through a confirmation email (run without --confirmed)"
-            )
-        outcome = signup(session, email, name, chosen, now, cause=Cause.ADMIN)
-        if confirmed:
-            subscriber = session.get(Subscriber, outcome.subscriber_id)
-            assert subscriber is not None
-            transition(session, subscriber, Status.ACTIVE, Cause.ADMIN, now, "added as confirmed")
+        subscriber_id = operator.add(session, email, name, chosen, now, confirmed=confirmed)
     if confirmed:
         out.print(f"{email}: added, active", soft_wrap=True)
         return
     out.print(f"{email}: added, pending confirmation", soft_wrap=True)
-    _report_sent(_send(runtime, [outcome.subscriber_id]))
+    _report_sent(_send(runtime, [subscriber_id]))
 
 
 @app.command("list")
@@ -204,12 +190,8 @@ def list_(
 ) -> None:
     """List subscribers, newest first."""
     runtime = runtime_from(ctx)
-    query = select(Subscriber).order_by(Subscriber.id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(Subscriber.status == status)
     with runtime.sessions() as session:
-        rows = list(session.scalars(query))
-        topics = topic_slugs(session, [row.id for row in rows])
+        rows = operator.newest(session, status, limit)
     table = Table("email", "name", "status", "topics", "since", box=None)
     plain = not out.is_terminal  # a pipe gets whole tab-separated lines, never truncated cells
     for row in rows:
@@ -217,7 +199,7 @@ def list_(
             row.email,
             row.name,
             row.status.value,
-            ",".join(topics.get(row.id, [])) or "all",
+            ",".join(row.topics) or "all",
             _date(row.created_at),
         )
         if plain:
