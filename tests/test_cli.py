@@ -173,3 +173,23 @@ def test_disable_ends_sign_in_and_list_shows_it(tmp_path: Path) -> None:
     assert "error: no editor nobody@example.org" in _one_line(
         run("editors", "disable", "nobody@example.org", env=env), 1
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("subscribers", "list"),
+        ("subscribers", "export"),
+        ("sources",),
+        ("editors", "list"),
+        ("feeds", "build"),
+        ("digest", "pause", "1"),
+        ("bounces", "process", "nowhere"),
+        ("schedule",),
+    ],
+)
+def test_every_command_but_init_refuses_an_unmigrated_database(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    result = run(*args, env={"NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    assert _one_line(result, 1).strip().endswith("run `newsletter init` first")

@@ -80,6 +80,11 @@ def add_editor(session: Session, email: str, password: str, role: Role, now: dat
     return editor
 
 
+def all_editors(session: Session) -> list[Editor]:
+    """Every editor, by address."""
+    return list(session.scalars(select(Editor).order_by(Editor.email)))
+
+
 def disable_editor(session: Session, email: str) -> Editor:
     """Refuse the editor's sign-ins from now on and end every session they have."""
     address = normalise_email(email)

@@ -6,13 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter.deliver.proof import send_proofs
 from newsletter.deliver.transport import transport_from_settings
+from newsletter.digest.placeholders import Template, values_for
+from newsletter.digest.variants import render_variant
 from newsletter.editors import review
 from newsletter.errors import DigestError
-from newsletter.models import Issue
+from newsletter.models import Issue, IssueVariant
 from newsletter.runtime import Runtime
 
 # Who approved, when it was the command line: roles are the admin's; the shell is the operator's.
@@ -23,6 +26,65 @@ OPERATOR = "operator (command line)"
 class Approved:
     key: str
     send_at: datetime
+
+
+@dataclass(frozen=True)
+class Preview:
+    """An issue's variant as a subscriber gets it, placeholders filled with sample values."""
+
+    issue_key: str
+    subject: str
+    html: bytes
+    text: bytes
+
+
+def find_issue(runtime: Runtime, ident: str) -> int:
+    """The issue's id, from its number or its key (2026-W48)."""
+    where = Issue.id == int(ident) if ident.isdigit() else Issue.key == ident
+    with runtime.sessions() as session:
+        issue_id = session.scalar(select(Issue.id).where(where))
+    if issue_id is None:
+        raise DigestError(f"no issue {ident!r}; give its number or its key, like 2026-W48")
+    return issue_id
+
+
+def preview(runtime: Runtime, issue_id: int, topic_key: str) -> Preview:
+    """The stored variant for `topic_key`, or one rendered now; links that change nothing."""
+    with runtime.sessions() as session:
+        issue = _issue(session, issue_id)
+        stored = session.scalar(
+            select(IssueVariant).where(
+                IssueVariant.issue_id == issue.id, IssueVariant.topic_key == topic_key
+            )
+        )
+        if stored is not None:
+            subject, html, text = stored.subject, stored.html, stored.text
+        else:
+            rendered = render_variant(issue, topic_key, runtime.settings)
+            if rendered is None:
+                raise DigestError(f"issue {issue.key} has no posts for topics {topic_key!r}")
+            subject, html, text = rendered.subject, rendered.html, rendered.text
+        issue_key = issue.key
+    values = _preview_values(runtime)
+    return Preview(
+        issue_key,
+        Template(subject.encode()).fill(values).decode(),
+        Template(html.encode()).fill(values),
+        Template(text.encode()).fill(values),
+    )
+
+
+def _preview_values(runtime: Runtime) -> dict[str, bytes]:
+    """What the placeholders show in a preview: working-looking links that change nothing."""
+    base = runtime.settings.site.base_url
+    return values_for(
+        {
+            "name": "Reader",
+            "email": "reader@example.org",
+            "unsubscribe_url": f"{base}/unsubscribe?token=preview",
+            "preferences_url": f"{base}/preferences?token=preview",
+        }
+    )
 
 
 def _issue(session: Session, issue_id: int) -> Issue:

@@ -56,3 +56,15 @@ def rebuild(
         base = runtime.settings.site.base_url
         (notifier or notifier_for(runtime)).publish([base + path for path in changed])
     return changed
+
+
+def rebuild_all(runtime: Runtime, hub_wait: float) -> list[str]:
+    """Rebuild every feed and wait up to `hub_wait` seconds for the hub's pings, then return.
+
+    For a process that exits next (a command): the pings would otherwise die with it.
+    """
+    notifier = notifier_for(runtime)
+    changed = rebuild(runtime, None, notifier)
+    if isinstance(notifier, BackgroundNotifier):
+        notifier.join(hub_wait)
+    return changed

@@ -6,34 +6,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from newsletter.cli_state import runtime_from
+from newsletter.cli.output import out
+from newsletter.cli.state import runtime_from
 from newsletter.publish.export import export
-from newsletter.publish.rebuild import notifier_for, rebuild
-from newsletter.publish.websub import BackgroundNotifier
-from newsletter.runtime import Runtime
+from newsletter.publish.rebuild import rebuild_all
 
 app = typer.Typer(help="Build and export the RSS, Atom and JSON feeds.", no_args_is_help=True)
-out = Console()
 
 # A command waits this long for the hub before exiting; the pings keep no one else waiting.
 HUB_WAIT = 60.0
 
 
-def _build(runtime: Runtime) -> list[str]:
-    notifier = notifier_for(runtime)
-    changed = rebuild(runtime, None, notifier)
-    if isinstance(notifier, BackgroundNotifier):
-        notifier.join(HUB_WAIT)
-    return changed
-
-
 @app.command()
 def build(ctx: typer.Context) -> None:
     """Build every feed from the stored posts; unchanged feeds keep their bytes and ETag."""
-    runtime = runtime_from(ctx, migrated=True)
-    changed = _build(runtime)
+    runtime = runtime_from(ctx)
+    changed = rebuild_all(runtime, HUB_WAIT)
     out.print(f"feeds: {len(changed)} changed" + (f" ({', '.join(changed)})" if changed else ""))
 
 
@@ -43,7 +32,7 @@ def export_command(
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to write the feeds into.")],
 ) -> None:
     """Write every feed (site, topics, archive) into DIR for static hosting, atomically."""
-    runtime = runtime_from(ctx, migrated=True)
-    _build(runtime)
+    runtime = runtime_from(ctx)
+    rebuild_all(runtime, HUB_WAIT)
     written = export(runtime, folder)
     out.print(f"feeds: wrote {len(written)} files under {folder}")

@@ -10,19 +10,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import select
 
-from newsletter.cli_state import runtime_from
+from newsletter.cli.output import err, out, say
+from newsletter.cli.state import runtime_from
 from newsletter.confirmations import SendReport, send_confirmations
 from newsletter.deliver.transport import transport_from_settings
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
+from subscribers import operator
 from subscribers.addresses import normalise
-from subscribers.audience import topic_slugs
 from subscribers.csv_export import export_csv
 from subscribers.csv_import import import_csv
 from subscribers.errors import (
@@ -32,14 +31,11 @@ from subscribers.errors import (
     SubscribersError,
     UnknownTopic,
 )
-from subscribers.lifecycle import is_suppressed, transition
-from subscribers.models import Cause, Status, Subscriber
-from subscribers.signup import check_name, signup
+from subscribers.models import Status
+from subscribers.signup import check_name
 from subscribers.topics import known_topics
 
 app = typer.Typer(help="Manage subscribers: import, export, add, list.", no_args_is_help=True)
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager
@@ -74,10 +70,11 @@ def _send(runtime: Runtime, ids: list[int]) -> SendReport:
 def _report_sent(report: SendReport) -> None:
     out.print(
         f"confirmation emails: {len(report.sent)} sent, {len(report.skipped)} not due, "
-        f"{len(report.failed)} failed"
+        f"{len(report.failed)} failed",
+        soft_wrap=True,
     )
     for subscriber_id, reason in list(report.failed.items())[:20]:
-        err.print(f"subscriber {subscriber_id}: {reason}", markup=False, highlight=False)
+        say(f"subscriber {subscriber_id}: {reason}", to=err)
 
 
 @app.command("import")
@@ -116,10 +113,11 @@ def import_(
     for rejection in report.rejected:
         where = f"{file}:{rejection.line}"
         who = f" {rejection.email}:" if rejection.email else ""
-        err.print(f"{where}:{who} {rejection.reason}", markup=False, highlight=False)
+        say(f"{where}:{who} {rejection.reason}", to=err)
     out.print(
         f"{file}: {report.rows} rows: {report.imported} imported, "
-        f"{report.existing} already on the list, {len(report.rejected)} rejected"
+        f"{report.existing} already on the list, {len(report.rejected)} rejected",
+        soft_wrap=True,
     )
     if report.to_confirm:
         _report_sent(_send(runtime, report.to_confirm))
@@ -146,7 +144,7 @@ def export(
                 tmp.replace(output)
             except OSError as exc:
                 raise SubscribersError(f"{output}: cannot write: {exc.strerror}") from None
-            err.print(f"{output}: {count} subscribers written")
+            err.print(f"{output}: {count} subscribers written", soft_wrap=True)
 
 
 @app.command()
@@ -176,24 +174,12 @@ def add(
             chosen = known_topics(session).ids(topics.split(","))
         except UnknownTopic as exc:
             raise SubscribersError(f"{exc}; known topics are listed in newsletter.toml") from None
-        existing = session.scalar(select(Subscriber).where(Subscriber.email == email))
-        if existing is not None and existing.status == Status.ACTIVE:
-            raise SubscribersError(f"{email} is already subscribed")
-        if confirmed and is_suppressed(session, email):
-            raise SubscribersError(
-                f"{email} unsubscribed, bounced or complained: only its owner can subscribe it "
-                "again, through a confirmation email (run without --confirmed)"
-            )
-        outcome = signup(session, email, name, chosen, now, cause=Cause.ADMIN)
-        if confirmed:
-            subscriber = session.get(Subscriber, outcome.subscriber_id)
-            assert subscriber is not None
-            transition(session, subscriber, Status.ACTIVE, Cause.ADMIN, now, "added as confirmed")
+        subscriber_id = operator.add(session, email, name, chosen, now, confirmed=confirmed)
     if confirmed:
-        out.print(f"{email}: added, active")
+        out.print(f"{email}: added, active", soft_wrap=True)
         return
-    out.print(f"{email}: added, pending confirmation")
-    _report_sent(_send(runtime, [outcome.subscriber_id]))
+    out.print(f"{email}: added, pending confirmation", soft_wrap=True)
+    _report_sent(_send(runtime, [subscriber_id]))
 
 
 @app.command("list")
@@ -204,12 +190,8 @@ def list_(
 ) -> None:
     """List subscribers, newest first."""
     runtime = runtime_from(ctx)
-    query = select(Subscriber).order_by(Subscriber.id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(Subscriber.status == status)
     with runtime.sessions() as session:
-        rows = list(session.scalars(query))
-        topics = topic_slugs(session, [row.id for row in rows])
+        rows = operator.newest(session, status, limit)
     table = Table("email", "name", "status", "topics", "since", box=None)
     plain = not out.is_terminal  # a pipe gets whole tab-separated lines, never truncated cells
     for row in rows:
@@ -217,7 +199,7 @@ def list_(
             row.email,
             row.name,
             row.status.value,
-            ",".join(topics.get(row.id, [])) or "all",
+            ",".join(row.topics) or "all",
             _date(row.created_at),
         )
         if plain:
@@ -225,9 +207,9 @@ def list_(
         else:
             table.add_row(*(Text(cell) for cell in cells))
     if not plain:
-        out.print(table)
+        out.print(table, soft_wrap=True)
     if not rows:
-        err.print("no subscribers")
+        err.print("no subscribers", soft_wrap=True)
 
 
 def _date(at: datetime) -> str:

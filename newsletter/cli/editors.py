@@ -6,21 +6,22 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 
-from newsletter.cli_state import runtime_from
-from newsletter.editors.accounts import add_editor, disable_editor, generate_password
-from newsletter.editors.models import Editor, Role
-
-editors_app = typer.Typer(
-    help="Editor accounts for the review screens under /admin.", no_args_is_help=True
+from newsletter.cli.output import out
+from newsletter.cli.state import runtime_from
+from newsletter.editors.accounts import (
+    add_editor,
+    all_editors,
+    disable_editor,
+    generate_password,
 )
-out = Console()
+from newsletter.editors.models import Role
+
+app = typer.Typer(help="Editor accounts for the review screens under /admin.", no_args_is_help=True)
 
 
-@editors_app.command("add")
+@app.command("add")
 def add(
     ctx: typer.Context,
     address: Annotated[str, typer.Argument(help="The editor's email address.")],
@@ -45,7 +46,7 @@ def add(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = generate_password()
-    runtime = runtime_from(ctx, migrated=True)
+    runtime = runtime_from(ctx)
     with runtime.sessions.begin() as session:
         editor = add_editor(session, address, password, role, runtime.clock.now())
         email, saved_role = editor.email, editor.role
@@ -56,24 +57,24 @@ def add(
         out.print(f"password (shown once): {password}", markup=False, highlight=False)
 
 
-@editors_app.command("disable")
+@app.command("disable")
 def disable(
     ctx: typer.Context,
     address: Annotated[str, typer.Argument(help="The editor's email address.")],
 ) -> None:
     """Stop an editor signing in and end every session they have; `add` enables them again."""
-    runtime = runtime_from(ctx, migrated=True)
+    runtime = runtime_from(ctx)
     with runtime.sessions.begin() as session:
         email = disable_editor(session, address).email
     out.print(f"editor {email} is disabled and signed out everywhere", markup=False)
 
 
-@editors_app.command("list")
+@app.command("list")
 def list_editors(ctx: typer.Context) -> None:
     """List editors with their role, whether they are disabled, and last sign-in."""
-    runtime = runtime_from(ctx, migrated=True)
+    runtime = runtime_from(ctx)
     with runtime.sessions() as session:
-        editors = list(session.scalars(select(Editor).order_by(Editor.email)))
+        editors = all_editors(session)
     table = Table("email", "role", "status", "last sign-in")
     for editor in editors:
         last = (

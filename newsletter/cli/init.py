@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
 from newsletter import catalog, migrate
-from newsletter.cli_state import runtime_from
+from newsletter.cli.output import out
+from newsletter.cli.state import runtime_from
 from newsletter.schema_version import current_revision
-
-out = Console()
 
 
 def init(ctx: typer.Context) -> None:
@@ -17,7 +15,7 @@ def init(ctx: typer.Context) -> None:
 
     Safe to run any number of times.
     """
-    runtime = runtime_from(ctx)
+    runtime = runtime_from(ctx, check_schema=False)  # it is what brings the schema up
     before = current_revision(runtime.engine)
     migrate.upgrade(runtime.engine)
     after = current_revision(runtime.engine)

@@ -1,4 +1,4 @@
-"""The `newsletter` command: one clear line and a non-zero exit for every expected error."""
+"""The root `newsletter` command: options, the command table, one line per expected error."""
 
 from __future__ import annotations
 
@@ -7,34 +7,36 @@ import sys
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
 from newsletter import __version__
-from newsletter.cli_lazy import lazy_group
-from newsletter.cli_state import CliState
+from newsletter.cli.lazy import lazy_group
+from newsletter.cli.output import err, out
+from newsletter.cli.state import CliState
+from newsletter.config import mask_credentials
 from newsletter.errors import DatabaseError, NewsletterError
 
-# Each command's module is imported only when it runs (see cli_lazy).
+# Each command's module is imported only when it runs (see newsletter/cli/lazy.py). `digest send`
+# and `pause` live apart from the other digest commands: a send must not load the renderer.
 COMMANDS = {
-    "init": "newsletter.init_command:init",
-    "collect": "newsletter.collect.commands:collect_command",
-    "serve": "newsletter.schedule.commands:serve_command",
-    "schedule": "newsletter.schedule.commands:schedule_command",
-    "worker": "newsletter.deliver.workers:worker",
-    "digest": "newsletter.cli:digest_app",
-    "subscribers": "newsletter.subscribers_cli:app",
-    "feeds": "newsletter.publish.commands:app",
-    "sources": "newsletter.collect.commands:sources_app",
-    "editors": "newsletter.editors.commands:editors_app",
-    "bounces": "newsletter.deliver.bounce_commands:bounces_app",
+    "init": "newsletter.cli.init:init",
+    "collect": "newsletter.cli.collect:collect",
+    "serve": "newsletter.cli.serve:serve",
+    "schedule": "newsletter.cli.schedule:schedule",
+    "worker": "newsletter.cli.worker:worker",
+    "digest": "newsletter.cli.main:digest_app",
+    "subscribers": "newsletter.cli.subscribers:app",
+    "feeds": "newsletter.cli.feeds:app",
+    "sources": "newsletter.cli.sources:app",
+    "editors": "newsletter.cli.editors:app",
+    "bounces": "newsletter.cli.bounces:app",
 }
 DIGEST_COMMANDS = {
-    "build": "newsletter.digest.commands:build",
-    "preview": "newsletter.digest.commands:preview",
-    "test": "newsletter.digest.commands:send_test",
-    "approve": "newsletter.digest.commands:approve",
-    "send": "newsletter.deliver.commands:send",
-    "pause": "newsletter.deliver.workers:pause_issue",
+    "build": "newsletter.cli.digest:build",
+    "preview": "newsletter.cli.digest:preview",
+    "test": "newsletter.cli.digest:send_test",
+    "approve": "newsletter.cli.digest:approve",
+    "send": "newsletter.cli.send:send",
+    "pause": "newsletter.cli.send:pause",
 }
 
 app = typer.Typer(
@@ -49,8 +51,6 @@ digest_app = typer.Typer(
     help="Build, preview, test, approve and send the weekly digest.",
     no_args_is_help=True,
 )
-out = Console()
-err = Console(stderr=True)
 
 
 def _version(value: bool) -> None:
@@ -110,8 +110,6 @@ def first_line(exc: BaseException | None) -> str:
 
 def _fail(exc: NewsletterError) -> NoReturn:
     # Whatever a driver or library put in the message, no URL's password reaches the terminal.
-    from newsletter.config import mask_credentials
-
     err.print(f"error: {mask_credentials(str(exc))}", markup=False, highlight=False, soft_wrap=True)
     sys.exit(exc.exit_code)
 

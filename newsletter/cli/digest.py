@@ -1,4 +1,7 @@
-"""`newsletter digest build`, `preview ID`, `test ID --to ADDR` and `approve ID [--at WHEN]`."""
+"""`newsletter digest build`, `preview ID`, `test ID --to ADDR` and `approve ID [--at WHEN]`.
+
+`digest send` and `pause` are in newsletter/cli/send.py, which loads no renderer.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +9,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from newsletter.cli_state import runtime_from
+from newsletter.cli.output import out
+from newsletter.cli.state import runtime_from
 from newsletter.deliver.proof import proof_addresses
-from newsletter.digest.placeholders import Template, values_for
-from newsletter.digest.variants import ALL_TOPICS, render_variant
-from newsletter.editors.notify import local
+from newsletter.digest.variants import ALL_TOPICS
+from newsletter.editors.notify import NOT_TOLD, local
 from newsletter.editors.review import parse_send_time
-from newsletter.errors import DigestError, MessageError, UsageError
-from newsletter.models import Issue, IssueVariant
+from newsletter.errors import MessageError, UsageError
 from newsletter.pipeline import review
-from newsletter.runtime import Runtime
+from newsletter.pipeline.draft import build_draft
 from subscribers.audience import topic_key as make_topic_key
-
-out = Console()
 
 
 def build(ctx: typer.Context) -> None:
@@ -32,10 +29,7 @@ def build(ctx: typer.Context) -> None:
     outbox not writable) the draft is kept all the same, the failure is one warning line on
     stderr, and the exit code is 0: the build, which is the command's work, succeeded.
     """
-    from newsletter.editors.notify import NOT_TOLD
-    from newsletter.pipeline.draft import build_draft
-
-    runtime = runtime_from(ctx, migrated=True)
+    runtime = runtime_from(ctx)
     result, told = build_draft(runtime)
     if not result.built:
         out.print(
@@ -56,33 +50,6 @@ def build(ctx: typer.Context) -> None:
         out.print(f"editors: {told}", markup=False, highlight=False)
 
 
-def _find_issue(session: Session, ident: str) -> Issue:
-    """The issue by its number or its key (2026-W48)."""
-    where = Issue.id == int(ident) if ident.isdigit() else Issue.key == ident
-    issue = session.scalar(select(Issue).where(where))
-    if issue is None:
-        raise DigestError(f"no issue {ident!r}; give its number or its key, like 2026-W48")
-    return issue
-
-
-def _issue_id(runtime: Runtime, ident: str) -> int:
-    with runtime.sessions() as session:
-        return _find_issue(session, ident).id
-
-
-def preview_values(runtime: Runtime) -> dict[str, bytes]:
-    """What the placeholders show in a preview: working-looking links that change nothing."""
-    base = runtime.settings.site.base_url
-    return values_for(
-        {
-            "name": "Reader",
-            "email": "reader@example.org",
-            "unsubscribe_url": f"{base}/unsubscribe?token=preview",
-            "preferences_url": f"{base}/preferences?token=preview",
-        }
-    )
-
-
 def preview(
     ctx: typer.Context,
     ident: Annotated[str, typer.Argument(metavar="ID", help="The issue's number or key.")],
@@ -95,39 +62,21 @@ def preview(
     ] = None,
 ) -> None:
     """Show an issue as subscribers will get it: print its text, or write its HTML and text."""
-    runtime = runtime_from(ctx, migrated=True)
-    key = make_topic_key([slug.strip() for slug in topics.split(",") if slug.strip()])
-    with runtime.sessions() as session:
-        issue = _find_issue(session, ident)
-        stored = session.scalar(
-            select(IssueVariant).where(
-                IssueVariant.issue_id == issue.id, IssueVariant.topic_key == key
-            )
-        )
-        if stored is not None:
-            subject, html, text = stored.subject, stored.html, stored.text
-        else:
-            rendered = render_variant(issue, key, runtime.settings)
-            if rendered is None:
-                raise DigestError(f"issue {issue.key} has no posts for topics {key!r}")
-            subject, html, text = rendered.subject, rendered.html, rendered.text
-        issue_key = issue.key
-    values = preview_values(runtime)
-    html_bytes = Template(html.encode()).fill(values)
-    text_bytes = Template(text.encode()).fill(values)
-    subject_text = Template(subject.encode()).fill(values).decode()
+    runtime = runtime_from(ctx)
+    key = _topic_key(topics)
+    shown = review.preview(runtime, review.find_issue(runtime, ident), key)
     if out_dir is None:
-        out.print(f"Subject: {subject_text}\n", markup=False, highlight=False)
-        out.print(text_bytes.decode(), markup=False, highlight=False, end="")
+        out.print(f"Subject: {shown.subject}\n", markup=False, highlight=False)
+        out.print(shown.text.decode(), markup=False, highlight=False, end="")
         return
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = issue_key + (f"-{key.replace(',', '+')}" if key != ALL_TOPICS else "")
-    (out_dir / f"{stem}.html").write_bytes(html_bytes)
-    (out_dir / f"{stem}.txt").write_bytes(text_bytes)
+    stem = shown.issue_key + (f"-{key.replace(',', '+')}" if key != ALL_TOPICS else "")
+    (out_dir / f"{stem}.html").write_bytes(shown.html)
+    (out_dir / f"{stem}.txt").write_bytes(shown.text)
     label = f"topics {key}" if key else "all topics"
     out.print(
         f"wrote {out_dir / (stem + '.html')} and {out_dir / (stem + '.txt')} "
-        f"(issue {issue_key}, {label}, subject: {subject_text})",
+        f"(issue {shown.issue_key}, {label}, subject: {shown.subject})",
         markup=False,
         highlight=False,
     )
@@ -157,8 +106,8 @@ def send_test(
         recipients = proof_addresses(" ".join(to))
     except MessageError as exc:
         raise UsageError(str(exc)) from None
-    runtime = runtime_from(ctx, migrated=True)
-    issue_id = _issue_id(runtime, ident)
+    runtime = runtime_from(ctx)
+    issue_id = review.find_issue(runtime, ident)
     review.send_test(runtime, issue_id, recipients, _topic_key(topics))
     out.print(f"issue {ident}: test sent to {', '.join(recipients)}", markup=False, highlight=False)
 
@@ -177,14 +126,14 @@ def approve(
     ] = None,
 ) -> None:
     """Approve a draft to be sent by the scheduler at its send time."""
-    runtime = runtime_from(ctx, migrated=True)
+    runtime = runtime_from(ctx)
     send_at = None
     if at is not None:
         try:
             send_at = parse_send_time(at, runtime.settings.zone, runtime.clock.now())
         except ValueError as exc:
             raise UsageError(f"--at: {exc}") from None
-    approved = review.approve(runtime, _issue_id(runtime, ident), review.OPERATOR, send_at)
+    approved = review.approve(runtime, review.find_issue(runtime, ident), review.OPERATOR, send_at)
     out.print(
         f"approved issue {approved.key}: it goes out at "
         f"{local(approved.send_at, runtime.settings)}",

@@ -1,8 +1,10 @@
-"""`newsletter digest send ID`: plan, send and report, in this process or through workers."""
+"""`newsletter digest send ID` (in this process or through workers) and `digest pause ID`.
+
+Apart from the other digest commands: a send must not load the renderer or the web app.
+"""
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 import time
@@ -11,19 +13,17 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from newsletter.cli_state import runtime_from
+from newsletter.cli.output import out
+from newsletter.cli.state import runtime_from
 from newsletter.deliver.batch import Progress as SendProgress
 from newsletter.deliver.relays import default_transport
+from newsletter.deliver.state import pause as pause_sending
 from newsletter.errors import SendError
 from newsletter.pipeline import send as pipeline
 from newsletter.runtime import Runtime
-from newsletter.schema_version import require_current
 
-log = logging.getLogger(__name__)
-out = Console()
 LOG_EVERY = 30.0
 
 
@@ -50,7 +50,7 @@ def _line(p: SendProgress) -> str:
     )
 
 
-def send_command(runtime: Runtime, issue_id: int, detach: bool = False) -> None:
+def _send(runtime: Runtime, issue_id: int, detach: bool = False) -> None:
     """Send an approved issue (or resume a stopped or paused one) to every eligible subscriber.
 
     With NEWSLETTER_BROKER_URL the batches go to `newsletter worker`s and this command watches
@@ -58,7 +58,6 @@ def send_command(runtime: Runtime, issue_id: int, detach: bool = False) -> None:
     outbox) refuses everything, the issue is paused with its deliveries pending, and SendError
     says why (exit 1). A sent issue is listed in the archive feed (newsletter.pipeline.send).
     """
-    require_current(runtime.engine)
     factory = default_transport(runtime.settings)
 
     def queued(lanes: int) -> None:
@@ -129,4 +128,20 @@ def send(
     ] = False,
 ) -> None:
     """Send an approved issue; run it again to resume after a stop, a crash or a pause."""
-    send_command(runtime_from(ctx), issue_id, detach=detach)
+    _send(runtime_from(ctx), issue_id, detach=detach)
+
+
+def pause(
+    ctx: typer.Context,
+    issue_id: Annotated[int, typer.Argument(metavar="ID", help="The issue to pause.")],
+) -> None:
+    """Pause an issue being sent (in this process or by workers); `digest send` resumes it."""
+    runtime = runtime_from(ctx)
+    reason = f"paused from the command line; run `newsletter digest send {issue_id}` to resume"
+    if not pause_sending(runtime, issue_id, reason):
+        raise SendError(f"issue {issue_id} is not being sent; only a sending issue can be paused")
+    out.print(
+        f"issue {issue_id}: paused; every sender stops after the batch in hand",
+        markup=False,
+        highlight=False,
+    )

@@ -29,10 +29,18 @@ class CliState:
         return self._runtime
 
 
-def runtime_from(ctx: typer.Context, *, migrated: bool = False) -> Runtime:
-    """The command's runtime; with `migrated`, refuse a schema older than the code."""
-    state = ctx.find_root().ensure_object(CliState)
-    runtime = state.runtime
-    if migrated:
+def _state(ctx: typer.Context) -> CliState:
+    return ctx.find_root().ensure_object(CliState)
+
+
+def settings_from(ctx: typer.Context) -> Settings:
+    """The settings alone, for a check that must come before the database is reached."""
+    return _state(ctx).settings
+
+
+def runtime_from(ctx: typer.Context, *, check_schema: bool = True) -> Runtime:
+    """The command's runtime, refusing a schema older than the code (only `init` opts out)."""
+    runtime = _state(ctx).runtime
+    if check_schema:
         require_current(runtime.engine)
     return runtime
