@@ -44,7 +44,7 @@ def serve_command(
     ] = None,
 ) -> None:
     """Serve the web app and run the scheduler (the one holding the database's lease runs jobs)."""
-    from newsletter.schedule.serve import serve
+    from newsletter.serve import serve
 
     if forwarded_allow_ips is not None:
         try:
