@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import secrets
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
@@ -272,7 +271,7 @@ _USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/
 # The secret signs sessions, CSRF tokens and every mailed link: anyone who knows it forges them.
 MIN_SECRET_BYTES = 32
 # A command, not a key.
-_MAKE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105
+MAKE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105
 # Values copied from examples and tutorials; matched on the lowercased key without separators.
 _PLACEHOLDER_WORDS = (
     "changeme",
@@ -553,7 +552,7 @@ class Settings(BaseSettings):
             problem = secret_key_problem(value.get_secret_value())
             if problem:
                 raise ValueError(
-                    f"the secret key {problem}; make one with {_MAKE_SECRET}, "
+                    f"the secret key {problem}; make one with {MAKE_SECRET}, "
                     "or leave it unset for a generated var/secret_key"
                 )
         return value
@@ -622,49 +621,6 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.var_dir / "outbox"
-
-    def signing_key(self) -> str:
-        """The secret for signed tokens and sessions.
-
-        Unset, one is generated once and kept under var/ so that links already mailed
-        keep working across restarts; production sets NEWSLETTER_SECRET_KEY.
-        """
-        if self.secret_key is not None:
-            return self.secret_key.get_secret_value()
-        path = self.var_dir / "secret_key"
-        try:
-            return _checked_key_file(path)
-        except FileNotFoundError:
-            pass
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        # Several senders may start at once: each writes its own file, the first link wins.
-        tmp = path.with_suffix(f".{secrets.token_hex(8)}.tmp")
-        tmp.write_text(key)
-        tmp.chmod(0o600)
-        try:
-            os.link(tmp, path)  # never replaces: a key another sender already uses stays
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-        return _checked_key_file(path)
-
-    def verification_keys(self) -> list[str]:
-        """The keys a link may be signed with: the current one first, then the previous ones."""
-        return [self.signing_key(), *(key.get_secret_value() for key in self.secret_keys_previous)]
-
-
-def _checked_key_file(path: Path) -> str:
-    """The generated key, unless someone replaced it with a weak one."""
-    key = path.read_text(errors="replace").strip()
-    problem = secret_key_problem(key)
-    if problem:
-        raise ConfigError(
-            f"the secret key in {path} {problem}; delete the file to generate one, "
-            f"or set NEWSLETTER_SECRET_KEY (make one with {_MAKE_SECRET})"
-        )
-    return key
 
 
 def config_path(environ: Mapping[str, str]) -> Path | None:

@@ -16,7 +16,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from newsletter.cli_state import runtime_from
 from newsletter.deliver.batch import Progress as SendProgress
-from newsletter.deliver.relays import default_transport
 from newsletter.errors import SendError
 from newsletter.pipeline import send as pipeline
 from newsletter.runtime import Runtime
@@ -59,7 +58,7 @@ def send_command(runtime: Runtime, issue_id: int, detach: bool = False) -> None:
     says why (exit 1). A sent issue is listed in the archive feed (newsletter.pipeline.send).
     """
     require_current(runtime.engine)
-    factory = default_transport(runtime.settings)
+    factory = runtime.transport
 
     def queued(lanes: int) -> None:
         out.print(

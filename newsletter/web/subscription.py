@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
@@ -17,7 +16,6 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from newsletter.confirmations import ConfirmationSender
-from newsletter.deliver.transport import transport_from_settings
 from newsletter.models import Topic
 from newsletter.runtime import Runtime
 from newsletter.web import csrf
@@ -55,9 +53,7 @@ async def _confirmation_sender(app: FastAPI) -> AsyncIterator[None]:
     """Confirmation emails go out from a thread of their own, never from a signup request."""
     runtime: Runtime = app.state.runtime
     templates: Jinja2Templates = app.state.templates
-    sender = ConfirmationSender(
-        runtime, templates.env, partial(transport_from_settings, runtime.settings)
-    )
+    sender = ConfirmationSender(runtime, templates.env, runtime.transport)
     sender.start()
     app.state.confirmation_sender = sender
     try:
@@ -85,7 +81,7 @@ def _page(
     """A page with a fresh CSRF field; pages carry tokens, so they are never cached."""
     runtime = runtime_of(request)
     templates: Jinja2Templates = request.app.state.templates
-    field, nonce = csrf.issue(request, runtime.settings.signing_key())
+    field, nonce = csrf.issue(request, runtime.signing_key)
     response: HTMLResponse = templates.TemplateResponse(
         request,
         template,
@@ -132,7 +128,7 @@ def _read(request: Request, session: Session, purpose: Purpose, token: str) -> S
     }[purpose]
     return subscriber_for_token(
         session,
-        settings.verification_keys(),
+        runtime.verification_keys,
         purpose,
         token,
         runtime.clock.now(),
@@ -174,7 +170,7 @@ def subscribe(
     settings = runtime.settings.subscribers
     now = runtime.clock.now()
     client = _client(request)
-    if not csrf.valid(request, runtime.settings.signing_key(), csrf_token):
+    if not csrf.valid(request, runtime.signing_key, csrf_token):
         return _expired_form(request)
     done = _page(request, "web/subscribe_done.html", {})
     if website:
@@ -230,7 +226,7 @@ def confirm_page(request: Request, token: TokenQuery = "") -> HTMLResponse:
 @router.post("/confirm", response_class=HTMLResponse)
 def confirm_submit(request: Request, token: FormStr = "", csrf_token: FormStr = "") -> HTMLResponse:
     runtime = runtime_of(request)
-    secret = runtime.settings.signing_key()
+    secret = runtime.signing_key
     if not csrf.valid(request, secret, csrf_token):
         return _expired_form(request)
     now = runtime.clock.now()
@@ -310,7 +306,7 @@ def _preferences_context(
         "pause_choices": PAUSE_CHOICES,
         "unsubscribe_url": link(
             runtime.settings.site.base_url,
-            runtime.settings.signing_key(),
+            runtime.signing_key,
             Purpose.UNSUBSCRIBE,
             subscriber.id,
             subscriber.email,
@@ -343,7 +339,7 @@ def preferences_submit(
     csrf_token: FormStr = "",
 ) -> HTMLResponse:
     runtime = runtime_of(request)
-    secret = runtime.settings.signing_key()
+    secret = runtime.signing_key
     if not csrf.valid(request, secret, csrf_token):
         return _expired_form(request)
     now = runtime.clock.now()

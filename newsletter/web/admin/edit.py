@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from newsletter.deliver.proof import proof_addresses, send_proofs
-from newsletter.deliver.transport import transport_from_settings
+from newsletter.deliver.setup import mail_setup
 from newsletter.digest.intro import to_html
 from newsletter.digest.variants import audience_keys, render_variants
 from newsletter.editors import review
@@ -117,9 +117,15 @@ def send_test(
         raise HTTPException(400, str(exc)) from None
     with runtime.sessions() as session:
         chosen = load_variant(load_issue(session, issue_id), variant)
-    transport = transport_from_settings(runtime.settings)
+    transport = runtime.transport()
     try:
-        send_proofs(runtime.settings, chosen, recipients, transport, runtime.clock.now())
+        send_proofs(
+            mail_setup(runtime.settings, runtime.signing_key),
+            chosen,
+            recipients,
+            transport,
+            runtime.clock.now(),
+        )
     except (DeliveryError, MessageError) as exc:
         raise HTTPException(502, f"The test was not sent: {exc}") from None
     finally:
