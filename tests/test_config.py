@@ -89,6 +89,13 @@ def test_a_wrong_value_names_its_key_in_one_line(
         ('[[topics]]\nslug = "Border Enforcement"\nname = "B"\n', "is not a slug"),
         ('[[topics]]\nslug = "a"\nname = "A"\n[[topics]]\nslug = "a"\nname = "B"\n', "twice"),
         ("[site\n", "not valid TOML"),
+        # Keys are matched as written: a capitalised table is a misspelling, not [site].
+        ('[Site]\nname = "x"\n', "invalid setting NEWSLETTER_SITE: unknown setting"),
+        (
+            '[[delivery.relays]]\nname = "a"\nurl = "smtp://h"\n'
+            '[[delivery.relays]]\nname = "a"\nurl = "smtp://h2"\n',
+            "invalid setting delivery.relays (NEWSLETTER_DELIVERY__RELAYS): relay name 'a' appears",
+        ),
     ],
 )
 def test_a_wrong_file_names_what_is_wrong(
