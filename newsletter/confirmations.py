@@ -114,7 +114,7 @@ def send_confirmations(
     """
     settings = runtime.settings
     interval = timedelta(hours=settings.subscribers.confirmation_resend_hours)
-    secret = settings.signing_key()
+    secret = runtime.signing_key
     report = SendReport()
     for subscriber_id in subscriber_ids:
         now = runtime.clock.now()
@@ -244,9 +244,7 @@ def _prepare(runtime: Runtime, templates: Environment, request_id: int) -> _Outg
                 return None
             request.previous_sent_at = claim.previous
         request.claimed_at = now
-        message = _confirmation(
-            session, settings, templates, settings.signing_key(), subscriber, now
-        )
+        message = _confirmation(session, settings, templates, runtime.signing_key, subscriber, now)
         return _Outgoing(subscriber.id, subscriber.email, message, request.attempts)
 
 

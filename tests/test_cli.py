@@ -162,6 +162,15 @@ def test_a_weak_secret_key_stops_every_command(key: str) -> None:
         assert key not in stderr
 
 
+def test_a_weak_key_file_stops_a_command_before_it_runs(tmp_path: Path) -> None:
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "secret_key").write_text("change-me-in-production\n")
+    env = {"NEWSLETTER_VAR_DIR": str(tmp_path / "var")}
+    stderr = _one_line(run("subscribers", "list", env=env), 2)
+    assert "delete the file to generate one" in stderr
+    assert "change-me-in-production" not in stderr
+
+
 def test_disable_ends_sign_in_and_list_shows_it(tmp_path: Path) -> None:
     env = {"NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}"}
     _editor(env)

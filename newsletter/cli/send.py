@@ -18,7 +18,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from newsletter.cli.output import out
 from newsletter.cli.state import runtime_from
 from newsletter.deliver.batch import Progress as SendProgress
-from newsletter.deliver.relays import default_transport
 from newsletter.deliver.state import pause as pause_sending
 from newsletter.errors import SendError
 from newsletter.pipeline import send as pipeline
@@ -58,7 +57,7 @@ def _send(runtime: Runtime, issue_id: int, detach: bool = False) -> None:
     outbox) refuses everything, the issue is paused with its deliveries pending, and SendError
     says why (exit 1). A sent issue is listed in the archive feed (newsletter.pipeline.send).
     """
-    factory = default_transport(runtime.settings)
+    factory = runtime.transport
 
     def queued(lanes: int) -> None:
         out.print(

@@ -44,7 +44,7 @@ def serve(
             raise ConfigError(f"--forwarded-allow-ips: {exc}") from None
     runtime = runtime_from(ctx)
     # Late: --help, a bad option or an old schema answer without loading the web app and uvicorn.
-    from newsletter.schedule.serve import serve as run_process
+    from newsletter.serve import serve as run_process
 
     run_process(
         runtime,

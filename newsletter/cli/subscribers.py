@@ -17,7 +17,6 @@ from rich.text import Text
 from newsletter.cli.output import err, out, say
 from newsletter.cli.state import runtime_from
 from newsletter.confirmations import SendReport, send_confirmations
-from newsletter.deliver.transport import transport_from_settings
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
 from subscribers import operator
@@ -51,7 +50,7 @@ def _progress(label: str, total: float | None, unit_bytes: bool) -> Iterator[Pro
 
 def _send(runtime: Runtime, ids: list[int]) -> SendReport:
     templates = environment(runtime.settings)
-    transport = transport_from_settings(runtime.settings)
+    transport = runtime.transport()
     report = SendReport()
     try:
         with _progress("confirmation emails", len(ids), unit_bytes=False) as bar:

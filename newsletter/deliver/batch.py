@@ -334,7 +334,7 @@ class Sender:
     # -- bookkeeping ----------------------------------------------------------------------------
 
     def _compile(self, session: Session, issue: Issue, date: datetime) -> dict[int, IssueMessage]:
-        setup = mail_setup(self.runtime.settings)
+        setup = mail_setup(self.runtime.settings, self.runtime.signing_key)
         variants = session.scalars(select(IssueVariant).where(IssueVariant.issue_id == issue.id))
         return {
             variant.id: IssueMessage(

@@ -302,7 +302,7 @@ def process_with_settings(runtime: Runtime, path: Path) -> BounceReport:
     """process_mailbox with the service's signing key, clock and soft-bounce limit."""
     return process_mailbox(
         runtime.sessions,
-        runtime.settings.verification_keys(),
+        runtime.verification_keys,
         path,
         runtime.clock.now(),
         runtime.settings.delivery.soft_bounce_limit,

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from newsletter.config import Settings
-from newsletter.deliver.message import IssueMessage, Person
-from newsletter.deliver.send import mail_setup
+from newsletter.deliver.message import IssueMessage, MailSetup, Person
 from newsletter.deliver.transport import Transport
 from newsletter.errors import MessageError
 from newsletter.models import IssueVariant
@@ -37,7 +35,7 @@ def proof_addresses(raw: str) -> list[str]:
 
 
 def send_proofs(
-    settings: Settings,
+    setup: MailSetup,
     variant: IssueVariant,
     addresses: Sequence[str],
     transport: Transport,
@@ -48,7 +46,7 @@ def send_proofs(
     A transport failure propagates (TemporaryFailure / PermanentFailure) for the caller to show.
     """
     message = IssueMessage(
-        mail_setup(settings),
+        setup,
         variant.issue_id,
         f"[TEST] {variant.subject}",
         variant.html,

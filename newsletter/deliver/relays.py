@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 from newsletter.config import Settings
 from newsletter.deliver.throttle import Limiter, Throttle
@@ -19,11 +19,6 @@ class Relay:
     connect: Callable[[], Transport]
     limiter: Limiter
     connections: int
-
-
-def default_transport(settings: Settings) -> Callable[[], Transport]:
-    """A new transport per connection: SMTP when configured, else the outbox folder."""
-    return lambda: transport_from_settings(settings)
 
 
 def relays_for(
@@ -56,7 +51,8 @@ def relays_for(
         return Throttle(rate, per_hour, recent() if per_hour else ())
 
     if not delivery.relays:
-        connect = default_connect or default_transport(settings)
+        # Callers with a runtime pass runtime.transport; a bare check of the limits opens nothing.
+        connect = default_connect or partial(transport_from_settings, settings)
         return [
             Relay(
                 DEFAULT,

@@ -49,7 +49,11 @@ def send_issue(
     with issue_lock(runtime.engine, runtime.settings.var_dir, issue_id):
         start(runtime, issue_id, render_missing)
         release_local(runtime.sessions, issue_id)
-        relays = relays_for(runtime.settings, transport_factory, lambda: _sent_last_hour(runtime))
+        relays = relays_for(
+            runtime.settings,
+            transport_factory or runtime.transport,
+            lambda: _sent_last_hour(runtime),
+        )
         holder = holder_name(LOCAL.rstrip(":"))
         with Sender(
             runtime, issue_id, relays, holder, on_progress=on_progress, stop=stop

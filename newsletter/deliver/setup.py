@@ -7,7 +7,8 @@ from newsletter.deliver.message import Dkim, MailSetup
 from newsletter.errors import MessageError
 
 
-def mail_setup(settings: Settings) -> MailSetup:
+def mail_setup(settings: Settings, secret: str) -> MailSetup:
+    """`secret` is the runtime's signing key (unsubscribe links, VERP addresses, Message-IDs)."""
     delivery = settings.delivery
     domain = delivery.bounce_domain or settings.mail.from_address.rpartition("@")[2]
     dkim = None
@@ -22,7 +23,7 @@ def mail_setup(settings: Settings) -> MailSetup:
         from_name=settings.mail.from_name,
         from_address=settings.mail.from_address,
         site_url=settings.site.base_url,
-        secret=settings.signing_key(),
+        secret=secret,
         bounce_domain=domain,
         list_id=delivery.list_id or f"newsletter.{domain}",
         dkim=dkim,

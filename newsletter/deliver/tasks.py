@@ -24,6 +24,7 @@ from newsletter.deliver.batch import Sender
 from newsletter.deliver.claim import holder_name, seconds_until_due
 from newsletter.deliver.relays import Relay, relays_for
 from newsletter.deliver.state import SendResult, finish, pause
+from newsletter.deliver.transport import Transport
 from newsletter.errors import SendError
 from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
@@ -95,12 +96,14 @@ def _worker_runtime() -> Runtime:
 def _relays(runtime: Runtime) -> list[Relay]:
     relays = _process.get("relays")
     if relays is None:
-        relays = shared_relays(runtime.settings)
+        relays = shared_relays(runtime.settings, runtime.transport)
         _process["relays"] = relays
     return list(relays)
 
 
-def shared_relays(settings: Settings) -> list[Relay]:
+def shared_relays(
+    settings: Settings, connect: Callable[[], Transport] | None = None
+) -> list[Relay]:
     """The relays, with limits that must hold over every worker: those need Redis."""
     delivery = settings.delivery
     limited = bool(delivery.rate_per_second or delivery.per_hour) or any(
@@ -111,7 +114,7 @@ def shared_relays(settings: Settings) -> list[Relay]:
             "rate limits shared by several workers need Redis: use a redis:// broker or set "
             "NEWSLETTER_REDIS_URL"
         )
-    return relays_for(settings)
+    return relays_for(settings, connect)
 
 
 def run_lane(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import selectinload
 
-from newsletter.deliver.transport import Transport, transport_from_settings
+from newsletter.deliver.transport import Transport
 from newsletter.digest.build import BuildResult, build_issue
 from newsletter.editors.notify import local, tell_editors
 from newsletter.models import Issue, IssuePost
@@ -35,7 +35,7 @@ def build_draft(
         told = tell_editors(
             session,
             settings,
-            transport_factory or (lambda: transport_from_settings(settings)),
+            transport_factory or runtime.transport,
             "draft_ready",
             issue,
             now,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter.deliver.proof import send_proofs
-from newsletter.deliver.transport import transport_from_settings
+from newsletter.deliver.setup import mail_setup
 from newsletter.digest.placeholders import Template, values_for
 from newsletter.digest.variants import render_variant
 from newsletter.editors import review
@@ -125,8 +125,14 @@ def send_test(
     if variant is None:
         shown = f"topics {topic_key!r}" if topic_key else "all topics"
         raise DigestError(f"issue {issue.key} has no rendered version for {shown}")
-    transport = transport_from_settings(runtime.settings)
+    transport = runtime.transport()
     try:
-        send_proofs(runtime.settings, variant, recipients, transport, runtime.clock.now())
+        send_proofs(
+            mail_setup(runtime.settings, runtime.signing_key),
+            variant,
+            recipients,
+            transport,
+            runtime.clock.now(),
+        )
     finally:
         transport.close()

@@ -28,7 +28,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from newsletter.deliver.relays import default_transport as default_transport_factory
 from newsletter.deliver.transport import Transport
 from newsletter.errors import NewsletterError
 from newsletter.runtime import Runtime
@@ -60,7 +59,7 @@ class SchedulerService:
         self.leading = False
         self.context = jobs.JobContext(
             runtime,
-            transport_factory or default_transport_factory(runtime.settings),
+            transport_factory or runtime.transport,
             self.stop_jobs,
         )
         self.scheduler = BackgroundScheduler(

@@ -47,7 +47,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     # unsubscribe above all) never see it.
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.signing_key(),
+        secret_key=runtime.signing_key,
         session_cookie="newsletter_admin",
         max_age=settings.admin.session_hours * 3600,
         path="/admin",

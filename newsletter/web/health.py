@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -14,17 +17,43 @@ from starlette.concurrency import run_in_threadpool
 from newsletter import __version__
 from newsletter.db import ping
 from newsletter.runtime import Runtime
-from newsletter.schedule import lease
 
 router = APIRouter()
 log = logging.getLogger(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _check(runtime: Runtime) -> lease.LeaseInfo | None:
+class SchedulerStatus(Protocol):
+    """The scheduler as /healthz tells it: whether anyone holds the lease, and our part."""
+
+    @property
+    def running(self) -> bool: ...
+    @property
+    def holder(self) -> str | None: ...
+    @property
+    def until(self) -> datetime | None: ...
+    @property
+    def role(self) -> str: ...
+
+
+# Reads the status (blocking: it may ask the database); newsletter/serve.py sets one on
+# app.state.scheduler_status.
+StatusReader = Callable[[], SchedulerStatus]
+
+
+@dataclass(frozen=True)
+class NoScheduler:
+    """An app served without newsletter/serve.py's assembly: no scheduler it knows of."""
+
+    running: bool = False
+    holder: str | None = None
+    until: datetime | None = None
+    role: str = "web-only"
+
+
+def _check(runtime: Runtime, read: StatusReader | None) -> SchedulerStatus:
     ping(runtime.engine)
-    with runtime.sessions() as session:
-        return lease.current(session)
+    return NoScheduler() if read is None else read()
 
 
 def operator(request: Request, runtime: Runtime) -> bool:
@@ -40,34 +69,32 @@ def operator(request: Request, runtime: Runtime) -> bool:
     return hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())
 
 
-def _details(request: Request, info: lease.LeaseInfo | None, live: bool) -> dict[str, Any]:
+def _details(status: SchedulerStatus) -> dict[str, Any]:
     """The lease as every web process sees it, and this process's part in it."""
-    service = getattr(request.app.state, "scheduler", None)
-    here = "web-only" if service is None else ("leading" if service.leading else "standby")
     return {
-        "holder": info.holder if live and info else None,
-        "until": info.expires_at.isoformat() if live and info else None,
-        "this_process": here,
+        "holder": status.holder,
+        "until": status.until.isoformat() if status.until else None,
+        "this_process": status.role,
     }
 
 
 @router.get("/healthz")
 async def healthz(request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
+    read: StatusReader | None = getattr(request.app.state, "scheduler_status", None)
     detailed = operator(request, runtime)
     try:
-        info = await run_in_threadpool(_check, runtime)
+        status = await run_in_threadpool(_check, runtime, read)
     except SQLAlchemyError as exc:
         log.warning("health check: database unreachable: %s", exc)
         down: dict[str, Any] = {"status": "error", "database": "unreachable"}
         if detailed:
             down["version"] = __version__
         return JSONResponse(down, status_code=503, headers=NO_STORE)
-    live = info is not None and info.held_at(runtime.clock.now())
     # The host name and process id in the lease holder are for operators, not the public.
-    scheduler: dict[str, Any] = {"running": live}
+    scheduler: dict[str, Any] = {"running": status.running}
     body: dict[str, Any] = {"status": "ok", "database": "ok", "scheduler": scheduler}
     if detailed:
         body["version"] = __version__
-        scheduler.update(_details(request, info, live))
+        scheduler.update(_details(status))
     return JSONResponse(body, headers=NO_STORE)

@@ -35,7 +35,7 @@ def page(
     """A page with a fresh CSRF field (and the cookie it pairs with, for a first visit)."""
     runtime = runtime_of(request)
     templates: Jinja2Templates = request.app.state.templates
-    field, nonce = csrf.issue(request, runtime.settings.signing_key())
+    field, nonce = csrf.issue(request, runtime.signing_key)
     response: HTMLResponse = templates.TemplateResponse(
         request,
         template,
@@ -83,7 +83,7 @@ class PublicRoute(APIRoute):
 async def check_csrf(request: Request) -> None:
     """The form's signed field must match this browser's cookie, else a 403 asking for a reload."""
     submitted = (await request.form()).get(csrf.FIELD)
-    secret = runtime_of(request).settings.signing_key()
+    secret = runtime_of(request).signing_key
     if not (isinstance(submitted, str) and csrf.valid(request, secret, submitted)):
         raise error(403, "This form has expired. Please go back, reload the page and try again.")
 
@@ -136,7 +136,7 @@ def subscriber_for(purpose: Purpose) -> Any:
             try:
                 subscriber = subscriber_for_token(
                     session,
-                    runtime.settings.verification_keys(),
+                    runtime.verification_keys,
                     purpose,
                     token,
                     runtime.clock.now(),

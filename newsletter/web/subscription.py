@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Request
@@ -16,7 +15,6 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from newsletter.confirmations import ConfirmationSender
-from newsletter.deliver.transport import transport_from_settings
 from newsletter.models import Topic
 from newsletter.pipeline.signup import SignupForm, TooManySignups, take_signup
 from newsletter.runtime import Runtime
@@ -50,9 +48,7 @@ async def _confirmation_sender(app: FastAPI) -> AsyncIterator[None]:
     """Confirmation emails go out from a thread of their own, never from a signup request."""
     runtime: Runtime = app.state.runtime
     templates: Jinja2Templates = app.state.templates
-    sender = ConfirmationSender(
-        runtime, templates.env, partial(transport_from_settings, runtime.settings)
-    )
+    sender = ConfirmationSender(runtime, templates.env, runtime.transport)
     sender.start()
     app.state.confirmation_sender = sender
     try:
@@ -77,7 +73,7 @@ def _topics(session: Session) -> list[Topic]:
 
 def _link(runtime: Runtime, purpose: Purpose, subscriber: Subscriber, now: datetime) -> str:
     """A fresh signed link of the subscriber's own, to show on the page they are on."""
-    key = runtime.settings.signing_key()
+    key = runtime.signing_key
     base = runtime.settings.site.base_url
     return link(base, key, purpose, subscriber.id, subscriber.email, now)
 

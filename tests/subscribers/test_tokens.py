@@ -10,6 +10,7 @@ from itsdangerous import URLSafeSerializer
 
 from newsletter.config import load_settings
 from newsletter.errors import ConfigError
+from newsletter.keys import signing_keys
 from subscribers.errors import ExpiredToken, InvalidToken
 from subscribers.tokens import (
     Purpose,
@@ -111,8 +112,9 @@ def test_previous_keys_verify_but_never_sign_and_must_be_long(tmp_path: Path) ->
     settings = load_settings(
         var_dir=tmp_path, secret_key=SECRET, secret_keys_previous=[OLD, OLD + "-older"]
     )
-    assert settings.signing_key() == SECRET
-    assert settings.verification_keys() == [SECRET, OLD, OLD + "-older"]
+    keys = signing_keys(settings)
+    assert keys.current == SECRET
+    assert keys.verification == (SECRET, OLD, OLD + "-older")
     with pytest.raises(ConfigError) as refused:
         load_settings(var_dir=tmp_path, secret_key=SECRET, secret_keys_previous=["short-old"])
     assert str(refused.value) == (

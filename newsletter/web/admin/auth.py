@@ -124,7 +124,7 @@ def login(
 ) -> Response:
     runtime = runtime_of(request)
     admin = runtime.settings.admin
-    secret = runtime.settings.signing_key()
+    secret = runtime.signing_key
     limits = SignInLimits.from_settings(admin)
     counter = SignInCounter(runtime.sessions)
     # Buckets are keyed on the canonical address: "ＡＢ@x" and " ab@X" are the same account.

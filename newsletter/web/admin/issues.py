@@ -242,7 +242,7 @@ def deliverability(
         issue = load_issue(session, issue_id)
     chosen = load_variant(issue, variant)
     compiled = IssueMessage(
-        mail_setup(runtime.settings),
+        mail_setup(runtime.settings, runtime.signing_key),
         issue.id,
         chosen.subject,
         chosen.html,

@@ -1,47 +1,18 @@
-"""One typed Settings object: NEWSLETTER_* environment over newsletter.toml over defaults."""
+"""The settings' schema: sections, their defaults and checks; reading them is load.py's job."""
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import re
-import secrets
-import tomllib
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    HttpUrl,
-    SecretStr,
-    ValidationError,
-    field_validator,
-)
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from newsletter.errors import ConfigError
-
-ENV_PREFIX = "NEWSLETTER_"
-DEFAULT_CONFIG_FILE = "newsletter.toml"
-
-# Flat variables the public contract names, mapped to their place in the nested settings.
-FLAT_ENV: dict[str, tuple[str, ...]] = {
-    "NEWSLETTER_SITE_URL": ("site", "url"),
-    "NEWSLETTER_TIMEZONE": ("site", "timezone"),
-    "NEWSLETTER_DONATE_URL": ("organization", "donate_url"),
-}
-
-_WEEKLY_SLOT = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):([0-5]\d)$")
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+from newsletter.config import checks
+from newsletter.config.checks import MAKE_SECRET, MIN_SECRET_BYTES
+from newsletter.config.sources import ENV_PREFIX, file_and_flat_sources
 
 
 class _Section(BaseModel):
@@ -60,13 +31,7 @@ class SiteSettings(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"{value!r} is not a known time zone; use an IANA name like 'America/New_York'"
-            ) from None
-        return value
+        return checks.time_zone(value)
 
     @property
     def base_url(self) -> str:
@@ -92,9 +57,7 @@ class TopicSettings(_Section):
     @field_validator("slug")
     @classmethod
     def _valid_slug(cls, value: str) -> str:
-        if not _SLUG.match(value):
-            raise ValueError(f"{value!r} is not a slug; use lowercase letters, digits and hyphens")
-        return value
+        return checks.slug(value)
 
 
 class SelectorSettings(_Section):
@@ -123,9 +86,7 @@ class SourceSettings(_Section):
     @field_validator("api_key_sha256")
     @classmethod
     def _sha256_hex(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value.lower()):
-            raise ValueError("not a SHA-256 hex digest; `newsletter sources new-key` prints one")
-        return value.lower() if value else value
+        return checks.sha256_hex(value)
 
 
 class CollectSettings(_Section):
@@ -170,12 +131,7 @@ class DigestSettings(_Section):
     @field_validator("build", "send")
     @classmethod
     def _weekly_slot(cls, value: str) -> str:
-        normalised = " ".join(value.lower().split())
-        if not _WEEKLY_SLOT.match(normalised):
-            raise ValueError(
-                f"{value!r} is not a weekly slot; use a weekday and 24-hour time like 'fri 10:00'"
-            )
-        return normalised
+        return checks.weekly_slot(value)
 
 
 class MailSettings(_Section):
@@ -245,84 +201,7 @@ class WebSettings(_Section):
     @field_validator("forwarded_allow_ips")
     @classmethod
     def _addresses(cls, value: str) -> str:
-        return trusted_proxies(value)
-
-
-def trusted_proxies(value: str) -> str:
-    """A list of proxy addresses or networks, or "*", checked: uvicorn ignores a typo silently."""
-    items = [item.strip() for item in value.split(",")]
-    if items == ["*"]:
-        return "*"
-    for item in items:
-        try:
-            ipaddress.ip_network(item)
-        except ValueError:
-            raise ValueError(
-                f"{item!r} is not an IP address or network; use e.g. '10.0.0.5, 172.16.0.0/12'"
-                " or '*'"
-            ) from None
-    return ", ".join(items)
-
-
-_SMTP_URL = re.compile(r"^smtps?://[^/?#]+")
-# Everything between "scheme://" and the last "@" before the path is credentials (a password
-# with an unescaped "@" in it included).
-_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
-
-# The secret signs sessions, CSRF tokens and every mailed link: anyone who knows it forges them.
-MIN_SECRET_BYTES = 32
-# A command, not a key.
-_MAKE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105
-# Values copied from examples and tutorials; matched on the lowercased key without separators.
-_PLACEHOLDER_WORDS = (
-    "changeme",
-    "changethis",
-    "replaceme",
-    "yoursecret",
-    "secretkey",
-    "placeholder",
-    "insecure",
-    "notsecret",
-    "example",
-    "default",
-    "alongrandomstring",
-)
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password replaced by ***, for messages and logs."""
-    match = _USERINFO.match(url)
-    if match is None:
-        return url
-    user, colon, _ = match["userinfo"].partition(":")
-    masked = f"{user}:***" if colon else user
-    return f"{match['scheme']}{masked}@{url[match.end() :]}"
-
-
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s/?#]*@")
-
-
-def mask_credentials(text: str) -> str:
-    """Every user:password@ in a line of text (an error from a driver, say) as user:***@."""
-    return _URL_PASSWORD.sub(r"\g<head>***@", text)
-
-
-def secret_key_problem(key: str) -> str | None:
-    """Why this secret is unsafe to sign with, or None; never quotes the key itself."""
-    if not key.strip():
-        return "is empty"
-    if len(key.encode()) < MIN_SECRET_BYTES:
-        return f"is shorter than {MIN_SECRET_BYTES} bytes"
-    squashed = re.sub(r"[^a-z0-9]", "", key.lower())
-    if any(word in squashed for word in _PLACEHOLDER_WORDS) or len(set(key)) < 10:
-        return "is a placeholder or too repetitive to be secret"
-    return None
-
-
-_SMTP_URL_HELP = (
-    "use smtp://USER:PASS@HOST:PORT (add ?starttls=true) or smtps://..., "
-    "or leave it unset for the outbox folder"
-)
+        return checks.trusted_proxies(value)
 
 
 class RelaySettings(_Section):
@@ -340,18 +219,7 @@ class RelaySettings(_Section):
     @field_validator("url")
     @classmethod
     def _smtp(cls, value: str) -> str:
-        if not _SMTP_URL.match(value):
-            raise ValueError(f"{mask_url(value)!r} is not an SMTP URL; {_SMTP_URL_HELP}")
-        return _checked_smtp_url(value)
-
-
-def _checked_smtp_url(value: str) -> str:
-    """A port that is not a number fails here, at start, not at the first message sent."""
-    try:
-        urlsplit(value).port  # noqa: B018 - parsing the port is the check
-    except ValueError:
-        raise ValueError(f"{mask_url(value)!r} has a port that is not a number") from None
-    return value
+        return checks.smtp_url(value)
 
 
 class DeliverySettings(_Section):
@@ -404,10 +272,7 @@ class DeliverySettings(_Section):
     @field_validator("relays")
     @classmethod
     def _unique_relays(cls, value: list[RelaySettings]) -> list[RelaySettings]:
-        names = [relay.name for relay in value]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"relay name {name!r} appears twice")
+        checks.unique(value, lambda relay: relay.name, "relay name")
         return value
 
 
@@ -428,52 +293,6 @@ class ScheduleSettings(_Section):
     # A maildir or mbox of returned mail, read every bounce_minutes; unset: no bounce job.
     bounce_mailbox: Path | None = None
     bounce_minutes: float = Field(default=10.0, gt=0, le=24 * 60)
-
-
-class _TomlSource(PydanticBaseSettingsSource):
-    """Reads newsletter.toml (or the file NEWSLETTER_CONFIG names)."""
-
-    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
-        super().__init__(settings_cls)
-        self.path = path
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        raise NotImplementedError  # __call__ reads the whole file at once
-
-    def __call__(self) -> dict[str, Any]:
-        if self.path is None:
-            return {}
-        try:
-            with self.path.open("rb") as handle:
-                return tomllib.load(handle)
-        except FileNotFoundError:
-            raise ConfigError(f"NEWSLETTER_CONFIG: no such file {str(self.path)!r}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{self.path}: not valid TOML: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise ConfigError(
-                f"{self.path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
-            ) from None
-        except OSError as exc:
-            raise ConfigError(f"{self.path}: cannot read it: {exc.strerror or exc}") from None
-
-
-class _FlatEnvSource(PydanticBaseSettingsSource):
-    """The contract's flat variables (NEWSLETTER_SITE_URL, ...) placed into their sections."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        super().__init__(settings_cls)
-        self.environ = environ
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        raise NotImplementedError
-
-    def __call__(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name, (section, key) in FLAT_ENV.items():
-            if self.environ.get(name):
-                values.setdefault(section, {})[key] = self.environ[name]
-        return values
 
 
 class Settings(BaseSettings):
@@ -520,40 +339,22 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (
-            init_settings,
-            env_settings,
-            _FlatEnvSource(settings_cls, os.environ),
-            _TomlSource(settings_cls, config_path(os.environ)),
-        )
+        # Precedence: arguments, NEWSLETTER_SECTION__KEY, the flat variables, the file, defaults.
+        return (init_settings, env_settings, *file_and_flat_sources(settings_cls))
 
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        allowed = "use sqlite:///PATH or postgresql+psycopg://USER:PASS@HOST:PORT/DB"
-        # Hosting platforms hand out postgres:// URLs; psycopg 3 is the driver we ship.
-        for prefix in ("postgres://", "postgresql://"):
-            if value.startswith(prefix):
-                value = "postgresql+psycopg://" + value[len(prefix) :]
-        try:
-            url = make_url(value)
-            url.get_dialect()
-        except (ArgumentError, NoSuchModuleError, ValueError):
-            raise ValueError(
-                f"{mask_url(value)!r} is not a database URL we support; {allowed}"
-            ) from None
-        if url.get_backend_name() not in ("sqlite", "postgresql"):
-            raise ValueError(f"{url.get_backend_name()!r} databases are not supported; {allowed}")
-        return value
+        return checks.database_url(value)
 
     @field_validator("secret_key")
     @classmethod
     def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            problem = secret_key_problem(value.get_secret_value())
+            problem = checks.secret_key_problem(value.get_secret_value())
             if problem:
                 raise ValueError(
-                    f"the secret key {problem}; make one with {_MAKE_SECRET}, "
+                    f"the secret key {problem}; make one with {MAKE_SECRET}, "
                     "or leave it unset for a generated var/secret_key"
                 )
         return value
@@ -561,20 +362,12 @@ class Settings(BaseSettings):
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        if not _SMTP_URL.match(value):
-            raise ValueError(f"{mask_url(value)!r} is not an SMTP URL; {_SMTP_URL_HELP}")
-        return _checked_smtp_url(value)
+        return checks.smtp_url(value) if value else None
 
     @field_validator("broker_url", "redis_url")
     @classmethod
     def _redis_like(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        if not re.match(r"^(rediss?|amqps?|pyamqp|memory)://", value):
-            raise ValueError(f"{mask_url(value)!r} is not a broker URL; use redis://HOST:6379/0")
-        return value
+        return checks.broker_url(value) if value else None
 
     @property
     def shared_redis_url(self) -> str | None:
@@ -589,18 +382,14 @@ class Settings(BaseSettings):
     @classmethod
     def _previous_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
         # A short or guessable old key would let anyone forge links for as long as it is kept.
-        if any(len(key.get_secret_value().encode()) < 32 for key in value):
+        if any(len(key.get_secret_value().encode()) < MIN_SECRET_BYTES for key in value):
             raise ValueError("every previous key must be at least 32 bytes long")
         return value
 
     @field_validator("topics")
     @classmethod
     def _unique_topics(cls, value: list[TopicSettings]) -> list[TopicSettings]:
-        seen: set[str] = set()
-        for topic in value:
-            if topic.slug in seen:
-                raise ValueError(f"topic slug {topic.slug!r} appears twice")
-            seen.add(topic.slug)
+        checks.unique(value, lambda topic: topic.slug, "topic slug")
         return value
 
     @field_validator("sources")
@@ -622,92 +411,3 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.var_dir / "outbox"
-
-    def signing_key(self) -> str:
-        """The secret for signed tokens and sessions.
-
-        Unset, one is generated once and kept under var/ so that links already mailed
-        keep working across restarts; production sets NEWSLETTER_SECRET_KEY.
-        """
-        if self.secret_key is not None:
-            return self.secret_key.get_secret_value()
-        path = self.var_dir / "secret_key"
-        try:
-            return _checked_key_file(path)
-        except FileNotFoundError:
-            pass
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        # Several senders may start at once: each writes its own file, the first link wins.
-        tmp = path.with_suffix(f".{secrets.token_hex(8)}.tmp")
-        tmp.write_text(key)
-        tmp.chmod(0o600)
-        try:
-            os.link(tmp, path)  # never replaces: a key another sender already uses stays
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-        return _checked_key_file(path)
-
-    def verification_keys(self) -> list[str]:
-        """The keys a link may be signed with: the current one first, then the previous ones."""
-        return [self.signing_key(), *(key.get_secret_value() for key in self.secret_keys_previous)]
-
-
-def _checked_key_file(path: Path) -> str:
-    """The generated key, unless someone replaced it with a weak one."""
-    key = path.read_text(errors="replace").strip()
-    problem = secret_key_problem(key)
-    if problem:
-        raise ConfigError(
-            f"the secret key in {path} {problem}; delete the file to generate one, "
-            f"or set NEWSLETTER_SECRET_KEY (make one with {_MAKE_SECRET})"
-        )
-    return key
-
-
-def config_path(environ: Mapping[str, str]) -> Path | None:
-    """The settings file: NEWSLETTER_CONFIG, else ./newsletter.toml when present."""
-    named = environ.get("NEWSLETTER_CONFIG")
-    if named:
-        return Path(named)
-    default = Path(DEFAULT_CONFIG_FILE)
-    return default if default.exists() else None
-
-
-def _key_name(loc: tuple[int | str, ...]) -> str:
-    """Name a setting as a user would write it: TOML path, and its variable where it has one."""
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    for env_name, place in FLAT_ENV.items():
-        if tuple(loc) == place:
-            return f"{path} ({env_name})"
-    if len(loc) == 1:
-        return f"{ENV_PREFIX}{str(loc[0]).upper()}"
-    if all(isinstance(part, str) for part in loc):
-        return f"{path} ({ENV_PREFIX}{'__'.join(str(p).upper() for p in loc)})"
-    return path
-
-
-def _explain(exc: ValidationError) -> str:
-    errors = exc.errors()
-    first = errors[0]
-    message = first["msg"].removeprefix("Value error, ")
-    key = _key_name(tuple(first["loc"]))
-    if first["type"] == "extra_forbidden":
-        message = "unknown setting (misspelt, or not in newsletter.example.toml)"
-        key = key.split(" (")[0]
-    line = f"invalid setting {key}: {message}"
-    if len(errors) > 1:
-        line += f" (and {len(errors) - 1} more)"
-    return line
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Read and check every setting once; a wrong one raises ConfigError naming it."""
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        raise ConfigError(_explain(exc)) from None

@@ -1,4 +1,4 @@
-"""Run uvicorn with the scheduler started and stopped by the app's lifespan; SIGTERM exits 0."""
+"""The `newsletter serve` process assembled: web app, scheduler and uvicorn; SIGTERM exits 0."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import uvicorn
@@ -13,9 +15,11 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from newsletter.runtime import Runtime
+from newsletter.schedule import lease
 from newsletter.schedule.service import SchedulerService
 from newsletter.web.accesslog import logging_config
 from newsletter.web.app import create_app
+from newsletter.web.health import StatusReader
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +40,34 @@ def with_scheduler(app: FastAPI, service: SchedulerService) -> None:
     app.router.lifespan_context = lifespan
 
 
-def build_app(runtime: Runtime, *, web_only: bool) -> FastAPI:
+@dataclass(frozen=True)
+class LeaseStatus:
+    """What /healthz reports (newsletter.web.health.SchedulerStatus), read from the lease."""
+
+    running: bool
+    holder: str | None
+    until: datetime | None
+    role: str
+
+
+def lease_status(runtime: Runtime, service: SchedulerService | None) -> StatusReader:
+    """The lease as every process sees it, and this process's part: leading, standby, web-only."""
+
+    def read() -> LeaseStatus:
+        with runtime.sessions() as session:
+            info = lease.current(session)
+        role = "web-only" if service is None else ("leading" if service.leading else "standby")
+        if info is None or not info.held_at(runtime.clock.now()):
+            return LeaseStatus(running=False, holder=None, until=None, role=role)
+        return LeaseStatus(running=True, holder=info.holder, until=info.expires_at, role=role)
+
+    return read
+
+
+def build_app(runtime: Runtime, service: SchedulerService | None) -> FastAPI:
+    """The web app, running `service` (none: --web-only) for as long as it runs."""
     app = create_app(runtime)
-    service = None if web_only else SchedulerService(runtime)
-    app.state.scheduler = service
+    app.state.scheduler_status = lease_status(runtime, service)
     if service is not None:
         with_scheduler(app, service)
     return app
@@ -54,7 +82,7 @@ def serve(
     access_log: bool = True,
     forwarded_allow_ips: str | None = None,
 ) -> None:
-    app = build_app(runtime, web_only=web_only)
+    app = build_app(runtime, None if web_only else SchedulerService(runtime))
     config = uvicorn.Config(
         app,
         host=host,

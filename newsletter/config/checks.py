@@ -1,0 +1,167 @@
+"""Checks behind the settings' validators, and masking secrets in what they say; pure functions."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+T = TypeVar("T")
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_WEEKLY_SLOT = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):([0-5]\d)$")
+_SMTP_URL = re.compile(r"^smtps?://[^/?#]+")
+_SMTP_URL_HELP = (
+    "use smtp://USER:PASS@HOST:PORT (add ?starttls=true) or smtps://..., "
+    "or leave it unset for the outbox folder"
+)
+_BROKER_URL = re.compile(r"^(rediss?|amqps?|pyamqp|memory)://")
+_DATABASE_HELP = "use sqlite:///PATH or postgresql+psycopg://USER:PASS@HOST:PORT/DB"
+# Everything between "scheme://" and the last "@" before the path is credentials (a password
+# with an unescaped "@" in it included).
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@")
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s/?#]*@")
+
+# The secret signs sessions, CSRF tokens and every mailed link: anyone who knows it forges them.
+MIN_SECRET_BYTES = 32
+# A command, not a key.
+MAKE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105
+# Values copied from examples and tutorials; matched on the lowercased key without separators.
+_PLACEHOLDER_WORDS = (
+    "changeme",
+    "changethis",
+    "replaceme",
+    "yoursecret",
+    "secretkey",
+    "placeholder",
+    "insecure",
+    "notsecret",
+    "example",
+    "default",
+    "alongrandomstring",
+)
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ***, for messages and logs."""
+    match = _USERINFO.match(url)
+    if match is None:
+        return url
+    user, colon, _ = match["userinfo"].partition(":")
+    masked = f"{user}:***" if colon else user
+    return f"{match['scheme']}{masked}@{url[match.end() :]}"
+
+
+def mask_credentials(text: str) -> str:
+    """Every user:password@ in a line of text (an error from a driver, say) as user:***@."""
+    return _URL_PASSWORD.sub(r"\g<head>***@", text)
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why this secret is unsafe to sign with, or None; never quotes the key itself."""
+    if not key.strip():
+        return "is empty"
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes"
+    squashed = re.sub(r"[^a-z0-9]", "", key.lower())
+    if any(word in squashed for word in _PLACEHOLDER_WORDS) or len(set(key)) < 10:
+        return "is a placeholder or too repetitive to be secret"
+    return None
+
+
+def trusted_proxies(value: str) -> str:
+    """A list of proxy addresses or networks, or "*", checked: uvicorn ignores a typo silently."""
+    items = [item.strip() for item in value.split(",")]
+    if items == ["*"]:
+        return "*"
+    for item in items:
+        try:
+            ipaddress.ip_network(item)
+        except ValueError:
+            raise ValueError(
+                f"{item!r} is not an IP address or network; use e.g. '10.0.0.5, 172.16.0.0/12'"
+                " or '*'"
+            ) from None
+    return ", ".join(items)
+
+
+def time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a known time zone; use an IANA name like 'America/New_York'"
+        ) from None
+    return value
+
+
+def slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(f"{value!r} is not a slug; use lowercase letters, digits and hyphens")
+    return value
+
+
+def sha256_hex(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value.lower()):
+        raise ValueError("not a SHA-256 hex digest; `newsletter sources new-key` prints one")
+    return value.lower() if value else value
+
+
+def weekly_slot(value: str) -> str:
+    normalised = " ".join(value.lower().split())
+    if not _WEEKLY_SLOT.match(normalised):
+        raise ValueError(
+            f"{value!r} is not a weekly slot; use a weekday and 24-hour time like 'fri 10:00'"
+        )
+    return normalised
+
+
+def smtp_url(value: str) -> str:
+    """An smtp:// or smtps:// URL whose port is a number: checked at start, not at first send."""
+    if not _SMTP_URL.match(value):
+        raise ValueError(f"{mask_url(value)!r} is not an SMTP URL; {_SMTP_URL_HELP}")
+    try:
+        urlsplit(value).port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise ValueError(f"{mask_url(value)!r} has a port that is not a number") from None
+    return value
+
+
+def broker_url(value: str) -> str:
+    if not _BROKER_URL.match(value):
+        raise ValueError(f"{mask_url(value)!r} is not a broker URL; use redis://HOST:6379/0")
+    return value
+
+
+def database_url(value: str) -> str:
+    """SQLite or PostgreSQL (psycopg 3); the postgres:// URLs hosting platforms hand out too."""
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            value = "postgresql+psycopg://" + value[len(prefix) :]
+    try:
+        url = make_url(value)
+        url.get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        raise ValueError(
+            f"{mask_url(value)!r} is not a database URL we support; {_DATABASE_HELP}"
+        ) from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(
+            f"{url.get_backend_name()!r} databases are not supported; {_DATABASE_HELP}"
+        )
+    return value
+
+
+def unique(items: Iterable[T], name: Callable[[T], str], what: str) -> None:
+    """Refuse a list in which two entries share a name: `what` names it ("topic slug", ...)."""
+    seen: set[str] = set()
+    for item in items:
+        if name(item) in seen:
+            raise ValueError(f"{what} {name(item)!r} appears twice")
+        seen.add(name(item))
