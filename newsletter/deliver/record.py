@@ -12,13 +12,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.deliver.store import Job, Move, Outcome, Retry
+from newsletter.deliver.store import Move, Outcome, Retry
 from newsletter.errors import PermanentFailure
 from newsletter.models import Delivery, DeliveryStatus
 from subscribers.lifecycle import transition
 from subscribers.models import Cause, Status, Subscriber
-
-__all__ = ["Decision", "Job", "Outcome", "decide", "record", "settle"]
 
 MAX_BACKOFF = timedelta(hours=6)
 

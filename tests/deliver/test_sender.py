@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from newsletter.config import DeliverySettings
 from newsletter.deliver.batch import Sender
 from newsletter.deliver.breaker import Breaker
 from newsletter.deliver.memory_store import MemoryDeliveryStore
-from newsletter.deliver.message import IssueMessage, MailSetup, Rendered
+from newsletter.deliver.message import IssueMessage, Rendered
 from newsletter.deliver.plan import Counts
 from newsletter.deliver.relays import Relay
 from newsletter.deliver.store import Job, Outcome, Retry
@@ -28,16 +29,9 @@ from newsletter.digest.placeholders import html_marker, marker
 from newsletter.errors import DeliveryError, PermanentFailure, TemporaryFailure, TransportFault
 from newsletter.models import DeliveryStatus
 from tests.deliver.conftest import NOW
+from tests.deliver.test_message import SETUP
 
 ISSUE = 7
-SETUP = MailSetup(
-    from_name="Example Council News",
-    from_address="newsletter@example.org",
-    site_url="https://news.example.org",
-    secret="a test secret that is long enough to sign with",
-    bounce_domain="example.org",
-    list_id="newsletter.example.org",
-)
 
 
 def _message() -> IssueMessage:
@@ -57,7 +51,8 @@ def _send(
     store: MemoryDeliveryStore,
     transport: MemoryTransport,
     settings: DeliverySettings,
-    on_progress: object = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Sender:
     """What send_issue does, over the fakes: batches until none is claimed or the sender halts."""
     relay = Relay("default", lambda: transport, Throttle(), settings.connections)
@@ -69,7 +64,8 @@ def _send(
         settings,
         FixedClock(NOW),
         issue_id=ISSUE,
-        on_progress=on_progress,  # type: ignore[arg-type]
+        on_progress=on_progress,
+        stop=stop,
     )
     with sender:
         while not sender.halted and sender.run_batch():
@@ -167,26 +163,13 @@ def test_stopped_mid_send_records_everything_handed_over() -> None:
     stop = threading.Event()
 
     class Stopping(MemoryTransport):
-        def send(self, sender: str, recipients: object, message: bytes) -> None:
-            super().send(sender, recipients, message)  # type: ignore[arg-type]
+        def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
+            super().send(sender, recipients, message)
             if len(self.sent) == 10:
                 stop.set()
 
     transport = Stopping()
-    relay = Relay("default", lambda: transport, Throttle(), settings.connections)
-    sender = Sender(
-        store,
-        {1: _message()},
-        [relay],
-        "local:t",
-        settings,
-        FixedClock(NOW),
-        issue_id=ISSUE,
-        stop=stop,
-    )
-    with sender:
-        while not sender.halted and sender.run_batch():
-            pass
+    _send(store, transport, settings, stop=stop)
     counts = store.counts()
     assert counts.sent == len(transport.sent)
     assert 10 <= counts.sent < 40

@@ -14,7 +14,6 @@ from newsletter import migrate
 from newsletter.config import DeliverySettings, load_settings
 from newsletter.deliver.memory_store import MemoryDeliveryStore
 from newsletter.deliver.message import Rendered
-from newsletter.deliver.plan import plan
 from newsletter.deliver.sql_store import SqlDeliveryStore
 from newsletter.deliver.store import DeliveryStore, Job, Outcome, Retry, Row
 from newsletter.errors import DeliveryError, PermanentFailure, TemporaryFailure
@@ -23,7 +22,8 @@ from newsletter.runtime import Runtime
 from subscribers.lifecycle import suppress, transition
 from subscribers.models import Cause, Status, Subscriber
 from tests.conftest import BACKENDS, _empty_postgres
-from tests.deliver.conftest import NOW, make_world
+from tests.deliver.conftest import NOW
+from tests.deliver.test_claim import _planned
 
 SETTINGS = DeliverySettings(retry_base_seconds=60, max_attempts=3)
 LATER = NOW + timedelta(days=1)
@@ -46,12 +46,7 @@ MakeHarness = Callable[[int, datetime], Harness]
 
 def _sql(runtime: Runtime) -> MakeHarness:
     def make(count: int, deadline: datetime) -> Harness:
-        world = make_world(runtime, count=count)
-        plan(runtime.sessions, world.issue_id, NOW)
-        with runtime.sessions.begin() as session:
-            issue = session.get(Issue, world.issue_id)
-            assert issue is not None
-            issue.status = IssueStatus.SENDING
+        issue_id = _planned(runtime, count)
         with runtime.sessions() as session:
             emails = list(
                 session.scalars(
@@ -85,7 +80,7 @@ def _sql(runtime: Runtime) -> MakeHarness:
                     )
                 )
 
-        store = SqlDeliveryStore(runtime.sessions, world.issue_id, Retry(SETTINGS, deadline))
+        store = SqlDeliveryStore(runtime.sessions, issue_id, Retry(SETTINGS, deadline))
         return Harness(store, emails, leave, pause, bounced)
 
     return make
