@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -189,7 +190,8 @@ def sender_env(url: str, var: Path, port: int, connections: int) -> dict[str, st
     return env | {
         "NEWSLETTER_DATABASE_URL": url,
         "NEWSLETTER_VAR_DIR": str(var),
-        "NEWSLETTER_SECRET_KEY": "bench",
+        # A real key: the settings refuse one shorter than 32 bytes.
+        "NEWSLETTER_SECRET_KEY": secrets.token_urlsafe(48),
         "NEWSLETTER_SMTP_URL": f"smtp://127.0.0.1:{port}",
         "NEWSLETTER_DELIVERY__CONNECTIONS": str(connections),
     }

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from subscribers.models import Status, Subscriber, SubscriberTopic, Suppression
@@ -26,13 +26,25 @@ def topic_key(slugs: list[str] | set[str] | tuple[str, ...]) -> str:
     return ",".join(sorted(set(slugs)))
 
 
-def _eligible(now: datetime) -> Select[int, str, str]:
+def receives(now: datetime) -> ColumnElement[bool]:
+    """The one rule of who is mailed at `now`: active, not suppressed, not paused.
+
+    Planning selects subscribers by it, and the sender re-checks each claimed delivery by the
+    same expression at the last moment (newsletter.deliver.claim), so an unsubscribe, a
+    suppression or a pause since planning wins.
+    """
     suppressed = exists().where(Suppression.email == Subscriber.email)
+    return and_(
+        Subscriber.status == Status.ACTIVE,
+        or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now),
+        ~suppressed,
+    )
+
+
+def _eligible(now: datetime) -> Select[int, str, str]:
     return (
         select(Subscriber.id, Subscriber.email, Subscriber.name)
-        .where(Subscriber.status == Status.ACTIVE)
-        .where(or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now))
-        .where(~suppressed)
+        .where(receives(now))
         .order_by(Subscriber.id)
     )
 

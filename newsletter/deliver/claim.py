@@ -14,33 +14,28 @@ import os
 import socket
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.models import Delivery, DeliveryStatus
-from subscribers.models import Status, Subscriber, Suppression
+from newsletter.deliver.store import OPEN, Row
+from newsletter.models import Delivery
+from subscribers.audience import receives
+from subscribers.models import Subscriber
+
+__all__ = [
+    "LOCAL",
+    "OPEN",
+    "Row",
+    "claim",
+    "holder_name",
+    "release",
+    "release_local",
+    "seconds_until_due",
+]
 
 LOCAL = "local:"
-OPEN = (DeliveryStatus.PENDING, DeliveryStatus.DEFERRED)
-
-
-@dataclass(frozen=True)
-class Row:
-    """A claimed delivery with what sending it needs to know about its subscriber."""
-
-    id: int
-    subscriber_id: int
-    variant_id: int | None
-    attempts: int
-    delivery_status: DeliveryStatus
-    email: str
-    name: str
-    status: Status
-    paused_until: datetime | None
-    suppressed: bool
 
 
 def holder_name(kind: str) -> str:
@@ -84,7 +79,6 @@ def claim(
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
     )
-    suppressed = exists().where(Suppression.email == Subscriber.email)
     with sessions.begin() as session:
         ids = list(session.scalars(statement))
         if not ids:
@@ -99,15 +93,15 @@ def claim(
                 Subscriber.email,
                 Subscriber.name,
                 Subscriber.status,
-                Subscriber.paused_until,
-                suppressed.label("suppressed"),
+                # The same rule planning selected by, checked again as the row is claimed.
+                receives(now).label("eligible"),
             )
             .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
             .where(Delivery.id.in_(ids))
             .where(Delivery.claimed_by == holder)
             .order_by(Delivery.id)
         )
-        return [Row(*tuple(row)) for row in rows]
+        return [Row(*row[:-1], eligible=bool(row[-1])) for row in rows]
 
 
 def release(sessions: sessionmaker[Session], holder: str, ids: Collection[int]) -> None:

@@ -1,4 +1,8 @@
-"""Recording outcomes: one short transaction per handful, each row's claim given back with it."""
+"""Recording outcomes: what each reply means for its delivery, stored a handful at a time.
+
+`decide()` is the rule (sent, failed, or retried later) and takes plain values; both delivery
+stores apply it, the SQL one here in `record()`.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsletter.config import DeliverySettings
-from newsletter.deliver.message import Rendered
-from newsletter.errors import DeliveryError, PermanentFailure
+from newsletter.deliver.store import Move, Outcome, Retry
+from newsletter.errors import PermanentFailure
 from newsletter.models import Delivery, DeliveryStatus
 from subscribers.lifecycle import transition
 from subscribers.models import Cause, Status, Subscriber
@@ -18,80 +21,75 @@ from subscribers.models import Cause, Status, Subscriber
 MAX_BACKOFF = timedelta(hours=6)
 
 
-@dataclass
-class Job:
-    delivery_id: int
-    subscriber_id: int
+@dataclass(frozen=True)
+class Decision:
+    """What becomes of a delivery after one attempt."""
+
+    status: DeliveryStatus
     attempts: int
-    rendered: Rendered
-    recipient: str
-    was: DeliveryStatus
-    relay: str = ""
+    sent_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    bounced: bool = False  # 5.1.x: the address does not exist; its subscriber is marked bounced
 
 
-@dataclass
-class Outcome:
-    job: Job
-    error: DeliveryError | None
-    sent: bool  # False: never handed over (stopped while waiting for the rate limit)
+def decide(outcome: Outcome, retry: Retry, now: datetime) -> Decision:
+    """Accepted → sent; 5xx → failed; anything else retried with exponential backoff.
+
+    Retries stop at the issue's retry deadline or the delivery's max_attempts, then fail: a small
+    list never loops for ever.
+    """
+    job, error = outcome.job, outcome.error
+    attempts = job.attempts + 1
+    if error is None:
+        return Decision(DeliveryStatus.SENT, attempts, sent_at=now)
+    if isinstance(error, PermanentFailure):
+        bounced = bool(error.enhanced and error.enhanced.startswith("5.1."))
+        return Decision(DeliveryStatus.FAILED, attempts, last_error=str(error), bounced=bounced)
+    settings = retry.settings
+    retry_at = now + min(
+        timedelta(seconds=settings.retry_base_seconds * 2 ** (attempts - 1)), MAX_BACKOFF
+    )
+    if retry_at > retry.deadline:
+        reason = f"gave up at the retry deadline: {error}"
+        return Decision(DeliveryStatus.FAILED, attempts, last_error=reason)
+    if attempts >= settings.max_attempts:
+        reason = f"gave up after {attempts} attempts: {error}"
+        return Decision(DeliveryStatus.FAILED, attempts, last_error=reason)
+    return Decision(
+        DeliveryStatus.DEFERRED, attempts, next_attempt_at=retry_at, last_error=str(error)
+    )
 
 
 def record(
-    sessions: sessionmaker[Session],
-    outcomes: list[Outcome],
-    settings: DeliverySettings,
-    deadline: datetime,
-    now: datetime,
-) -> list[tuple[DeliveryStatus, DeliveryStatus]]:
+    sessions: sessionmaker[Session], outcomes: list[Outcome], retry: Retry, now: datetime
+) -> list[Move]:
     """Store what the mail server said for each message; return each row's (was, now) status.
 
-    Accepted → sent; 5xx → failed (5.1.x also marks the subscriber bounced); anything else is
-    retried with exponential backoff until the issue's retry deadline or the delivery's
-    max_attempts, then failed: a small list never loops for ever.
+    Each row's claim is given back in the same statement.
     """
     rows: list[dict[str, object]] = []
-    moves: list[tuple[DeliveryStatus, DeliveryStatus]] = []
+    moves: list[Move] = []
     bounced: list[tuple[int, str]] = []
     for outcome in outcomes:
-        job, error = outcome.job, outcome.error
-        attempts = job.attempts + 1
-        row: dict[str, object] = {
-            "id": job.delivery_id,
-            "attempts": attempts,
-            "message_id": job.rendered.message_id,
-            "sent_at": None,
-            "next_attempt_at": None,
-            "last_error": None,
-            "claimed_by": None,
-            "claimed_until": None,
-        }
-        if error is None:
-            row.update(status=DeliveryStatus.SENT, sent_at=now)
-        elif isinstance(error, PermanentFailure):
-            row.update(status=DeliveryStatus.FAILED, last_error=str(error))
-            if error.enhanced and error.enhanced.startswith("5.1."):
-                bounced.append((job.subscriber_id, str(error)))
-        else:
-            retry_at = now + min(
-                timedelta(seconds=settings.retry_base_seconds * 2 ** (attempts - 1)),
-                MAX_BACKOFF,
-            )
-            if retry_at > deadline:
-                row.update(
-                    status=DeliveryStatus.FAILED,
-                    last_error=f"gave up at the retry deadline: {error}",
-                )
-            elif attempts >= settings.max_attempts:
-                row.update(
-                    status=DeliveryStatus.FAILED,
-                    last_error=f"gave up after {attempts} attempts: {error}",
-                )
-            else:
-                row.update(
-                    status=DeliveryStatus.DEFERRED, next_attempt_at=retry_at, last_error=str(error)
-                )
-        rows.append(row)
-        moves.append((job.was, DeliveryStatus(str(row["status"]))))
+        job = outcome.job
+        decision = decide(outcome, retry, now)
+        rows.append(
+            {
+                "id": job.delivery_id,
+                "status": decision.status,
+                "attempts": decision.attempts,
+                "message_id": job.rendered.message_id,
+                "sent_at": decision.sent_at,
+                "next_attempt_at": decision.next_attempt_at,
+                "last_error": decision.last_error,
+                "claimed_by": None,
+                "claimed_until": None,
+            }
+        )
+        if decision.bounced:
+            bounced.append((job.subscriber_id, str(outcome.error)))
+        moves.append((job.was, decision.status))
     with sessions.begin() as session:
         session.execute(update(Delivery), rows)
         for subscriber_id, detail in bounced:

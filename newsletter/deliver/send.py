@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from newsletter.deliver.batch import Progress, Sender
+from newsletter.deliver.batch import Progress, open_sender
 from newsletter.deliver.claim import LOCAL, holder_name, release_local, seconds_until_due
 from newsletter.deliver.lock import issue_lock
 from newsletter.deliver.plan import RenderVariant, no_variant
@@ -55,9 +55,8 @@ def send_issue(
             lambda: _sent_last_hour(runtime),
         )
         holder = holder_name(LOCAL.rstrip(":"))
-        with Sender(
-            runtime, issue_id, relays, holder, on_progress=on_progress, stop=stop
-        ) as sender:
+        sender = open_sender(runtime, issue_id, relays, holder, on_progress=on_progress, stop=stop)
+        with sender:
             while not sender.halted:
                 if sender.run_batch():
                     continue
@@ -69,7 +68,7 @@ def send_issue(
         result = finish(runtime, issue_id, sender.pause_reason, STOPPED)
         if sender.pause_reason is not None and result.status == IssueStatus.PAUSED:
             result = replace(result, fault=True)
-        sender.refresh_tally(vars(result.counts))
+        sender.refresh_tally(result.counts)
         sender.report()
         return result
 

@@ -20,7 +20,7 @@ from typing import Any
 from celery import Celery
 
 from newsletter.config import Settings, load_settings
-from newsletter.deliver.batch import Sender
+from newsletter.deliver.batch import open_sender
 from newsletter.deliver.claim import holder_name, seconds_until_due
 from newsletter.deliver.relays import Relay, relays_for
 from newsletter.deliver.state import SendResult, finish, pause
@@ -135,7 +135,8 @@ def run_lane(
     if status != IssueStatus.SENDING:
         return f"issue {issue_id} is {status.value if status else 'gone'}; nothing to do"
     holder = holder_name("worker")
-    with Sender(runtime, issue_id, relays or _relays(runtime), holder, stop=stop) as sender:
+    sender = open_sender(runtime, issue_id, relays or _relays(runtime), holder, stop=stop)
+    with sender:
         claimed = sender.run_batch()
     if sender.pause_reason is not None:
         pause(runtime, issue_id, sender.pause_reason)

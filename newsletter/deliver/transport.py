@@ -7,15 +7,17 @@ import os
 import re
 import smtplib
 import ssl
+import threading
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from newsletter.config import Settings
 from newsletter.deliver.exchange import PayloadLost, send_message
-from newsletter.errors import PermanentFailure, TemporaryFailure, TransportFault
+from newsletter.errors import DeliveryError, PermanentFailure, TemporaryFailure, TransportFault
 
 _ENHANCED = re.compile(rb"^([245]\.\d{1,3}\.\d{1,3})\b")
 
@@ -63,6 +65,59 @@ class OutboxTransport:
 
     def close(self) -> None:
         pass
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One message a MemoryTransport took."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+
+
+class MemoryTransport:
+    """Keeps each message in a list instead of sending it: the fake beside SMTP and the outbox.
+
+    One instance may serve every connection of a relay (`connect=lambda: memory`): it is
+    thread-safe, and close() leaves it open. `refuse` fails one recipient, `fail_all` the whole
+    relay (as a relay that is down or refuses every message would), until `heal()`.
+    """
+
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+        self.refusals: dict[str, DeliveryError] = {}
+        self.fault: DeliveryError | None = None
+        self.closed = 0
+        self._lock = threading.Lock()
+
+    def refuse(self, recipient: str, error: DeliveryError) -> None:
+        self.refusals[recipient] = error
+
+    def fail_all(self, error: DeliveryError) -> None:
+        self.fault = error
+
+    def heal(self) -> None:
+        self.refusals.clear()
+        self.fault = None
+
+    def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
+        if self.fault is not None:
+            raise _fresh(self.fault)
+        for recipient in recipients:
+            if recipient in self.refusals:
+                raise _fresh(self.refusals[recipient])
+        with self._lock:
+            self.sent.append(Sent(sender, tuple(recipients), message))
+
+    def to(self, recipient: str) -> list[Sent]:
+        """The messages addressed to `recipient`."""
+        with self._lock:
+            return [sent for sent in self.sent if recipient in sent.recipients]
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed += 1
 
 
 class SmtpTransport:
@@ -215,6 +270,11 @@ class SmtpTransport:
             with contextlib.suppress(TimeoutError, OSError, smtplib.SMTPException):
                 self._connection.quit()
         self._drop()
+
+
+def _fresh(error: DeliveryError) -> DeliveryError:
+    """A new exception like `error`: one instance raised in several threads shares a traceback."""
+    return type(error)(str(error), code=error.code, enhanced=error.enhanced)
 
 
 def _timed_out(exc: BaseException) -> bool:
