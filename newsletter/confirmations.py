@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.deliver.transactional import transactional
-from newsletter.deliver.transport import Transport
 from newsletter.errors import NewsletterError
+from newsletter.mail.transport import Transport
 from newsletter.models import Topic
 from newsletter.runtime import Runtime
 from newsletter.schema_version import first_line

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.clock import Clock, SystemClock
 from newsletter.config import Settings
 from newsletter.db import make_engine, make_sessionmaker
-from newsletter.deliver.transport import Transport, transport_from_settings
 from newsletter.extras import require_workers
 from newsletter.keys import SigningKeys, signing_keys
+from newsletter.mail.transport import Transport, transport_from_settings
 
 
 @dataclass

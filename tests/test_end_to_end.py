@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from newsletter.clock import FixedClock
 from newsletter.deliver.send import send_issue
-from newsletter.deliver.transport import SmtpTransport
 from newsletter.digest.build import build_issue
 from newsletter.editors import review
+from newsletter.mail.transport import SmtpTransport
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus
 from newsletter.pipeline.send import variant_renderer
 from newsletter.runtime import Runtime

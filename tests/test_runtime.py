@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from email import policy
 from email.parser import BytesParser
 
-from newsletter.deliver.transport import OutboxTransport, SmtpTransport
+from newsletter.mail.transport import OutboxTransport, SmtpTransport
 from newsletter.models import IssueStatus
 from newsletter.pipeline.review import send_test
 from newsletter.runtime import Runtime

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from newsletter.deliver.message import IssueMessage, MailSetup, Person
-from newsletter.deliver.transport import Transport
 from newsletter.errors import MessageError
+from newsletter.mail.transport import Transport
 from newsletter.models import IssueVariant
 from subscribers.addresses import normalise
 from subscribers.errors import InvalidAddress

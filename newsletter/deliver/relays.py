@@ -8,7 +8,7 @@ from functools import cache, partial
 
 from newsletter.config import Settings
 from newsletter.deliver.throttle import Limiter, Throttle
-from newsletter.deliver.transport import SmtpTransport, Transport, transport_from_settings
+from newsletter.mail.transport import SmtpTransport, Transport, transport_from_settings
 
 DEFAULT = "default"
 

@@ -21,7 +21,7 @@ from newsletter.deliver.plan import RenderVariant, no_variant
 from newsletter.deliver.relays import relays_for
 from newsletter.deliver.setup import mail_setup
 from newsletter.deliver.state import SendResult, finish, start
-from newsletter.deliver.transport import Transport
+from newsletter.mail.transport import Transport
 from newsletter.models import Delivery, IssueStatus
 from newsletter.runtime import Runtime
 

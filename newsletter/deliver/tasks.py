@@ -24,8 +24,8 @@ from newsletter.deliver.batch import open_sender
 from newsletter.deliver.claim import holder_name, seconds_until_due
 from newsletter.deliver.relays import Relay, relays_for
 from newsletter.deliver.state import SendResult, finish, pause
-from newsletter.deliver.transport import Transport
 from newsletter.errors import SendError
+from newsletter.mail.transport import Transport
 from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.deliver.transactional import transactional
-from newsletter.deliver.transport import Transport
 from newsletter.editors.models import Editor
 from newsletter.errors import DeliveryError
+from newsletter.mail.transport import Transport
 from newsletter.models import Issue
 from newsletter.templating import environment
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import selectinload
 
-from newsletter.deliver.transport import Transport
 from newsletter.digest.build import BuildResult, build_issue
 from newsletter.editors.notify import local, tell_editors
+from newsletter.mail.transport import Transport
 from newsletter.models import Issue, IssuePost
 from newsletter.pipeline.due import send_slot
 from newsletter.runtime import Runtime

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.deliver.transport import Transport
 from newsletter.editors import review
 from newsletter.editors.notify import local, tell_editors
 from newsletter.editors.review import next_slot
 from newsletter.errors import SendError
+from newsletter.mail.transport import Transport
 from newsletter.models import Issue, IssueStatus
 from newsletter.pipeline.send import send
 from newsletter.runtime import Runtime

@@ -12,7 +12,7 @@ from newsletter.deliver.batch import Progress
 from newsletter.deliver.plan import RenderVariant
 from newsletter.deliver.send import send_issue
 from newsletter.deliver.state import SendResult
-from newsletter.deliver.transport import Transport
+from newsletter.mail.transport import Transport
 from newsletter.models import Issue, IssueStatus, IssueVariant
 from newsletter.runtime import Runtime
 

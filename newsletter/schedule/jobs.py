@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from newsletter.collect.run import CollectReport
 from newsletter.deliver.bounces import process_with_settings
-from newsletter.deliver.transport import Transport
 from newsletter.errors import CollectError, ScheduleError
+from newsletter.mail.transport import Transport
 from newsletter.pipeline import due
 from newsletter.pipeline.draft import build_draft
 from newsletter.pipeline.publishing import collect_and_publish

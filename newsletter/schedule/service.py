@@ -28,8 +28,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from newsletter.deliver.transport import Transport
 from newsletter.errors import NewsletterError
+from newsletter.mail.transport import Transport
 from newsletter.runtime import Runtime
 from newsletter.schedule import jobs, lease
 from newsletter.schedule.history import record_run

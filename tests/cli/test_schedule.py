@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from newsletter.clock import FixedClock
-from newsletter.deliver.transport import OutboxTransport
+from newsletter.mail.transport import OutboxTransport
 from newsletter.runtime import Runtime
 from newsletter.schedule.history import record_run
 from newsletter.schedule.service import SchedulerService

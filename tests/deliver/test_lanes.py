@@ -15,8 +15,8 @@ from newsletter.deliver.send import send_issue
 from newsletter.deliver.state import pause, start
 from newsletter.deliver.tasks import run_lane, shared_relays
 from newsletter.deliver.throttle import Throttle
-from newsletter.deliver.transport import SmtpTransport
 from newsletter.errors import SendError
+from newsletter.mail.transport import SmtpTransport
 from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
 from tests.deliver.conftest import make_world, with_delivery

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from newsletter.deliver.send import send_issue
 from newsletter.deliver.state import SendResult
-from newsletter.deliver.transport import SmtpTransport
+from newsletter.mail.transport import SmtpTransport
 from newsletter.models import Delivery, DeliveryStatus, IssueStatus
 from newsletter.runtime import Runtime
 from subscribers.models import Status, Subscriber

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.deliver.plan import delivery_counts
 from newsletter.deliver.send import send_issue
-from newsletter.deliver.transport import SmtpTransport
 from newsletter.errors import SendError
+from newsletter.mail.transport import SmtpTransport
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus, IssueVariant, Topic
 from newsletter.runtime import Runtime
 from subscribers.lifecycle import is_suppressed, transition

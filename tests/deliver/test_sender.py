@@ -24,9 +24,9 @@ from newsletter.deliver.relays import Relay
 from newsletter.deliver.store import Job, Outcome, Retry
 from newsletter.deliver.tally import Progress, Tally
 from newsletter.deliver.throttle import Throttle
-from newsletter.deliver.transport import MemoryTransport
 from newsletter.digest.placeholders import html_marker, marker
 from newsletter.errors import DeliveryError, PermanentFailure, TemporaryFailure, TransportFault
+from newsletter.mail.transport import MemoryTransport
 from newsletter.models import DeliveryStatus
 from tests.deliver.conftest import NOW
 from tests.deliver.test_message import SETUP

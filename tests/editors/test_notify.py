@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from newsletter.clock import FixedClock
-from newsletter.deliver import transport as transport_module
-from newsletter.deliver.transport import OutboxTransport, SmtpTransport
 from newsletter.editors.models import Role
+from newsletter.mail import transport as transport_module
+from newsletter.mail.transport import OutboxTransport, SmtpTransport
 from newsletter.models import Issue
 from newsletter.pipeline.draft import build_draft
 from newsletter.runtime import Runtime

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from newsletter.deliver.relays import relays_for
 from newsletter.deliver.state import start
-from newsletter.deliver.transport import SmtpTransport
+from newsletter.mail.transport import SmtpTransport
 from newsletter.models import Issue, IssueStatus
 from newsletter.pipeline.lanes import send_lane
 from newsletter.runtime import Runtime

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from newsletter.clock import FixedClock
-from newsletter.deliver.transport import OutboxTransport, Transport
 from newsletter.editors.accounts import add_editor
 from newsletter.editors.models import Role
+from newsletter.mail.transport import OutboxTransport, Transport
 from newsletter.runtime import Runtime
 from tests.factories import add_post, add_subscriber, add_topics
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from newsletter.clock import FixedClock, SystemClock
 from newsletter.config import Settings
-from newsletter.deliver.transport import OutboxTransport
+from newsletter.mail.transport import OutboxTransport
 from newsletter.models import Issue
 from newsletter.runtime import Runtime
 from newsletter.schedule import lease

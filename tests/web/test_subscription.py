@@ -20,7 +20,7 @@ from newsletter import catalog
 from newsletter.clock import FixedClock
 from newsletter.config import Settings
 from newsletter.confirmations import DrainReport, drain_signups
-from newsletter.deliver.transport import transport_from_settings
+from newsletter.mail.transport import transport_from_settings
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
 from newsletter.web.app import create_app

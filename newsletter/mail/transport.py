@@ -16,8 +16,8 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from newsletter.config import Settings
-from newsletter.deliver.exchange import PayloadLost, send_message
 from newsletter.errors import DeliveryError, PermanentFailure, TemporaryFailure, TransportFault
+from newsletter.mail.exchange import PayloadLost, send_message
 
 _ENHANCED = re.compile(rb"^([245]\.\d{1,3}\.\d{1,3})\b")
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import load_settings
-from newsletter.deliver import transport as transport_module
-from newsletter.deliver.transport import (
+from newsletter.errors import PermanentFailure, TemporaryFailure, TransportFault
+from newsletter.mail import transport as transport_module
+from newsletter.mail.transport import (
     OutboxTransport,
     SmtpTransport,
     transport_from_settings,
 )
-from newsletter.errors import PermanentFailure, TemporaryFailure, TransportFault
 from tests.smtpd import SmtpServer, smtp_server
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: Hi\r\n\r\nHello\r\n"

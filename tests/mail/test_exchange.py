@@ -7,7 +7,7 @@ import smtplib
 
 import pytest
 
-from newsletter.deliver.exchange import PayloadLost, send_message
+from newsletter.mail.exchange import PayloadLost, send_message
 
 MESSAGE = b"Subject: Hi\r\n\r\n.hidden\r\nHello\r\n"
 PAYLOAD = b"Subject: Hi\r\n\r\n..hidden\r\nHello\r\n.\r\n"

@@ -13,8 +13,8 @@ import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from newsletter.deliver.transport import SmtpTransport
 from newsletter.errors import TemporaryFailure
+from newsletter.mail.transport import SmtpTransport
 from tests.smtpd import SmtpServer, smtp_server
 
 MESSAGE = b"From: a@example.org\r\nTo: r@example.org\r\nSubject: Hi\r\n\r\nHello\r\n"

@@ -1,0 +1,1 @@
+"""The mail transports the runtime hands out: SMTP (pipelined exchange) and the outbox folder."""
