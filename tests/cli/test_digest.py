@@ -14,9 +14,9 @@ from newsletter.editors.review import next_slot, unapprove
 from newsletter.models import Delivery, Issue, IssueStatus
 from newsletter.pipeline.review import OPERATOR
 from newsletter.runtime import Runtime
+from tests.cli.process import run
 from tests.factories import add_post, add_topics
 from tests.smtpd import SmtpServer
-from tests.test_cli import run
 from tests.web.admin_helpers import make_editor
 
 

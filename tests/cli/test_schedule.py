@@ -9,7 +9,7 @@ from newsletter.mail.transport import OutboxTransport
 from newsletter.runtime import Runtime
 from newsletter.schedule.history import record_run
 from newsletter.schedule.service import SchedulerService
-from tests.test_cli import run
+from tests.cli.process import run
 
 
 def _env(runtime: Runtime) -> dict[str, str]:

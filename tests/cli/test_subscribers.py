@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tests.cli.process import run
 from tests.smtpd import SmtpServer
-from tests.test_cli import run
 
 CONFIG = '[[topics]]\nslug = "asylum"\nname = "Asylum"\n'
 

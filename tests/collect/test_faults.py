@@ -21,8 +21,8 @@ from newsletter.models import CollectSkip, Post, Source
 from newsletter.pipeline.publishing import collect_and_publish
 from newsletter.schedule import jobs
 from newsletter.web.app import create_app
+from tests.cli.process import run as cli
 from tests.collect.httpserver import Reply, http_server
-from tests.test_cli import run as cli
 
 RSS = {"Content-Type": "application/rss+xml"}
 JSON = {"Content-Type": "application/json"}

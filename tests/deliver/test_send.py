@@ -20,11 +20,11 @@ from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus, Issu
 from newsletter.runtime import Runtime
 from subscribers.lifecycle import is_suppressed, transition
 from subscribers.models import Cause, Status, Subscriber, SubscriberTopic
+from tests.cli.process import run
 from tests.deliver.conftest import NOW, World, with_delivery
 from tests.factories import variant_text
 from tests.pipeline.archive import archive_links
 from tests.smtpd import SmtpServer, smtp_server
-from tests.test_cli import run
 
 
 def _runtime(runtime: Runtime, **delivery: object) -> Runtime:

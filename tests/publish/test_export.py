@@ -14,8 +14,8 @@ from newsletter.publish.export import export, write_atomically
 from newsletter.publish.rebuild import rebuild
 from newsletter.publish.websub import NoNotifier
 from newsletter.runtime import Runtime
+from tests.cli.process import run
 from tests.publish.cases import NASTY, add_posts
-from tests.test_cli import run
 
 
 def test_export_writes_every_feed_at_its_path(runtime: Runtime, tmp_path: Path) -> None:
