@@ -67,7 +67,7 @@ def test_build_with_an_unwritable_outbox_keeps_the_draft_and_warns_once(
         topics = add_topics(session, runtime.settings, now)
         add_post(session, "fresh-story", now - timedelta(days=1), [topics["asylum"]])
     var = tmp_path / "var"
-    var.mkdir()
+    var.mkdir(exist_ok=True)  # the runtime keeps its signing key there already
     (var / "outbox").write_text("not a folder")
     env = {
         "NEWSLETTER_DATABASE_URL": database_url,
