@@ -59,6 +59,9 @@ class Source(Base):
     last_error_at: Mapped[datetime | None]
     # The last run's counts, as `newsletter collect` printed them.
     last_summary: Mapped[str | None] = mapped_column(String(300))
+    # Read completely, but not cleanly (HTML entities in XML, say): shown, not counted as an error.
+    last_warning: Mapped[str | None] = mapped_column(Text)
+    last_warning_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     posts: Mapped[list[Post]] = relationship(back_populates="source")
@@ -76,6 +79,9 @@ class Post(Base):
     url: Mapped[str] = mapped_column(String(2000), unique=True)
     guid: Mapped[str | None] = mapped_column(String(2000), index=True)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # The feeds' entry id, minted once from the site's address of the day and kept, so that a
+    # domain move does not make every story new in every reader; NULL until first published.
+    entry_id: Mapped[str | None] = mapped_column(String(500), unique=True)
     title: Mapped[str] = mapped_column(Text)
     teaser: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str | None] = mapped_column(Text)
