@@ -20,7 +20,7 @@
     │   │                      outbox not writable): no recipient's fault, pause the send
     │   └── PermanentFailure   5xx: this recipient will not take this message
     ├── AccountError           an editor account cannot be created or changed (editors/accounts.py)
-    ├── ReviewError            the issue's state does not allow this review (editors/review.py)
+    ├── ReviewError            the issue's status does not allow this change (issue_status.py)
     └── SubscribersError       the audience package's root (subscribers/errors.py); each names
         │                      what it refused, as attributes as well as in its message
         ├── InvalidAddress     not an address we can mail (.address, .reason)
@@ -110,6 +110,10 @@ class PermanentFailure(DeliveryError):
 
 class MessageError(NewsletterError):
     """A stored issue or a subscriber's details cannot be made into a safe message."""
+
+
+class ReviewError(NewsletterError):
+    """The issue's status does not allow this action; the message says what it is and needs."""
 
 
 class SendError(NewsletterError):

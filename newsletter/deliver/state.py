@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from newsletter.deliver.plan import Counts, RenderVariant, delivery_counts, plan
 from newsletter.errors import SendError
+from newsletter.issue_status import move, sources_of
 from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
 
@@ -52,10 +53,7 @@ def start(runtime: Runtime, issue_id: int, render_missing: RenderVariant) -> Non
     with runtime.sessions.begin() as session:
         issue = session.get(Issue, issue_id)
         assert issue is not None
-        issue.status = IssueStatus.SENDING
-        issue.status_reason = None
-        issue.sending_started_at = issue.sending_started_at or now
-        issue.updated_at = now
+        move(issue, IssueStatus.SENDING, now, stay=True)
 
 
 def pause(runtime: Runtime, issue_id: int, reason: str) -> bool:
@@ -64,7 +62,7 @@ def pause(runtime: Runtime, issue_id: int, reason: str) -> bool:
     with runtime.sessions.begin() as session:
         result = session.execute(
             update(Issue)
-            .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING)
+            .where(Issue.id == issue_id, Issue.status.in_(sources_of(IssueStatus.PAUSED)))
             .values(status=IssueStatus.PAUSED, status_reason=reason, updated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -85,13 +83,9 @@ def finish(
         counts = delivery_counts(session, issue_id)
         if issue.status == IssueStatus.SENDING:
             if pause_reason is not None:
-                issue.status = IssueStatus.PAUSED
-                issue.status_reason = pause_reason
+                move(issue, IssueStatus.PAUSED, now, pause_reason)
             elif counts.remaining == 0:
-                issue.status = IssueStatus.SENT
-                issue.status_reason = None
-                issue.sent_at = now
+                move(issue, IssueStatus.SENT, now)
             elif stopped_reason is not None:
-                issue.status_reason = stopped_reason
-            issue.updated_at = now
+                move(issue, IssueStatus.SENDING, now, stopped_reason, stay=True)
         return SendResult(issue_id, issue.status, counts, issue.status_reason)

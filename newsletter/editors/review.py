@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import ReviewError
+from newsletter.issue_status import move
 from newsletter.models import Issue, IssueStatus
+
+__all__ = ["ReviewError"]  # raised here; callers catch it as review.ReviewError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EDITABLE = (IssueStatus.DRAFT, IssueStatus.APPROVED)
-
-
-class ReviewError(NewsletterError):
-    """The issue is not in a state that allows this action."""
 
 
 def next_slot(slot: str, zone: ZoneInfo, now: datetime) -> datetime:
@@ -50,18 +49,14 @@ def parse_send_time(value: str, zone: ZoneInfo, now: datetime) -> datetime:
 
 
 def approve(issue: Issue, editor: str, now: datetime, send_at: datetime) -> None:
-    if issue.status != IssueStatus.DRAFT:
-        raise ReviewError(f"issue {issue.key} is {issue.status}; only a draft can be approved")
-    if not issue.variants:
+    if issue.status == IssueStatus.DRAFT and not issue.variants:
         raise ReviewError(f"issue {issue.key} has not been rendered yet; nothing to approve")
-    if send_at < now - timedelta(minutes=1):
+    if issue.status == IssueStatus.DRAFT and send_at < now - timedelta(minutes=1):
         raise ReviewError("the send time is in the past")
-    issue.status = IssueStatus.APPROVED
+    move(issue, IssueStatus.APPROVED, now)
     issue.approved_at = now
     issue.approved_by = editor
     issue.send_at = send_at
-    issue.status_reason = None
-    issue.updated_at = now
 
 
 def unapprove(issue: Issue, now: datetime) -> None:
@@ -70,7 +65,7 @@ def unapprove(issue: Issue, now: datetime) -> None:
             f"issue {issue.key} is {issue.status}; only an approved issue that "
             "has not started sending can go back to draft"
         )
-    _to_draft(issue, now, None)
+    move(issue, IssueStatus.DRAFT, now)
 
 
 def editable(issue: Issue) -> bool:
@@ -84,16 +79,12 @@ def reopen_after_edit(issue: Issue, now: datetime) -> None:
         why = "has started sending" if issue.status in EDITABLE else f"is {issue.status}"
         raise ReviewError(f"issue {issue.key} {why}; it can no longer be edited")
     if issue.status == IssueStatus.APPROVED:
-        _to_draft(issue, now, "edited after approval")
+        move(issue, IssueStatus.DRAFT, now, "edited after approval")
     issue.updated_at = now
 
 
 def cancel(issue: Issue, now: datetime) -> None:
-    if issue.status in (IssueStatus.SENT, IssueStatus.CANCELLED):
-        raise ReviewError(f"issue {issue.key} is {issue.status}; there is nothing to cancel")
-    issue.status = IssueStatus.CANCELLED
-    issue.status_reason = "cancelled by an editor"
-    issue.updated_at = now
+    move(issue, IssueStatus.CANCELLED, now, "cancelled by an editor")
 
 
 def send_now(issue: Issue, editor: str, now: datetime) -> None:
@@ -105,12 +96,3 @@ def send_now(issue: Issue, editor: str, now: datetime) -> None:
         issue.updated_at = now
     elif issue.status != IssueStatus.PAUSED:
         raise ReviewError(f"issue {issue.key} is {issue.status}; it cannot be sent now")
-
-
-def _to_draft(issue: Issue, now: datetime, reason: str | None) -> None:
-    issue.status = IssueStatus.DRAFT
-    issue.approved_at = None
-    issue.approved_by = None
-    issue.send_at = None
-    issue.status_reason = reason
-    issue.updated_at = now

@@ -1,8 +1,8 @@
-"""review: an editor's decisions on an issue (approve, test copies), whoever takes them."""
+"""review: an editor's decisions on an issue (approve, take back, cancel, send now, test copies)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -108,6 +108,29 @@ def approve(
         issue = _issue(session, issue_id)
         review.approve(issue, editor, now, when)
         return Approved(issue.key, when)
+
+
+def unapprove(runtime: Runtime, issue_id: int) -> str:
+    """Take an approved issue back to draft before it starts sending; its key."""
+    return _decide(runtime, issue_id, review.unapprove)
+
+
+def cancel(runtime: Runtime, issue_id: int) -> str:
+    """Cancel an issue that has not been sent (a sending one stops at its next batch); its key."""
+    return _decide(runtime, issue_id, review.cancel)
+
+
+def send_now(runtime: Runtime, issue_id: int, editor: str) -> str:
+    """Approve a draft (or move an approved issue's time) to now; the scheduler sends it next."""
+    return _decide(runtime, issue_id, lambda issue, now: review.send_now(issue, editor, now))
+
+
+def _decide(runtime: Runtime, issue_id: int, action: Callable[[Issue, datetime], None]) -> str:
+    """One review action in one transaction; DigestError for an unknown issue, else ReviewError."""
+    with runtime.sessions.begin() as session:
+        issue = _issue(session, issue_id)
+        action(issue, runtime.clock.now())
+        return issue.key
 
 
 def send_test(

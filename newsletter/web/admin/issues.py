@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from newsletter.editors import review
 from newsletter.errors import DigestError
 from newsletter.models import Delivery, Issue, IssueStatus, IssueVariant, Topic
 from newsletter.pipeline import review as use_case
+from newsletter.runtime import Runtime
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render
 from newsletter.web.state import runtime_of
@@ -181,14 +183,13 @@ def variant_html(request: Request, issue_id: int, variant_id: int, _editor: Edit
     )
 
 
-def _act(request: Request, issue_id: int, action: Any) -> Response:
-    runtime = runtime_of(request)
-    with runtime.sessions.begin() as session:
-        issue = load_issue(session, issue_id)
-        try:
-            action(issue, runtime.clock.now())
-        except review.ReviewError as exc:
-            raise HTTPException(409, str(exc)) from None
+def _act(request: Request, issue_id: int, action: Callable[[Runtime, int], object]) -> Response:
+    try:
+        action(runtime_of(request), issue_id)
+    except review.ReviewError as exc:
+        raise HTTPException(409, str(exc)) from None
+    except DigestError:
+        raise HTTPException(404, "There is no such issue.") from None
     return RedirectResponse(f"/admin/issues/{issue_id}", status_code=303)
 
 
@@ -219,17 +220,18 @@ def approve(
 
 @router.post("/issues/{issue_id}/unapprove", dependencies=[Csrf])
 def unapprove(request: Request, issue_id: int, _publisher: PublisherDep) -> Response:
-    return _act(request, issue_id, review.unapprove)
+    return _act(request, issue_id, use_case.unapprove)
 
 
 @router.post("/issues/{issue_id}/cancel", dependencies=[Csrf])
 def cancel(request: Request, issue_id: int, _publisher: PublisherDep) -> Response:
-    return _act(request, issue_id, review.cancel)
+    return _act(request, issue_id, use_case.cancel)
 
 
 @router.post("/issues/{issue_id}/send-now", dependencies=[Csrf])
 def send_now(request: Request, issue_id: int, publisher: PublisherDep) -> Response:
-    return _act(request, issue_id, lambda issue, at: review.send_now(issue, publisher.email, at))
+    who = publisher.email
+    return _act(request, issue_id, lambda runtime, ident: use_case.send_now(runtime, ident, who))
 
 
 @router.get("/issues/{issue_id}/deliverability", response_class=HTMLResponse)
