@@ -238,7 +238,16 @@ def store_all(
     report.topics |= store.changed_topics
 
 
-def accept(runtime: Runtime, source_name: str, raw: RawItem) -> tuple[Outcome, int]:
+@dataclass(frozen=True)
+class Accepted:
+    """What storing one pushed post did, and the topics whose feeds it changed."""
+
+    outcome: Outcome
+    post_id: int
+    topics: frozenset[str]
+
+
+def accept(runtime: Runtime, source_name: str, raw: RawItem) -> Accepted:
     """Store one pushed post through the same normalise/store path as pulled ones."""
     config = next(c for c in runtime.settings.sources if c.name == source_name)
     now = runtime.clock.now()
@@ -256,7 +265,7 @@ def accept(runtime: Runtime, source_name: str, raw: RawItem) -> tuple[Outcome, i
         outcome, stored = store.put(post)
         store.finish()
         source.last_run_at = source.last_success_at = now
-        return outcome, stored.id
+        return Accepted(outcome, stored.id, frozenset(store.changed_topics))
 
 
 def context(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import select
-
-from newsletter.collect.run import CollectReport, SourceReport, collect
-from newsletter.models import Post, Topic, post_topics
+from newsletter.collect.item import RawItem
+from newsletter.collect.run import Accepted, CollectReport, SourceReport, accept, collect
+from newsletter.collect.store import Outcome
 from newsletter.publish.rebuild import rebuild
 from newsletter.runtime import Runtime
 
@@ -24,15 +23,9 @@ def collect_and_publish(
     return report
 
 
-def publish_pushed(runtime: Runtime, post_id: int) -> list[str]:
-    """A post pushed by the CMS changes the site feeds and its own topics' feeds."""
-    with runtime.sessions() as session:
-        slugs = set(
-            session.scalars(
-                select(Topic.slug)
-                .join(post_topics, post_topics.c.topic_id == Topic.id)
-                .join(Post, Post.id == post_topics.c.post_id)
-                .where(Post.id == post_id)
-            )
-        )
-    return rebuild(runtime, slugs)
+def accept_and_publish(runtime: Runtime, source_name: str, raw: RawItem) -> Accepted:
+    """A post pushed by the CMS is stored, then rebuilds the feeds of the topics it changed."""
+    accepted = accept(runtime, source_name, raw)
+    if accepted.outcome in (Outcome.NEW, Outcome.UPDATED):
+        rebuild(runtime, set(accepted.topics))
+    return accepted

@@ -15,11 +15,10 @@ from pydantic_core import ErrorDetails
 from starlette.concurrency import run_in_threadpool
 
 from newsletter.collect.item import RawItem
-from newsletter.collect.run import accept
 from newsletter.collect.store import Outcome
 from newsletter.config import Settings, SourceSettings
 from newsletter.errors import CollectError, EntrySkipped
-from newsletter.pipeline.publishing import publish_pushed
+from newsletter.pipeline.publishing import accept_and_publish
 from newsletter.runtime import Runtime
 
 router = APIRouter()
@@ -118,15 +117,15 @@ def _problem(error: ErrorDetails) -> str:
 
 def _store(runtime: Runtime, source_name: str, post: PushedPost) -> JSONResponse:
     try:
-        outcome, post_id = accept(runtime, source_name, post.raw())
+        accepted = accept_and_publish(runtime, source_name, post.raw())
     except EntrySkipped as exc:
         raise HTTPException(422, _QUOTED.sub("…", str(exc))) from None
     except CollectError as exc:
         raise HTTPException(503, str(exc)) from None
-    if outcome in (Outcome.NEW, Outcome.UPDATED):
-        publish_pushed(runtime, post_id)
-    status = 201 if outcome is Outcome.NEW else 200
-    return JSONResponse({"id": post_id, "outcome": outcome.value}, status_code=status)
+    status = 201 if accepted.outcome is Outcome.NEW else 200
+    return JSONResponse(
+        {"id": accepted.post_id, "outcome": accepted.outcome.value}, status_code=status
+    )
 
 
 def _bearer(header: str | None) -> str | None:

@@ -59,6 +59,7 @@ def test_a_pushed_post_appears_in_the_feeds(make_runtime: Any) -> None:
     )
     client = TestClient(create_app(runtime))
     assert "Pushed today" not in client.get("/topics/asylum/feed.xml").text
+    other = client.get("/topics/border-enforcement/feed.xml").headers["etag"]
     pushed = client.post(
         "/api/posts",
         json={
@@ -72,3 +73,5 @@ def test_a_pushed_post_appears_in_the_feeds(make_runtime: Any) -> None:
     fresh = TestClient(create_app(runtime))
     assert "Pushed today" in fresh.get("/topics/asylum/feed.xml").text
     assert "Pushed today" in fresh.get("/feed.xml").text
+    # Only the feeds the post is in were rebuilt: the other topic's bytes are as they were.
+    assert fresh.get("/topics/border-enforcement/feed.xml").headers["etag"] == other
