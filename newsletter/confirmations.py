@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.deliver.transactional import transactional
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, first_line
 from newsletter.mail.transport import Transport
 from newsletter.models import Topic
 from newsletter.runtime import Runtime
-from newsletter.schema_version import first_line
 from subscribers import queue
 from subscribers.links import link
 from subscribers.models import SignupRequest, Status, Subscriber, SubscriberTopic

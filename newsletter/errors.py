@@ -126,3 +126,14 @@ class BounceError(NewsletterError):
 
 class ScheduleError(NewsletterError):
     """The scheduler cannot do what was asked: no lease, an unreadable job store, ..."""
+
+
+def first_line(exc: BaseException | None) -> str:
+    """An exception's message cut to its first line (drivers append SQL and hints below it).
+
+    A message-less exception is named by its type, so the user sees at least what went wrong.
+    """
+    if exc is None:
+        return "unknown error"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

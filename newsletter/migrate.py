@@ -8,8 +8,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from newsletter.errors import DatabaseError
-from newsletter.schema_version import first_line
+from newsletter.errors import DatabaseError, first_line
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
-from newsletter.errors import DatabaseError
+from newsletter.errors import DatabaseError, first_line
 
 # The newest migration under newsletter/migrations/versions; tests/test_db.py fails when a new
 # migration is added without moving this on. Every command checks it before touching data, and
@@ -33,11 +33,3 @@ def require_current(engine: Engine) -> None:
             f"the database schema is at {current or 'nothing'}, the code needs {HEAD}; "
             "run `newsletter init` first"
         )
-
-
-def first_line(exc: BaseException | None) -> str:
-    return (
-        str(exc).strip().splitlines()[0]
-        if exc is not None and str(exc).strip()
-        else "unknown error"
-    )

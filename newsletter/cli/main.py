@@ -13,7 +13,7 @@ from newsletter.cli.lazy import lazy_group
 from newsletter.cli.output import err, out
 from newsletter.cli.state import CliState
 from newsletter.config import mask_credentials
-from newsletter.errors import DatabaseError, NewsletterError
+from newsletter.errors import DatabaseError, NewsletterError, first_line
 
 # Each command's module is imported only when it runs (see newsletter/cli/lazy.py). `digest send`
 # and `pause` live apart from the other digest commands: a send must not load the renderer.
@@ -101,11 +101,6 @@ def explain_fault(exc: BaseException) -> NewsletterError | None:
         where = f": {exc.filename}" if exc.filename else ""
         return NewsletterError(f"{exc.strerror or first_line(exc)}{where}")
     return None
-
-
-def first_line(exc: BaseException | None) -> str:
-    text = str(exc).strip() if exc is not None else ""
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _fail(exc: NewsletterError) -> NoReturn:
