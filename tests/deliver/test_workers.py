@@ -6,13 +6,10 @@ message apart from the killed worker's in-flight window, and the limit holds at 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -20,10 +17,10 @@ from newsletter.deliver.plan import delivery_counts
 from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
 from tests import factories
+from tests.cli.process import NEWSLETTER, service_env
 from tests.deliver.conftest import NOW
 from tests.smtpd import SmtpServer
 
-NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
 COUNT = 20_000
 RATE = 300.0
 WORKERS, CONCURRENCY, CONNECTIONS, BATCH = 3, 3, 2, 20
@@ -46,24 +43,20 @@ def _issue_for_many(runtime: Runtime, count: int) -> int:
 
 
 def _env(runtime: Runtime, smtp: SmtpServer, redis_url: str, prefix: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-    return {
-        **clean,
-        "NEWSLETTER_DATABASE_URL": runtime.settings.database_url,
-        "NEWSLETTER_BROKER_URL": redis_url,
-        "NEWSLETTER_SMTP_URL": smtp.url,
-        "NEWSLETTER_VAR_DIR": str(runtime.settings.var_dir),
-        "NEWSLETTER_SECRET_KEY": "workers-test-secret-0123456789-abcdefghijklmnop",
-        "NEWSLETTER_SITE_URL": "https://news.example.org",
-        "NEWSLETTER_DELIVERY__RATE_PER_SECOND": str(RATE),
-        "NEWSLETTER_DELIVERY__CONNECTIONS": str(CONNECTIONS),
-        "NEWSLETTER_DELIVERY__BATCH_SIZE": str(BATCH),
-        "NEWSLETTER_DELIVERY__CLAIM_SIZE": "60",
-        "NEWSLETTER_DELIVERY__CLAIM_SECONDS": "15",
-        "NEWSLETTER_DELIVERY__TIMEOUT_SECONDS": "3",
-        "NEWSLETTER_DELIVERY__LANES": str(WORKERS * CONCURRENCY + 3),
-        "NEWSLETTER_DELIVERY__REDIS_PREFIX": prefix,
-    }
+    return service_env(
+        runtime,
+        smtp.url,
+        BROKER_URL=redis_url,
+        SECRET_KEY="workers-test-secret-0123456789-abcdefghijklmnop",
+        DELIVERY__RATE_PER_SECOND=str(RATE),
+        DELIVERY__CONNECTIONS=str(CONNECTIONS),
+        DELIVERY__BATCH_SIZE=str(BATCH),
+        DELIVERY__CLAIM_SIZE="60",
+        DELIVERY__CLAIM_SECONDS="15",
+        DELIVERY__TIMEOUT_SECONDS="3",
+        DELIVERY__LANES=str(WORKERS * CONCURRENCY + 3),
+        DELIVERY__REDIS_PREFIX=prefix,
+    )
 
 
 @pytest.mark.slow

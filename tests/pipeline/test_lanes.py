@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 from newsletter.deliver.relays import relays_for
 from newsletter.deliver.state import start
@@ -15,11 +12,11 @@ from newsletter.mail.transport import SmtpTransport
 from newsletter.models import Issue, IssueStatus
 from newsletter.pipeline.lanes import send_lane
 from newsletter.runtime import Runtime
+from tests.cli.process import NEWSLETTER, run, service_env
 from tests.deliver.conftest import make_world, with_delivery
 from tests.pipeline.archive import archive_links
 from tests.smtpd import SmtpServer
 
-NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
 ARCHIVED = ["https://news.example.org/archive/2026-W48"]
 
 
@@ -55,18 +52,14 @@ def test_the_last_lane_lists_the_sent_issue_in_the_archive(
 
 
 def _worker_env(runtime: Runtime, smtp: SmtpServer, redis_url: str, prefix: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-    return {
-        **clean,
-        "NEWSLETTER_DATABASE_URL": runtime.settings.database_url,
-        "NEWSLETTER_BROKER_URL": redis_url,
-        "NEWSLETTER_SMTP_URL": smtp.url,
-        "NEWSLETTER_VAR_DIR": str(runtime.settings.var_dir),
-        "NEWSLETTER_SITE_URL": "https://news.example.org",
-        "NEWSLETTER_DELIVERY__LANES": "2",
-        "NEWSLETTER_DELIVERY__CLAIM_SIZE": "5",
-        "NEWSLETTER_DELIVERY__REDIS_PREFIX": prefix,
-    }
+    return service_env(
+        runtime,
+        smtp.url,
+        BROKER_URL=redis_url,
+        DELIVERY__LANES="2",
+        DELIVERY__CLAIM_SIZE="5",
+        DELIVERY__REDIS_PREFIX=prefix,
+    )
 
 
 def test_a_real_worker_lists_a_detached_send_in_the_archive(
@@ -83,14 +76,7 @@ def test_a_real_worker_lists_a_detached_send_in_the_archive(
         text=True,
     )
     try:
-        queued = subprocess.run(
-            [NEWSLETTER, "digest", "send", str(world.issue_id), "--detach"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        queued = run("digest", "send", str(world.issue_id), "--detach", env=env)
         assert queued.returncode == 0, queued.stderr
         assert f"issue {world.issue_id}: queued 2 batch tasks" in queued.stdout
         deadline = time.monotonic() + 60  # a hang guard only
