@@ -1,1 +1,1 @@
-"""Editors: accounts, roles and sign-in for the review screens."""
+"""Editors: accounts, roles and sign-in limits, the review rules on an issue, notices to editors."""

@@ -1,1 +1,1 @@
-"""The scheduler: which stage runs when, one scheduler per database, kept on local time."""
+"""The scheduler: which pipeline use case runs when, one scheduler per database, on local time."""
