@@ -77,8 +77,8 @@ def unsubscribe(
 @dataclass(frozen=True)
 class Preferences:
     topics: AbstractSet[int]
-    # 0 resumes mail now; N pauses it for N weeks from now.
-    pause_weeks: int
+    # None leaves the pause as it is; 0 resumes mail now; N pauses it for N weeks from now.
+    pause_weeks: int | None = None
     name: str | None = None
 
 
@@ -95,18 +95,17 @@ def update_preferences(
     """
     if subscriber.status != Status.ACTIVE:
         raise InvalidToken("only an active subscription has preferences", Purpose.PREFERENCES)
-    if not 0 <= wanted.pause_weeks <= MAX_PAUSE_WEEKS:
+    if wanted.pause_weeks is not None and not 0 <= wanted.pause_weeks <= MAX_PAUSE_WEEKS:
         raise InvalidPause(wanted.pause_weeks, MAX_PAUSE_WEEKS)
     name = check_name(wanted.name) if wanted.name is not None else None
     changes: list[str] = []
     if set_topics(session, subscriber, wanted.topics):
         changes.append("topics")
-    paused_until = now + timedelta(weeks=wanted.pause_weeks) if wanted.pause_weeks else None
     currently_paused = subscriber.paused_until is not None and subscriber.paused_until > now
     if wanted.pause_weeks:
-        subscriber.paused_until = paused_until
+        subscriber.paused_until = now + timedelta(weeks=wanted.pause_weeks)
         changes.append(f"paused for {wanted.pause_weeks} weeks")
-    elif currently_paused:
+    elif wanted.pause_weeks == 0 and currently_paused:
         subscriber.paused_until = None
         changes.append("resumed")
     if name is not None and name != subscriber.name:

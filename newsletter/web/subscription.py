@@ -29,10 +29,16 @@ from newsletter.web.public import (
     subscriber_for,
 )
 from newsletter.web.state import runtime_of
-from subscribers.errors import InvalidAddress, InvalidName, InvalidToken, QueueFull, UnknownTopic
+from subscribers.errors import (
+    InvalidAddress,
+    InvalidName,
+    InvalidPause,
+    InvalidToken,
+    QueueFull,
+    UnknownTopic,
+)
 from subscribers.links import link
 from subscribers.manage import (
-    MAX_PAUSE_WEEKS,
     Preferences,
     confirm,
     unsubscribe,
@@ -212,7 +218,8 @@ def preferences_submit(
     request: Request,
     opened: PreferencesLink,
     topics: Annotated[list[str] | None, Form()] = None,
-    pause_weeks: Annotated[int, Form(ge=0, le=MAX_PAUSE_WEEKS)] = 0,
+    # "keep" (the form's default) leaves a pause as it is: saving a name never resumes mail.
+    pause_weeks: Annotated[str, Form(pattern=r"^(keep|\d{1,2})$")] = "keep",
     name: Annotated[str | None, Form()] = None,
 ) -> HTMLResponse:
     runtime = runtime_of(request)
@@ -222,13 +229,14 @@ def preferences_submit(
         chosen = known.ids(topics or [])
         if chosen == known.all:
             chosen = frozenset()  # every topic, including those added later
-        wanted = Preferences(topics=chosen, pause_weeks=pause_weeks, name=name)
+        pause = None if pause_weeks == "keep" else int(pause_weeks)
+        wanted = Preferences(topics=chosen, pause_weeks=pause, name=name)
         changes = update_preferences(
             session, subscriber, wanted, runtime.clock.now(), client_of(request)
         )
     except (InvalidToken, UnknownTopic) as exc:
         raise bad_link(runtime, Purpose.PREFERENCES, exc) from None
-    except InvalidName as exc:
+    except (InvalidName, InvalidPause) as exc:
         context = _preferences_context(runtime, session, subscriber, opened.token)
         context["error"] = f"Nothing was saved: {exc}."
         return page(request, "web/preferences.html", context, 422)

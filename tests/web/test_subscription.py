@@ -11,6 +11,7 @@ from email.message import Message
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import lxml.html
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -520,6 +521,7 @@ def test_preferences_change_topics_and_pause(site: Runtime):
             "token": token,
             "csrf_token": csrf_of(saved.text),
             "topics": ["asylum", "border-enforcement"],
+            "pause_weeks": "0",
         },
     )
     assert "Saved: topics, resumed" in resumed.text
@@ -527,6 +529,58 @@ def test_preferences_change_topics_and_pause(site: Runtime):
     assert stored is not None
     assert stored.paused_until is None
     assert stored.topics == []  # every topic chosen is stored as "all topics"
+
+
+def test_saving_a_paused_readers_name_keeps_the_pause(site: Runtime):
+    """The form as the page fills it: changing only the name must not resume mail."""
+    client = browser(site, headers={"Accept": "text/html"})
+    subscriber_id = _active(site, "reader@example.org")
+    path = _link(site, Purpose.PREFERENCES, subscriber_id, "reader@example.org")
+    token = path.split("token=")[1]
+    first = client.get(path)
+    paused = client.post(
+        "/preferences",
+        data={"token": token, "csrf_token": csrf_of(first.text), "pause_weeks": "4"},
+    )
+    assert "paused for 4 weeks" in paused.text
+    page = client.get(path)
+    form = lxml.html.fromstring(page.text).get_element_by_id("pause_weeks")
+    default = form.value  # what a browser submits when the reader leaves the menu alone
+    assert "Resume now" in page.text
+    assert default == "keep"
+    renamed = client.post(
+        "/preferences",
+        data={
+            "token": token,
+            "csrf_token": csrf_of(page.text),
+            "topics": ["asylum", "border-enforcement"],
+            "pause_weeks": default,
+            "name": "Rea",
+        },
+    )
+    assert "Saved: name." in renamed.text
+    stored = subscriber(site, "reader@example.org")
+    assert stored is not None
+    assert (stored.name, stored.paused_until) == ("Rea", NOW + timedelta(weeks=4))
+
+
+@pytest.mark.parametrize("weeks", ["99", "-1", "soon"])
+def test_a_pause_the_form_does_not_offer_is_refused(site: Runtime, weeks: str):
+    client = browser(site, headers={"Accept": "text/html"})
+    subscriber_id = _active(site, "reader@example.org")
+    path = _link(site, Purpose.PREFERENCES, subscriber_id, "reader@example.org")
+    page = client.get(path)
+    refused = client.post(
+        "/preferences",
+        data={
+            "token": path.split("token=")[1],
+            "csrf_token": csrf_of(page.text),
+            "pause_weeks": weeks,
+        },
+    )
+    assert refused.status_code == 422
+    assert "Traceback" not in refused.text
+    assert subscriber(site, "reader@example.org").paused_until is None  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("name", ["Ana\r\nBcc: x@example.net", "Ana\nB", "Tab\tbed", "x" * 201])
