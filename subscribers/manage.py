@@ -1,4 +1,5 @@
-"""What a subscriber does through the links mailed to them: confirm, unsubscribe, preferences."""
+"""What a subscriber does through the links mailed to them: confirm, unsubscribe (and undo it),
+preferences."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from subscribers.errors import InvalidPause, InvalidToken
 from subscribers.lifecycle import SUPPRESSING, record, transition
-from subscribers.models import Cause, Status, Subscriber
+from subscribers.models import Cause, Status, Subscriber, SubscriberEvent
 from subscribers.signup import check_name, set_topics
 from subscribers.tokens import Purpose, read_token
 
@@ -72,6 +74,38 @@ def unsubscribe(
     return transition(
         session, subscriber, Status.UNSUBSCRIBED, Cause.LINK, now, detail, client_address
     )
+
+
+# How long the unsubscribed page's "undo" works: long enough for second thoughts, short enough
+# that an old forwarded email cannot put a reader back on the list.
+UNDO_WINDOW = timedelta(days=30)
+
+
+def undo_unsubscribe(
+    session: Session, subscriber: Subscriber, now: datetime, client_address: str | None = None
+) -> bool:
+    """Take back a reader's own unsubscribe, from the signed link that made it; False if not.
+
+    The link proves the address as a confirmation does, so the reader is active again at once
+    (pending → active, as the lifecycle requires). A bounce, a complaint or an editor's removal
+    is never undone this way, nor an unsubscribe older than UNDO_WINDOW.
+    """
+    if subscriber.status != Status.UNSUBSCRIBED or subscriber.unsubscribed_at is None:
+        return False
+    if now - subscriber.unsubscribed_at > UNDO_WINDOW:
+        return False
+    last = session.scalar(
+        select(SubscriberEvent)
+        .where(SubscriberEvent.subscriber_id == subscriber.id)
+        .order_by(SubscriberEvent.id.desc())
+        .limit(1)
+    )
+    if last is None or last.to_status != Status.UNSUBSCRIBED or last.cause != Cause.LINK:
+        return False
+    why = "undo unsubscribe (signed unsubscribe link)"
+    transition(session, subscriber, Status.PENDING, Cause.LINK, now, why, client_address)
+    transition(session, subscriber, Status.ACTIVE, Cause.LINK, now, why, client_address)
+    return True
 
 
 @dataclass(frozen=True)

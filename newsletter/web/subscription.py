@@ -41,6 +41,7 @@ from subscribers.links import link
 from subscribers.manage import (
     Preferences,
     confirm,
+    undo_unsubscribe,
     unsubscribe,
     update_preferences,
 )
@@ -98,7 +99,8 @@ def _button_page(request: Request, opened: Link, template: str) -> HTMLResponse:
 def subscribe_form(request: Request) -> HTMLResponse:
     with runtime_of(request).sessions() as session:
         topics = _topics(session)
-    return page(request, "web/subscribe.html", {"topics": topics, "form": {}, "error": None})
+    context = {"topics": topics, "form": {}, "error": None, "error_field": None}
+    return page(request, "web/subscribe.html", context)
 
 
 @router.post("/subscribe", response_class=HTMLResponse, dependencies=[Csrf])
@@ -116,9 +118,16 @@ def subscribe(
     except TooManySignups:
         raise error(429, "Too many signups from your network. Please try again later.") from None
     except (InvalidAddress, InvalidName, UnknownTopic) as exc:
+        # The field the error is about, so the page can tie them (aria-describedby).
+        field = {InvalidAddress: "email", InvalidName: "name"}.get(type(exc), "topics")
         with runtime.sessions() as session:
             shown = {"email": email, "name": name, "topics": list(form.topics)}
-            context = {"topics": _topics(session), "form": shown, "error": str(exc)}
+            context = {
+                "topics": _topics(session),
+                "form": shown,
+                "error": str(exc),
+                "error_field": field,
+            }
         return page(request, "web/subscribe.html", context, 422)
     except QueueFull:
         message = "We are receiving too many signups right now. Please try again in an hour."
@@ -147,7 +156,7 @@ def confirm_submit(request: Request, opened: ConfirmLink) -> HTMLResponse:
     except InvalidToken as exc:
         raise bad_link(runtime, Purpose.CONFIRM, exc) from None
     preferences = _link(runtime, Purpose.PREFERENCES, subscriber, now)
-    return page(request, "web/confirmed.html", {"preferences_url": preferences})
+    return page(request, "web/confirmed.html", {"preferences_url": preferences, "undone": False})
 
 
 # --- unsubscribe -----------------------------------------------------------------------------
@@ -173,7 +182,25 @@ def unsubscribe_submit(
     detail = "one-click (RFC 8058)" if one_click == "One-Click" else "unsubscribe page"
     subscriber = opened.subscriber
     unsubscribe(opened.session, subscriber, runtime.clock.now(), detail, client_of(request))
-    return page(request, "web/unsubscribed.html", {"email": subscriber.email})
+    return page(
+        request, "web/unsubscribed.html", {"email": subscriber.email, "token": opened.token}
+    )
+
+
+@router.post("/unsubscribe/undo", response_class=HTMLResponse, dependencies=[Csrf])
+def undo_unsubscribe_submit(request: Request, opened: UnsubscribeLink) -> HTMLResponse:
+    """Changed their mind: the unsubscribe link proves the address, so no new confirmation."""
+    runtime = runtime_of(request)
+    now = runtime.clock.now()
+    subscriber = opened.subscriber
+    if not undo_unsubscribe(opened.session, subscriber, now, client_of(request)):
+        raise error(
+            409,
+            "This unsubscribe can no longer be undone here. To receive our emails again, "
+            "subscribe with the form: we will send you a confirmation link.",
+        )
+    preferences = _link(runtime, Purpose.PREFERENCES, subscriber, now)
+    return page(request, "web/confirmed.html", {"preferences_url": preferences, "undone": True})
 
 
 # --- preferences -----------------------------------------------------------------------------

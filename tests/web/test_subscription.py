@@ -25,9 +25,9 @@ from newsletter.mail.transport import transport_from_settings
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
 from newsletter.web.app import create_app
-from subscribers.lifecycle import is_suppressed
+from subscribers.lifecycle import is_suppressed, transition
 from subscribers.links import link
-from subscribers.models import Status, Subscriber
+from subscribers.models import Cause, Status, Subscriber
 from subscribers.tokens import Purpose
 from tests.smtpd import SmtpServer
 
@@ -340,6 +340,31 @@ def test_bad_addresses_and_topics_are_explained(client: TestClient, site: Runtim
     assert subscriber(site, "a@b.org") is None
 
 
+@pytest.mark.parametrize(
+    ("fields", "field", "said"),
+    [
+        ({"email": "not-an-address"}, "email", "must have an @-sign"),
+        ({"email": "a@b.org", "name": "Ana\nB"}, "name", "one line of text"),
+        ({"email": "a@b.org", "topics": "x"}, "topics", "unknown topic"),
+    ],
+)
+def test_an_error_is_tied_to_its_field(
+    client: TestClient, fields: dict[str, str], field: str, said: str
+):
+    """Screen readers announce the error with the field it is about (WCAG 3.3.1)."""
+    token = csrf_of(client.get("/subscribe").text)
+    page = client.post("/subscribe", data={**fields, "csrf_token": token})
+    assert page.status_code == 422
+    tree = lxml.html.fromstring(page.text)
+    where = (
+        tree.cssselect("fieldset.topics")[0] if field == "topics" else tree.get_element_by_id(field)
+    )
+    assert where.get("aria-invalid") == "true"
+    described = tree.get_element_by_id(where.get("aria-describedby"))
+    assert said in described.text_content()
+    assert len(tree.cssselect('[aria-invalid="true"]')) == 1  # only the field at fault
+
+
 def test_rate_limit_per_client_address(settings: Settings, smtp: SmtpServer, site: Runtime):
     site.settings.subscribers.rate_limit_per_client = 2
     client = browser(site, headers={"Accept": "text/html"})
@@ -385,6 +410,57 @@ def test_one_click_unsubscribe_rfc8058(site: Runtime):
     assert len(stored.events) == 3  # pending, active, unsubscribed: the second POST added nothing
     with site.sessions() as session:
         assert is_suppressed(session, "leaving@example.org")
+
+
+def _unsubscribed(site: Runtime, email: str) -> tuple[TestClient, str, str]:
+    """A reader who pressed Unsubscribe in their browser: the client, its token, the page."""
+    subscriber_id = _active(site, email)
+    path = _link(site, Purpose.UNSUBSCRIBE, subscriber_id, email)
+    client = browser(site, headers={"Accept": "text/html"})
+    client.get(path)
+    done = client.post("/unsubscribe", data={"token": path.split("token=")[1]})
+    assert "You are unsubscribed" in done.text
+    return client, path.split("token=")[1], done.text
+
+
+def test_an_unsubscribe_is_undone_at_once_from_its_page(site: Runtime, smtp: SmtpServer):
+    client, token, page = _unsubscribed(site, "second-thoughts@example.org")
+    undone = client.post("/unsubscribe/undo", data={"token": token, "csrf_token": csrf_of(page)})
+    assert undone.status_code == 200
+    assert "You are subscribed again" in undone.text
+    stored = subscriber(site, "second-thoughts@example.org")
+    assert stored is not None
+    assert stored.status == Status.ACTIVE
+    assert [e.to_status for e in stored.events][-2:] == [Status.PENDING, Status.ACTIVE]
+    with site.sessions() as session:
+        assert not is_suppressed(session, "second-thoughts@example.org")
+    assert smtp.received == []  # nothing was promised, nothing needed sending
+    again = client.post("/unsubscribe/undo", data={"token": token, "csrf_token": csrf_of(page)})
+    assert again.status_code == 409  # active already: nothing to undo, said so
+
+
+def test_an_undo_needs_the_form_and_a_fresh_own_unsubscribe(site: Runtime):
+    client, token, page = _unsubscribed(site, "late@example.org")
+    forged = client.post("/unsubscribe/undo", data={"token": token, "csrf_token": "forged"})
+    assert forged.status_code == 403
+    assert isinstance(site.clock, FixedClock)
+    site.clock.advance(timedelta(days=31))
+    late = client.post("/unsubscribe/undo", data={"token": token, "csrf_token": csrf_of(page)})
+    assert late.status_code == 409
+    assert "subscribe with the form" in late.text
+    assert subscriber(site, "late@example.org").status == Status.UNSUBSCRIBED  # type: ignore[union-attr]
+
+
+def test_a_bounce_is_never_undone_by_a_link(site: Runtime):
+    client, token, page = _unsubscribed(site, "gone@example.org")
+    with site.sessions.begin() as session:
+        found = session.scalar(select(Subscriber).where(Subscriber.email == "gone@example.org"))
+        assert found is not None
+        transition(session, found, Status.PENDING, Cause.ADMIN, NOW, "re-added")
+        transition(session, found, Status.BOUNCED, Cause.BOUNCE, NOW, "550 no such user")
+    refused = client.post("/unsubscribe/undo", data={"token": token, "csrf_token": csrf_of(page)})
+    assert refused.status_code == 409
+    assert subscriber(site, "gone@example.org").status == Status.BOUNCED  # type: ignore[union-attr]
 
 
 def test_a_bad_link_is_a_page_even_for_a_mail_provider(site: Runtime):
