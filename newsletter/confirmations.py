@@ -22,6 +22,7 @@ from newsletter.runtime import Runtime
 from subscribers import queue
 from subscribers.links import link
 from subscribers.models import SignupRequest, Status, Subscriber, SubscriberTopic
+from subscribers.origin import SignupOrigin
 from subscribers.signup import claim_confirmation, release_confirmation, signup
 from subscribers.tokens import Purpose
 from subscribers.topics import known_topics
@@ -224,6 +225,7 @@ def _prepare(runtime: Runtime, templates: Environment, request_id: int) -> _Outg
                 known_topics(session).all & set(request.topics),
                 now,
                 client_address=request.client_address,
+                origin=SignupOrigin.from_json(request.origin),
             )
             if not outcome.needs_confirmation:
                 session.delete(request)

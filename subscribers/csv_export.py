@@ -12,6 +12,7 @@ from subscribers.audience import topic_slugs
 from subscribers.cells import neutralise
 from subscribers.csv_parse import EXPORT_ONLY
 from subscribers.models import Status, Subscriber
+from subscribers.origin import UTM_KEYS, SignupOrigin
 from subscribers.topics import known_topics
 
 
@@ -40,6 +41,7 @@ def export_csv(
         chosen = topic_slugs(session, [s.id for s in page], known)
         for subscriber in page:
             attributes: dict[str, Any] = subscriber.attributes or {}
+            origin = SignupOrigin.from_json(subscriber.signup_origin)
             cells = [
                 subscriber.email,
                 subscriber.name,
@@ -47,6 +49,9 @@ def export_csv(
                 subscriber.status.value,
                 subscriber.created_at.isoformat(),
                 subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else "",
+                subscriber.signup_source or "",
+                origin.referrer,
+                *(origin.utm.get(key, "") for key in UTM_KEYS),
                 *(str(attributes.get(key, "")) for key in extra),
             ]
             writer.writerow([neutralise(cell) for cell in cells])

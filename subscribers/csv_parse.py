@@ -10,11 +10,19 @@ from typing import BinaryIO, NamedTuple
 from subscribers.addresses import AddressChecker
 from subscribers.cells import restore
 from subscribers.errors import ImportFileError, InvalidAddress, InvalidName, UnknownTopic
+from subscribers.origin import UTM_KEYS
 from subscribers.signup import check_name
 from subscribers.topics import Topics
 
 # Columns the export adds that an import of that export must not turn into attributes.
-EXPORT_ONLY = ("status", "created_at", "confirmed_at")
+EXPORT_ONLY = (
+    "status",
+    "created_at",
+    "confirmed_at",
+    "signup_source",
+    "signup_referrer",
+    *UTM_KEYS,
+)
 _TOPIC_SPLIT = re.compile(r"[;|,]")
 
 

@@ -46,6 +46,10 @@ class Subscriber(Base):
     confirmation_sent_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    # Where the form was (a path here, or the newsroom's page for an embed): what editors count
+    # signups by; signup_origin keeps the referrer and utm_* tags too (subscribers/origin.py).
+    signup_source: Mapped[str | None] = mapped_column(String(500), index=True)
+    signup_origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -129,6 +133,7 @@ class SignupRequest(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     topics: Mapped[list[int]] = mapped_column(JSON, default=list)
     client_address: Mapped[str | None] = mapped_column(String(64))
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     requested_at: Mapped[datetime]
     # Not before this instant: the first try, a retry after a failed send, or a lease running out.
     due_at: Mapped[datetime]

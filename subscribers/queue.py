@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -34,6 +35,7 @@ def enqueue(
     topics: AbstractSet[int],
     client_address: str | None,
     now: datetime,
+    origin: dict[str, Any] | None = None,
 ) -> int:
     """Add a checked signup (normalised address, checked name, topic ids); QueueFull when full."""
     waiting = session.scalar(select(func.count()).select_from(SignupRequest)) or 0
@@ -44,6 +46,7 @@ def enqueue(
         name=name,
         topics=sorted(topics),
         client_address=client_address,
+        origin=origin,
         requested_at=now,
         due_at=now,
         attempts=0,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from subscribers.errors import InvalidName
 from subscribers.lifecycle import SUPPRESSING, transition
 from subscribers.models import Cause, Status, Subscriber, SubscriberTopic
+from subscribers.origin import SignupOrigin
 
 NAME_MAX = 200
 # Control characters (CR, LF, NUL, ...), Unicode line and paragraph separators: a name is put
@@ -64,18 +65,23 @@ def signup(
     now: datetime,
     cause: Cause = Cause.FORM,
     client_address: str | None = None,
+    origin: SignupOrigin | None = None,
 ) -> Signup:
     """Store or revive a pending subscriber for an already normalised address.
 
     An active subscriber is left exactly as it is: anyone can type an address into the form,
     so only a link mailed to the address may change what it receives.
-    InvalidName for a name check_name() refuses.
+    InvalidName for a name check_name() refuses. `origin` (where the form was) is recorded
+    with the consent: on a new subscriber, and on a suppressed one signing up anew.
     """
     name = check_name(name)
+    where = origin.describe() if origin is not None else ""
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
     if subscriber is None:
         subscriber = Subscriber(email=email, name=name, attributes={}, soft_bounces=0)
-        transition(session, subscriber, Status.PENDING, cause, now, "signup", client_address)
+        _remember_origin(subscriber, origin)
+        detail = f"signup {where}".strip()
+        transition(session, subscriber, Status.PENDING, cause, now, detail, client_address)
         set_topics(session, subscriber, topics)
         session.flush()
         return Signup(subscriber.id, email, needs_confirmation=True, created=True)
@@ -83,12 +89,20 @@ def signup(
         return Signup(subscriber.id, email, needs_confirmation=False, created=False)
     if subscriber.status in SUPPRESSING:
         # Back to pending; the suppression stays until the new confirmation lifts it.
-        transition(session, subscriber, Status.PENDING, cause, now, "signup again", client_address)
+        _remember_origin(subscriber, origin)
+        detail = f"signup again {where}".strip()
+        transition(session, subscriber, Status.PENDING, cause, now, detail, client_address)
     subscriber.name = name or subscriber.name
     set_topics(session, subscriber, topics)
     subscriber.updated_at = now
     session.flush()
     return Signup(subscriber.id, email, needs_confirmation=True, created=False)
+
+
+def _remember_origin(subscriber: Subscriber, origin: SignupOrigin | None) -> None:
+    if origin is not None and (origin.page or origin.referrer or origin.utm):
+        subscriber.signup_source = origin.source or None
+        subscriber.signup_origin = origin.as_json()
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from newsletter.runtime import Runtime
 from subscribers.addresses import normalise
 from subscribers.errors import QueueFull, SubscribersError
+from subscribers.origin import SignupOrigin
 from subscribers.queue import enqueue
 from subscribers.ratelimit import DatabaseStore, Limit, RateLimiter
 from subscribers.signup import check_name
@@ -32,6 +33,8 @@ class SignupForm:
     topics: Sequence[str]
     honeypot: str  # a field people never see: only a bot fills it
     client: str  # the visitor's network address, for the per-client limit and the logs
+    # The page, referrer and campaign, kept with the consent record.
+    origin: SignupOrigin = field(default_factory=SignupOrigin)
 
 
 def take_signup(runtime: Runtime, form: SignupForm) -> bool:
@@ -65,7 +68,7 @@ def take_signup(runtime: Runtime, form: SignupForm) -> bool:
     # The same work for every address, known or not: one row queued.
     try:
         with runtime.sessions.begin() as session:
-            enqueue(session, address, name, chosen, form.client, now)
+            enqueue(session, address, name, chosen, form.client, now, form.origin.as_json())
     except QueueFull as exc:
         log.warning("signup from %s refused: %s", form.client, exc)
         raise

@@ -46,6 +46,7 @@ from subscribers.manage import (
     update_preferences,
 )
 from subscribers.models import Subscriber
+from subscribers.origin import UTM_KEYS, SignupOrigin
 from subscribers.tokens import Purpose
 from subscribers.topics import known_topics
 
@@ -99,7 +100,20 @@ def _button_page(request: Request, opened: Link, template: str) -> HTMLResponse:
 def subscribe_form(request: Request) -> HTMLResponse:
     with runtime_of(request).sessions() as session:
         topics = _topics(session)
-    context = {"topics": topics, "form": {}, "error": None, "error_field": None}
+    # Where the reader came from is known now, on the way in; the form carries it to the POST.
+    query = request.query_params
+    origin = SignupOrigin.read(
+        request.url.path,
+        request.headers.get("referer", ""),
+        {k: query.get(k, "") for k in UTM_KEYS},
+    )
+    context: dict[str, Any] = {
+        "topics": topics,
+        "form": {},
+        "origin": origin.as_json(),
+        "error": None,
+        "error_field": None,
+    }
     return page(request, "web/subscribe.html", context)
 
 
@@ -110,9 +124,26 @@ def subscribe(
     name: FormStr = "",
     topics: Annotated[list[str] | None, Form()] = None,
     website: FormStr = "",
+    origin_page: FormStr = "",
+    origin_referrer: FormStr = "",
+    utm_source: FormStr = "",
+    utm_medium: FormStr = "",
+    utm_campaign: FormStr = "",
+    utm_term: FormStr = "",
+    utm_content: FormStr = "",
 ) -> HTMLResponse:
     runtime = runtime_of(request)
-    form = SignupForm(email, name, topics or [], website, client_of(request))
+    tags = {
+        "utm_source": utm_source,
+        "utm_medium": utm_medium,
+        "utm_campaign": utm_campaign,
+        "utm_term": utm_term,
+        "utm_content": utm_content,
+    }
+    # A form pasted into another page posts without our fields: its page is the Referer.
+    page_url = origin_page or request.headers.get("referer", "")
+    origin = SignupOrigin.read(page_url, origin_referrer, tags)
+    form = SignupForm(email, name, topics or [], website, client_of(request), origin)
     try:
         queued = take_signup(runtime, form)
     except TooManySignups:
@@ -125,6 +156,7 @@ def subscribe(
             context = {
                 "topics": _topics(session),
                 "form": shown,
+                "origin": origin.as_json(),
                 "error": str(exc),
                 "error_field": field,
             }

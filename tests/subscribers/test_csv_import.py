@@ -151,7 +151,10 @@ def test_export_neutralises_formulas_and_imports_back(
     with runtime.sessions() as session:
         assert export_csv(session, out) == 2
     lines = out.getvalue().splitlines()
-    assert lines[0] == "email,name,topics,status,created_at,confirmed_at,note"
+    assert lines[0] == (
+        "email,name,topics,status,created_at,confirmed_at,signup_source,signup_referrer,"
+        "utm_source,utm_medium,utm_campaign,utm_term,utm_content,note"
+    )
     assert lines[1].startswith("""ana@example.org,"'=HYPERLINK(""http://evil"")",asylum,active,""")
     assert lines[1].endswith(",'+1")
     assert lines[2].startswith("'-dash@example.org,'@Bob,,active")

@@ -365,6 +365,50 @@ def test_an_error_is_tied_to_its_field(
     assert len(tree.cssselect('[aria-invalid="true"]')) == 1  # only the field at fault
 
 
+def test_where_a_signup_came_from_is_kept_with_its_consent(
+    client: TestClient, site: Runtime, smtp: SmtpServer
+):
+    landing = client.get(
+        "/subscribe?utm_source=facebook&utm_campaign=year-end",
+        headers={"Referer": "https://www.facebook.com/newsroom/posts/123?fbclid=private"},
+    )
+    form = lxml.html.fromstring(landing.text).forms[0]
+    fields = dict(form.form_values())  # what a browser would submit
+    fields["email"] = "from-facebook@example.org"
+    assert client.post("/subscribe", data=fields).status_code == 200
+    drain(site)
+    stored = subscriber(site, "from-facebook@example.org")
+    assert stored is not None
+    assert stored.signup_source == "/subscribe"
+    assert stored.signup_origin == {
+        "page": "/subscribe",
+        "referrer": "https://www.facebook.com/newsroom/posts/123",
+        "utm_source": "facebook",
+        "utm_campaign": "year-end",
+    }
+    assert stored.events[0].detail == (
+        "signup at /subscribe, from https://www.facebook.com/newsroom/posts/123, "
+        "utm_source=facebook, utm_campaign=year-end"
+    )
+
+
+def test_a_form_without_the_origin_fields_is_placed_by_its_referer(
+    client: TestClient, site: Runtime, smtp: SmtpServer
+):
+    token = csrf_of(client.get("/subscribe").text)
+    client.post(
+        "/subscribe",
+        data={"email": "story-reader@example.org", "csrf_token": token},
+        headers={"Referer": "https://news.example.org/2026/11/story/?utm_medium=site"},
+    )
+    drain(site)
+    stored = subscriber(site, "story-reader@example.org")
+    assert stored is not None
+    assert stored.signup_source == "https://news.example.org/2026/11/story/"
+    assert stored.signup_origin is not None
+    assert stored.signup_origin["utm_medium"] == "site"
+
+
 def test_rate_limit_per_client_address(settings: Settings, smtp: SmtpServer, site: Runtime):
     site.settings.subscribers.rate_limit_per_client = 2
     client = browser(site, headers={"Accept": "text/html"})
