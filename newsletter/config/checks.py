@@ -91,6 +91,20 @@ def trusted_proxies(value: str) -> str:
     return ", ".join(items)
 
 
+def web_origin(value: str) -> str:
+    """ "https://news.example.org" (scheme, host, a port if any; nothing else), lower-cased."""
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        port, parts = None, urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ValueError(f"{value!r} is not an origin; give one like https://news.example.org")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"{value!r} is not an origin; give one like https://news.example.org")
+    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port is not None else "")
+
+
 def time_zone(value: str) -> str:
     try:
         ZoneInfo(value)

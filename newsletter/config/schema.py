@@ -156,6 +156,14 @@ class SubscriberSettings(_Section):
     rate_limit_per_email: int = Field(default=3, ge=0)
     # Ask DNS whether an address's domain takes mail (slow; off by default).
     check_deliverability: bool = False
+    # Sites whose pages may carry the embedded signup form and call POST /api/subscribe, as
+    # origins ("https://news.example.org"); none: the embed and the API refuse every page.
+    embed_origins: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [checks.web_origin(origin) for origin in value]
 
     @property
     def rate_limit_window(self) -> timedelta:

@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from newsletter import __version__
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
-from newsletter.web import admin, archive, feeds, health, pages, push, subscription
+from newsletter.web import admin, archive, embed, feeds, health, pages, push, subscription
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(archive.router)
     app.include_router(subscription.router)
+    app.include_router(embed.router)
     app.include_router(push.router, max_body_size=limits.max_body_bytes)
     app.include_router(admin.router)
     settings = runtime.settings

@@ -167,7 +167,7 @@ def subscribe(
     sender: ConfirmationSender | None = getattr(request.app.state, "confirmation_sender", None)
     if queued and sender is not None:
         sender.wake()
-    return page(request, "web/subscribe_done.html", {})
+    return page(request, "web/subscribe_done.html", {"back_url": ""})
 
 
 # --- confirmation ----------------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""The editors' screens under /admin: sign-in, issues, preview, edit, test, approve."""
+"""The editors' screens under /admin: sign-in, issues (preview, edit, test, approve), forms."""
 
 from fastapi import APIRouter
 
-from newsletter.web.admin import assets, auth, edit, issues
+from newsletter.web.admin import assets, auth, edit, issues, signup_forms
 
 router = APIRouter(prefix="/admin")
 router.include_router(assets.router)
 router.include_router(auth.router)
 router.include_router(issues.router)
 router.include_router(edit.router)
+router.include_router(signup_forms.router)
