@@ -10,24 +10,27 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from newsletter.confirmations import ConfirmationSender
 from newsletter.pipeline.signup import SignupForm, TooManySignups, take_signup
 from newsletter.runtime import Runtime
 from newsletter.web.public import PublicRoute, client_of, error, page
+from newsletter.web.signups import (
+    FIELD_OF,
+    FieldError,
+    FormList,
+    FormStr,
+    queue_signup,
+    wake_sender,
+)
 from newsletter.web.state import runtime_of
-from subscribers.errors import InvalidAddress, InvalidName, QueueFull, UnknownTopic
+from subscribers.errors import QueueFull
 from subscribers.origin import UTM_KEYS, SignupOrigin
 
 router = APIRouter(route_class=PublicRoute)
-
-FormStr = Annotated[str, Form()]
-# What a refused signup says, and the field it is about (for the API's "field").
-_FIELD = {InvalidAddress: "email", InvalidName: "name", UnknownTopic: "topics"}
 
 
 def origin_of(request: Request) -> str | None:
@@ -55,18 +58,12 @@ def allowed_origin(runtime: Runtime, request: Request) -> str | None:
     return origin if origin in runtime.settings.subscribers.embed_origins else None
 
 
-def _wake(request: Request) -> None:
-    sender: ConfirmationSender | None = getattr(request.app.state, "confirmation_sender", None)
-    if sender is not None:
-        sender.wake()
-
-
 @router.post("/subscribe/embed", response_class=HTMLResponse)
 def embedded_form(
     request: Request,
     email: FormStr = "",
     name: FormStr = "",
-    topics: Annotated[list[str] | None, Form()] = None,
+    topics: FormList = None,
     website: FormStr = "",
     origin_page: FormStr = "",
 ) -> HTMLResponse:
@@ -83,16 +80,9 @@ def embedded_form(
     origin = SignupOrigin.read(stated or request.headers.get("referer", ""), "", {})
     form = SignupForm(email, name, topics or [], website, client_of(request), origin)
     try:
-        queued = take_signup(runtime, form)
-    except TooManySignups:
-        raise error(429, "Too many signups from your network. Please try again later.") from None
-    except (InvalidAddress, InvalidName, UnknownTopic) as exc:
+        queue_signup(request, form)
+    except FieldError as exc:
         raise error(422, f"{str(exc).capitalize()}. Please go back and try again.") from None
-    except QueueFull:
-        message = "We are receiving too many signups right now. Please try again in an hour."
-        raise error(503, message) from None
-    if queued:
-        _wake(request)
     # The way back only to a page of an allowed site, never wherever a Referer points.
     back = (
         origin.page
@@ -162,12 +152,12 @@ async def api_subscribe(request: Request) -> JSONResponse:
         queued = await _take(runtime, form)
     except TooManySignups:
         return _answer(429, {"error": "too many signups from this network"}, origin)
-    except (InvalidAddress, InvalidName, UnknownTopic) as exc:
-        return _answer(422, {"error": str(exc), "field": _FIELD[type(exc)]}, origin)
+    except FieldError as exc:
+        return _answer(422, {"error": str(exc), "field": FIELD_OF[type(exc)]}, origin)
     except QueueFull:
         return _answer(503, {"error": "too many signups are waiting; try again later"}, origin)
     if queued:
-        _wake(request)
+        wake_sender(request)
     said = "check your inbox: if the address takes mail, a confirmation link is sent to it"
     return _answer(202, {"status": said}, origin)
 

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from newsletter.confirmations import ConfirmationSender
 from newsletter.models import Topic
-from newsletter.pipeline.signup import SignupForm, TooManySignups, take_signup
+from newsletter.pipeline.signup import SignupForm
 from newsletter.runtime import Runtime
 from newsletter.web.public import (
     Csrf,
@@ -28,13 +28,12 @@ from newsletter.web.public import (
     page,
     subscriber_for,
 )
+from newsletter.web.signups import FIELD_OF, FieldError, FormList, FormStr, queue_signup
 from newsletter.web.state import runtime_of
 from subscribers.errors import (
-    InvalidAddress,
     InvalidName,
     InvalidPause,
     InvalidToken,
-    QueueFull,
     UnknownTopic,
 )
 from subscribers.links import link
@@ -69,7 +68,6 @@ async def _confirmation_sender(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(lifespan=_confirmation_sender, route_class=PublicRoute)
 
 PAUSE_CHOICES = (1, 2, 4, 8, 12)
-FormStr = Annotated[str, Form()]
 ConfirmLink = Annotated[Link, subscriber_for(Purpose.CONFIRM)]
 UnsubscribeLink = Annotated[Link, subscriber_for(Purpose.UNSUBSCRIBE)]
 PreferencesLink = Annotated[Link, subscriber_for(Purpose.PREFERENCES)]
@@ -122,7 +120,7 @@ def subscribe(
     request: Request,
     email: FormStr = "",
     name: FormStr = "",
-    topics: Annotated[list[str] | None, Form()] = None,
+    topics: FormList = None,
     website: FormStr = "",
     origin_page: FormStr = "",
     origin_referrer: FormStr = "",
@@ -145,12 +143,8 @@ def subscribe(
     origin = SignupOrigin.read(page_url, origin_referrer, tags)
     form = SignupForm(email, name, topics or [], website, client_of(request), origin)
     try:
-        queued = take_signup(runtime, form)
-    except TooManySignups:
-        raise error(429, "Too many signups from your network. Please try again later.") from None
-    except (InvalidAddress, InvalidName, UnknownTopic) as exc:
-        # The field the error is about, so the page can tie them (aria-describedby).
-        field = {InvalidAddress: "email", InvalidName: "name"}.get(type(exc), "topics")
+        queue_signup(request, form)
+    except FieldError as exc:
         with runtime.sessions() as session:
             shown = {"email": email, "name": name, "topics": list(form.topics)}
             context = {
@@ -158,15 +152,9 @@ def subscribe(
                 "form": shown,
                 "origin": origin.as_json(),
                 "error": str(exc),
-                "error_field": field,
+                "error_field": FIELD_OF[type(exc)],  # tied to its field: aria-describedby
             }
         return page(request, "web/subscribe.html", context, 422)
-    except QueueFull:
-        message = "We are receiving too many signups right now. Please try again in an hour."
-        raise error(503, message) from None
-    sender: ConfirmationSender | None = getattr(request.app.state, "confirmation_sender", None)
-    if queued and sender is not None:
-        sender.wake()
     return page(request, "web/subscribe_done.html", {"back_url": ""})
 
 
