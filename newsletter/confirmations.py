@@ -19,6 +19,7 @@ from newsletter.errors import NewsletterError, first_line
 from newsletter.mail.transport import Transport
 from newsletter.models import Topic
 from newsletter.runtime import Runtime
+from newsletter.welcome import drain_welcomes
 from subscribers import queue
 from subscribers.links import link
 from subscribers.models import SignupRequest, Status, Subscriber, SubscriberTopic
@@ -310,8 +311,9 @@ def _failed(
 
 
 class ConfirmationSender:
-    """A thread of the web process that drains the signup queue: woken by each signup, and
-    every `poll_seconds` for retries and for requests a stopped process left behind."""
+    """A thread of the web process that drains the signup queue, then the welcomes due: woken
+    by each signup and confirmation, and every `poll_seconds` for retries and for what a
+    stopped process left behind."""
 
     def __init__(
         self,
@@ -351,5 +353,6 @@ class ConfirmationSender:
                 return
             try:
                 drain_signups(self.runtime, self.templates, self.transport_factory, self._stop)
+                drain_welcomes(self.runtime, self.templates, self.transport_factory, self._stop)
             except Exception as exc:  # a database hiccup must not end the thread for good
                 log.error("confirmation sender: %s", _why(exc))

@@ -58,6 +58,7 @@ def confirm(
     if subscriber.status != Status.PENDING:
         raise InvalidToken("this confirmation link is no longer valid", Purpose.CONFIRM)
     transition(session, subscriber, Status.ACTIVE, Cause.LINK, now, "confirmed", client_address)
+    subscriber.welcome_due_at = now
     return Confirmed.NOW
 
 

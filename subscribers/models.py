@@ -50,6 +50,8 @@ class Subscriber(Base):
     # signups by; signup_origin keeps the referrer and utm_* tags too (subscribers/origin.py).
     signup_source: Mapped[str | None] = mapped_column(String(500), index=True)
     signup_origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Set when the reader confirms; the background sender mails the welcome and clears it.
+    welcome_due_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

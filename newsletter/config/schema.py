@@ -156,6 +156,8 @@ class SubscriberSettings(_Section):
     rate_limit_per_email: int = Field(default=3, ge=0)
     # Ask DNS whether an address's domain takes mail (slow; off by default).
     check_deliverability: bool = False
+    # A welcome email once a reader confirms: their topics, the latest issue, the donate call.
+    welcome_email: bool = True
     # Sites whose pages may carry the embedded signup form and call POST /api/subscribe, as
     # origins ("https://news.example.org"); none: the embed and the API refuse every page.
     embed_origins: list[str] = Field(default_factory=list, max_length=50)

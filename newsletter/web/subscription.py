@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from newsletter.confirmations import ConfirmationSender
@@ -28,7 +29,14 @@ from newsletter.web.public import (
     page,
     subscriber_for,
 )
-from newsletter.web.signups import FIELD_OF, FieldError, FormList, FormStr, queue_signup
+from newsletter.web.signups import (
+    FIELD_OF,
+    FieldError,
+    FormList,
+    FormStr,
+    queue_signup,
+    wake_sender,
+)
 from newsletter.web.state import runtime_of
 from subscribers.errors import (
     InvalidName,
@@ -176,7 +184,11 @@ def confirm_submit(request: Request, opened: ConfirmLink) -> HTMLResponse:
     except InvalidToken as exc:
         raise bad_link(runtime, Purpose.CONFIRM, exc) from None
     preferences = _link(runtime, Purpose.PREFERENCES, subscriber, now)
-    return page(request, "web/confirmed.html", {"preferences_url": preferences, "undone": False})
+    answer = page(request, "web/confirmed.html", {"preferences_url": preferences, "undone": False})
+    # The welcome email goes out now, not at the next poll: woken once the confirmation has
+    # committed (the link's transaction ends before the response is sent, tasks run after).
+    answer.background = BackgroundTask(wake_sender, request)
+    return answer
 
 
 # --- unsubscribe -----------------------------------------------------------------------------

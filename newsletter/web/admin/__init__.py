@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from newsletter.web.admin import assets, auth, edit, issues, signup_forms
+from newsletter.web.admin import assets, auth, edit, issues, signup_forms, welcome
 
 router = APIRouter(prefix="/admin")
 router.include_router(assets.router)
@@ -10,3 +10,4 @@ router.include_router(auth.router)
 router.include_router(issues.router)
 router.include_router(edit.router)
 router.include_router(signup_forms.router)
+router.include_router(welcome.router)
