@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.deliver.transactional import transactional
+from newsletter.deliver.transactional import from_templates
 from newsletter.errors import NewsletterError, first_line
 from newsletter.mail.transport import Transport
 from newsletter.models import Topic
@@ -52,15 +52,7 @@ def build_confirmation(
         "topics": topics,
         "max_age_days": settings.subscribers.confirmation_max_age_days,
     }
-    return transactional(
-        settings,
-        kind="confirm",
-        to=[to],
-        subject=templates.get_template("email/confirm_subject.txt").render(context),
-        text=templates.get_template("email/confirm.txt").render(context),
-        html=templates.get_template("email/confirm.html").render(context),
-        now=now,
-    )
+    return from_templates(settings, templates, "confirm", to=[to], context=context, now=now)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.deliver.transactional import transactional
+from newsletter.deliver.transactional import from_templates
 from newsletter.errors import NewsletterError, PermanentFailure, first_line
 from newsletter.mail.transport import Transport
 from newsletter.models import Issue, IssueStatus
@@ -78,15 +78,7 @@ def build_welcome(
     settings: Settings, templates: Environment, to: str, context: dict[str, Any], now: datetime
 ) -> EmailMessage:
     """The welcome (text and HTML), with the one-click unsubscribe headers every list mail has."""
-    message = transactional(
-        settings,
-        kind="welcome",
-        to=[to],
-        subject=templates.get_template("email/welcome_subject.txt").render(context),
-        text=templates.get_template("email/welcome.txt").render(context),
-        html=templates.get_template("email/welcome.html").render(context),
-        now=now,
-    )
+    message = from_templates(settings, templates, "welcome", to=[to], context=context, now=now)
     # A token URL has no space to fold at: with the 78-column default the email package would
     # RFC 2047-encode it, which no mail client reads as a List-Unsubscribe URL (RFC 5322: 998).
     message.policy = message.policy.clone(max_line_length=998)

@@ -7,6 +7,9 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+from typing import Any
+
+from jinja2 import Environment
 
 from newsletter.config import Settings
 
@@ -39,3 +42,30 @@ def transactional(
     if html is not None:
         message.add_alternative(html, subtype="html")
     return message
+
+
+def from_templates(
+    settings: Settings,
+    templates: Environment,
+    name: str,
+    *,
+    to: Sequence[str],
+    context: dict[str, Any],
+    now: datetime,
+    kind: str | None = None,
+    html: bool = True,
+) -> EmailMessage:
+    """transactional() from `email/<name>_subject.txt`, `<name>.txt` and (with html) `<name>.html`.
+
+    `kind` starts the Message-ID; the template name by default.
+    """
+    part = f"email/{name}"
+    return transactional(
+        settings,
+        kind=kind or name,
+        to=to,
+        subject=templates.get_template(f"{part}_subject.txt").render(context),
+        text=templates.get_template(f"{part}.txt").render(context),
+        html=templates.get_template(f"{part}.html").render(context) if html else None,
+        now=now,
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.deliver.transactional import transactional
+from newsletter.deliver.transactional import from_templates
 from newsletter.editors.models import Editor
 from newsletter.errors import DeliveryError
 from newsletter.mail.transport import Transport
@@ -47,15 +47,16 @@ def build_notice(
     settings: Settings, action: str, to: Sequence[str], context: dict[str, Any], now: datetime
 ) -> EmailMessage:
     """A plain-text message from the `email/editors_<action>` templates."""
-    templates = environment(settings)
     context = {"site": settings.site, **context}
-    return transactional(
+    return from_templates(
         settings,
-        kind=action,
+        environment(settings),
+        f"editors_{action}",
         to=to,
-        subject=templates.get_template(f"email/editors_{action}_subject.txt").render(context),
-        text=templates.get_template(f"email/editors_{action}.txt").render(context),
+        context=context,
         now=now,
+        kind=action,
+        html=False,
     )
 
 
