@@ -38,7 +38,15 @@ run: $(STAMP)
 	  echo "demo editor: $(DEMO_EDITOR)  password: $(DEMO_PASSWORD)  at http://$(HOST):$(PORT)/admin"; \
 	  $(BIN)/newsletter serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# The checks with Node tools (Can I Email's data, axe-core) need their packages; without npm
+# those tests skip and say why.
+NODE_TOOLS := tools/email-check/node_modules/.installed tools/a11y/node_modules/.installed
+tools/%/node_modules/.installed: tools/%/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  (cd tools/$* && npm ci --no-audit --no-fund --silent) && touch $@; \
+	else echo "npm not found: the tests that need tools/$* will skip"; fi
+
+test: $(STAMP) $(NODE_TOOLS)
 	$(BIN)/pytest
 
 lint: $(STAMP)

@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 import uvicorn
 
+from newsletter import catalog, migrate
+from newsletter.clock import Clock
+from newsletter.config import Settings
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
 
@@ -34,6 +37,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def settings_at(settings: Settings, base_url: str, **subscribers: Any) -> Settings:
+    """The settings served at `base_url`, `[subscribers]` changed as given (validated)."""
+    section = settings.subscribers.model_validate(
+        {**settings.subscribers.model_dump(), **subscribers}
+    )
+    site = settings.site.model_validate({**settings.site.model_dump(), "url": base_url})
+    return settings.model_copy(update={"subscribers": section, "site": site})
+
+
+def runtime_at(settings: Settings, clock: Clock) -> Runtime:
+    """A migrated database with the site's topics, wired with `clock`."""
+    runtime = Runtime.build(settings, clock=clock)
+    migrate.upgrade(runtime.engine)
+    with runtime.sessions.begin() as session:
+        catalog.sync(session, settings, clock.now())
+    return runtime
 
 
 @contextmanager

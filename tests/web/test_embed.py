@@ -6,7 +6,7 @@ from __future__ import annotations
 import http.server
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +15,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from newsletter import catalog, migrate
 from newsletter.clock import FixedClock
 from newsletter.config import Settings
 from newsletter.runtime import Runtime
@@ -25,28 +24,20 @@ from newsletter.web.app import create_app
 from subscribers.audience import topic_slugs
 from subscribers.models import SignupRequest, Subscriber
 from subscribers.topics import known_topics
-from tests.web.live import browser, free_port, live_server  # noqa: F401 (a fixture)
+from tests.web.live import (  # noqa: F401 (browser is a fixture)
+    browser,
+    free_port,
+    live_server,
+    runtime_at,
+    settings_at,
+)
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 NEWSROOM = "https://news.example.org"
 
 
-def _at(settings: Settings, base_url: str, origins: Sequence[str] = ()) -> Settings:
-    """The settings served at `base_url`, letting `origins` embed signup (validated, as loaded)."""
-    subscribers = settings.subscribers.model_validate(
-        {**settings.subscribers.model_dump(), "embed_origins": list(origins)}
-    )
-    site = settings.site.model_validate({**settings.site.model_dump(), "url": base_url})
-    return settings.model_copy(update={"subscribers": subscribers, "site": site})
-
-
 def _site(settings: Settings, base_url: str, origins: list[str]) -> Runtime:
-    wired = _at(settings, base_url, origins)
-    runtime = Runtime.build(wired, clock=FixedClock(NOW))
-    migrate.upgrade(runtime.engine)
-    with runtime.sessions.begin() as session:
-        catalog.sync(session, wired, NOW)
-    return runtime
+    return runtime_at(settings_at(settings, base_url, embed_origins=origins), FixedClock(NOW))
 
 
 @pytest.fixture
@@ -246,7 +237,7 @@ def test_the_snippet_works_in_a_real_browser_from_an_allowed_page_only(
     newsroom (allowed), localhost another site (refused); chromium states the Origin itself."""
     port = free_port()
     service = f"http://127.0.0.1:{port}"
-    plain = _at(settings, service)
+    plain = settings_at(settings, service)
     [asylum] = [s for s in snippets(plain, environment(plain)) if s.label == "Asylum"]
     page = f"<!doctype html><html lang=en><title>Story</title><main>{asylum.html}</main></html>"
     with _newsroom_page(page, "127.0.0.1") as story, _newsroom_page(page, "localhost") as other:
