@@ -209,6 +209,14 @@ def _prepare(runtime: Runtime, templates: Environment, request_id: int) -> _Outg
         request = session.get(SignupRequest, request_id)
         if request is None:
             return None
+        if request.kind == "links":
+            subscriber = session.scalar(select(Subscriber).where(Subscriber.email == request.email))
+            if subscriber is None or subscriber.status not in (Status.ACTIVE, Status.PENDING):
+                session.delete(request)  # nobody to send links to: the same answer was given
+                return None
+            if subscriber.status == Status.ACTIVE:
+                return _links(session, runtime, templates, request, subscriber, now)
+            request.subscriber_id = subscriber.id  # pending: the confirmation, as below
         if request.subscriber_id is None:
             # Topics removed from the site since the signup are dropped, not an error.
             outcome = signup(
@@ -240,6 +248,36 @@ def _prepare(runtime: Runtime, templates: Environment, request_id: int) -> _Outg
         request.claimed_at = now
         message = _confirmation(session, settings, templates, runtime.signing_key, subscriber, now)
         return _Outgoing(subscriber.id, subscriber.email, message, request.attempts)
+
+
+def _links(
+    session: Session,
+    runtime: Runtime,
+    templates: Environment,
+    request: SignupRequest,
+    subscriber: Subscriber,
+    now: datetime,
+) -> _Outgoing:
+    """An active reader's fresh preferences and unsubscribe links (theirs expired)."""
+    settings = runtime.settings
+    base, secret = settings.site.base_url, runtime.signing_key
+    context = {
+        "site": settings.site,
+        "organization": settings.organization,
+        "preferences_url": link(
+            base, secret, Purpose.PREFERENCES, subscriber.id, subscriber.email, now
+        ),
+        "unsubscribe_url": link(
+            base, secret, Purpose.UNSUBSCRIBE, subscriber.id, subscriber.email, now
+        ),
+    }
+    message = from_templates(
+        settings, templates, "links", to=[subscriber.email], context=context, now=now
+    )
+    # No confirmation is claimed: a failed send gives back exactly what was there.
+    request.subscriber_id = subscriber.id
+    request.previous_sent_at = subscriber.confirmation_sent_at
+    return _Outgoing(subscriber.id, subscriber.email, message, request.attempts)
 
 
 def _work_on(

@@ -135,6 +135,8 @@ class SignupRequest(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     topics: Mapped[list[int]] = mapped_column(JSON, default=list)
     client_address: Mapped[str | None] = mapped_column(String(64))
+    # "signup" (the form), or "links": a reader asking for fresh links (an old one expired).
+    kind: Mapped[str] = mapped_column(String(20), default="signup", server_default="signup")
     origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     requested_at: Mapped[datetime]
     # Not before this instant: the first try, a retry after a failed send, or a lease running out.

@@ -36,6 +36,7 @@ def enqueue(
     client_address: str | None,
     now: datetime,
     origin: dict[str, Any] | None = None,
+    kind: str = "signup",
 ) -> int:
     """Add a checked signup (normalised address, checked name, topic ids); QueueFull when full."""
     waiting = session.scalar(select(func.count()).select_from(SignupRequest)) or 0
@@ -47,6 +48,7 @@ def enqueue(
         topics=sorted(topics),
         client_address=client_address,
         origin=origin,
+        kind=kind,
         requested_at=now,
         due_at=now,
         attempts=0,

@@ -73,3 +73,29 @@ def take_signup(runtime: Runtime, form: SignupForm) -> bool:
         log.warning("signup from %s refused: %s", form.client, exc)
         raise
     return True
+
+
+def take_link_request(runtime: Runtime, email: str, client: str) -> bool:
+    """A reader whose link expired asks for fresh ones: queue it, known address or not.
+
+    The sender mails an active subscriber their preferences and unsubscribe links, a pending
+    one the confirmation again, anyone else nothing; the answer is the same for all. Raises
+    TooManySignups (per client), InvalidAddress (not an address at all) or QueueFull.
+    """
+    settings = runtime.settings.subscribers
+    now = runtime.clock.now()
+    limiter = RateLimiter(DatabaseStore(runtime.sessions))
+    window = settings.rate_limit_window
+    if not limiter.allow(
+        Limit("links-client", settings.rate_limit_per_client, window), client, now
+    ):
+        log.warning("new-link request from %s refused: over the per-client rate limit", client)
+        raise TooManySignups("too many requests from this network")
+    address = normalise(email, check_deliverability=False)
+    # One email an address a window at most: asking again must not flood anyone's inbox.
+    if not limiter.allow(Limit("links-email", settings.rate_limit_per_email, window), address, now):
+        log.warning("new-link request from %s dropped: per-address rate limit", client)
+        return False
+    with runtime.sessions.begin() as session:
+        enqueue(session, address, "", frozenset(), client, now, kind="links")
+    return True

@@ -107,7 +107,11 @@ def bad_link(runtime: Runtime, purpose: Purpose, exc: SubscribersError) -> Refus
     if isinstance(exc, ExpiredToken):
         days = max_age(runtime, purpose).days
         return Refused("web/link_expired.html", {"purpose": purpose.value, "days": days}, 410)
-    return error(400, f"{str(exc).capitalize()}. Nothing was changed.")
+    # Used, altered or cut short in a mail client: either way, fresh links are one step away.
+    message = f"{str(exc).capitalize()}. Nothing was changed."
+    return Refused(
+        "web/error.html", {"status_code": 400, "message": message, "offer_new_link": True}, 400
+    )
 
 
 async def link_token(request: Request) -> str:

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from newsletter.confirmations import ConfirmationSender
 from newsletter.models import Topic
-from newsletter.pipeline.signup import SignupForm
+from newsletter.pipeline.signup import SignupForm, TooManySignups, take_link_request
 from newsletter.runtime import Runtime
 from newsletter.web.public import (
     Csrf,
@@ -39,9 +39,11 @@ from newsletter.web.signups import (
 )
 from newsletter.web.state import runtime_of
 from subscribers.errors import (
+    InvalidAddress,
     InvalidName,
     InvalidPause,
     InvalidToken,
+    QueueFull,
     UnknownTopic,
 )
 from subscribers.links import link
@@ -164,6 +166,24 @@ def subscribe(
             }
         return page(request, "web/subscribe.html", context, 422)
     return page(request, "web/subscribe_done.html", {"back_url": ""})
+
+
+@router.post("/links/new", response_class=HTMLResponse, dependencies=[Csrf])
+def new_link(request: Request, email: FormStr = "") -> HTMLResponse:
+    """Fresh links for an expired or used one: the same answer whether the address is known."""
+    runtime = runtime_of(request)
+    try:
+        if take_link_request(runtime, email, client_of(request)):
+            wake_sender(request)
+    except TooManySignups:
+        raise error(429, "Too many requests from your network. Please try again later.") from None
+    except InvalidAddress as exc:
+        raise error(422, f"{str(exc).capitalize()} Please go back and check it.") from None
+    except QueueFull:
+        raise error(
+            503, "We are receiving too many requests. Please try again in an hour."
+        ) from None
+    return page(request, "web/new_link_sent.html", {})
 
 
 # --- confirmation ----------------------------------------------------------------------------

@@ -39,7 +39,8 @@ def test_not_found_is_a_short_page_for_people_and_json_for_programs(runtime: Run
     client = TestClient(create_app(runtime))
     page = client.get("/nowhere", headers={"Accept": "text/html"})
     assert page.status_code == 404
-    assert "<h1>404</h1>" in page.text
+    assert "<h1>Page not found</h1>" in page.text
+    assert "Error 404" in page.text
     api = client.get("/nowhere", headers={"Accept": "application/json"})
     assert api.status_code == 404
     assert api.json() == {"error": "Not Found"}

@@ -1,4 +1,4 @@
-"""the welcome email: due once a subscriber confirms, cleared when it is sent
+"""the welcome email (due once a subscriber confirms) and requests for new links
 
 Revision ID: 0013
 Revises: 0012
@@ -24,9 +24,15 @@ def upgrade() -> None:
             sa.Column('welcome_due_at', newsletter.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch.create_index('ix_subscribers_welcome_due_at', ['welcome_due_at'])
+    with op.batch_alter_table('signup_requests') as batch:
+        batch.add_column(
+            sa.Column('kind', sa.String(length=20), nullable=False, server_default='signup')
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('signup_requests') as batch:
+        batch.drop_column('kind')
     with op.batch_alter_table('subscribers') as batch:
         batch.drop_index('ix_subscribers_welcome_due_at')
         batch.drop_column('welcome_due_at')
