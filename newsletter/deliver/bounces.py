@@ -246,6 +246,13 @@ def _naming(finding: Finding) -> str:
     return f" naming {shown}{more}"
 
 
+def _file_as_read(box: mailbox.Mailbox, key: str, message: mailbox.MaildirMessage) -> None:
+    """Seen, and in cur/: a maildir's new/ holds only mail no reader has opened, without flags."""
+    message.set_subdir("cur")
+    message.add_flag("S")
+    box[key] = message
+
+
 def process_mailbox(
     sessions: sessionmaker[Session],
     secret: str | Sequence[str],
@@ -254,6 +261,9 @@ def process_mailbox(
     soft_limit: int,
 ) -> BounceReport:
     """Apply every unread bounce in a maildir or mbox; each handled one is marked read.
+
+    In a maildir a handled message moves from new/ to cur/ with the S flag, as a mail reader
+    files one it has shown.
 
     Messages that are not bounces, and bounces no signature of ours attributes, stay unread
     and are reported, so an operator can look at them.
@@ -268,6 +278,8 @@ def process_mailbox(
             seen = "S" if isinstance(message, mailbox.MaildirMessage) else "R"
             if seen in message.get_flags():
                 report.already_processed += 1
+                if isinstance(message, mailbox.MaildirMessage) and message.get_subdir() == "new":
+                    _file_as_read(box, key, message)  # marked seen by a version that left it
                 continue
             finding = classify(message)
             if finding.kind == Kind.NOT_A_BOUNCE:
@@ -289,8 +301,11 @@ def process_mailbox(
                 Kind.UNSUBSCRIBE: "unsubscribes",
             }[finding.kind]
             setattr(report, counter, getattr(report, counter) + 1)
-            message.add_flag(seen)
-            box[key] = message
+            if isinstance(message, mailbox.MaildirMessage):
+                _file_as_read(box, key, message)
+            else:
+                message.add_flag(seen)
+                box[key] = message
         box.flush()
     finally:
         box.unlock()

@@ -68,6 +68,11 @@ class MailSetup:
     list_id: str
     dkim: Dkim | None = None
 
+    @property
+    def one_click(self) -> bool:
+        """RFC 8058 one-click unsubscribe needs an https URL; over http the header would lie."""
+        return self.site_url.lower().startswith("https://")
+
 
 @dataclass(frozen=True)
 class Person:
@@ -156,7 +161,9 @@ class IssueMessage:
                 _header("List-Id", f"<{check_header('list id', setup.list_id)}>"),
                 b"List-Unsubscribe: <" + marker("unsubscribe_url").encode() + b">,\r\n <mailto:",
                 marker("unsubscribe_mailto").encode() + b"?subject=unsubscribe>\r\n",
-                b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+                b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+                if setup.one_click
+                else b"",
                 f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode(),
             ]
         )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from newsletter.config import Settings
 from newsletter.deliver.message import Dkim, MailSetup
 from newsletter.errors import MessageError
+
+log = logging.getLogger(__name__)
 
 
 def mail_setup(settings: Settings, secret: str) -> MailSetup:
@@ -19,7 +23,7 @@ def mail_setup(settings: Settings, secret: str) -> MailSetup:
             "DKIM needs delivery.dkim_selector, delivery.dkim_domain and "
             "delivery.dkim_private_key together"
         )
-    return MailSetup(
+    setup = MailSetup(
         from_name=settings.mail.from_name,
         from_address=settings.mail.from_address,
         site_url=settings.site.base_url,
@@ -28,3 +32,10 @@ def mail_setup(settings: Settings, secret: str) -> MailSetup:
         list_id=delivery.list_id or f"newsletter.{domain}",
         dkim=dkim,
     )
+    if not setup.one_click:
+        log.warning(
+            "site.url %s is not https: digests go out without List-Unsubscribe-Post, so "
+            "mail providers offer no one-click unsubscribe (RFC 8058 requires https)",
+            setup.site_url,
+        )
+    return setup

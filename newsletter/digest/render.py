@@ -14,10 +14,12 @@ from premailer import Premailer
 
 from newsletter.config import Settings
 from newsletter.digest import intro as intro_md
+from newsletter.digest import intro_text
 from newsletter.digest.compose import Layout, Period, Story
 from newsletter.digest.links import Tracker
 from newsletter.digest.placeholders import MARK, html_marker, marker, scrub
-from newsletter.digest.text import WIDTH, long_date, rule, shorten, squash, wrap, wrap_markdown
+from newsletter.digest.text import WIDTH, long_date, rule, shorten, squash, wrap
+from newsletter.digest.words import breakable
 from newsletter.errors import DigestError
 from newsletter.templating import environment
 
@@ -83,6 +85,7 @@ class Renderer:
         self.settings = settings
         self.env = env or environment(settings)
         self.env.filters["wrap"] = wrap
+        self.env.filters["breakable"] = breakable
 
     def render(self, edition: Edition, layout: Layout, *, personal: bool = True) -> Rendered:
         """One variant; an empty layout is a quiet week; `personal` False is the web version."""
@@ -149,7 +152,7 @@ class Renderer:
             "intro_html": Markup(intro_md.to_html(intro_source, track))  # noqa: S704
             if intro_source.strip()
             else None,
-            "intro_text": wrap_markdown(intro_source) if intro_source.strip() else "",
+            "intro_text": intro_text.to_text(intro_source, track) if intro_source.strip() else "",
             "custom_subject": clean(squash(edition.subject)),
             "preheader": clean(squash(edition.preheader)) or self._preheader(featured, cards),
             "personal": personal,
@@ -179,9 +182,18 @@ class Renderer:
         }
 
     def _preheader(self, featured: dict[str, Any] | None, cards: list[dict[str, Any]]) -> str:
+        """What the inbox shows after the subject: never the subject's own story again.
+
+        The subject names the featured story, else the first one. The preheader is the featured
+        story's teaser, else the titles of the stories after the first, else the first's teaser.
+        """
         if featured is None and not cards:
             return f"A quiet week at {clean(self.settings.site.name)}."
-        lead = featured["teaser"] if featured else ""
-        titles = " · ".join(card["title"] for card in cards[:3])
-        text = f"Also: {titles}" if titles and not lead else lead
+        lead = featured or cards[0]
+        others = cards if featured else cards[1:]
+        titles = " · ".join(card["title"] for card in others[:3])
+        if (featured and featured["teaser"]) or not titles:
+            text = lead["teaser"]
+        else:
+            text = f"Also: {titles}"
         return shorten(text, PREHEADER)

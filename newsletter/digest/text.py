@@ -54,18 +54,6 @@ def wrap(text: str, width: int = WIDTH, indent: str = "") -> str:
     )
 
 
-def wrap_markdown(source: str, width: int = WIDTH) -> str:
-    """Markdown source as plain text: paragraphs wrapped, list items kept on their own lines."""
-    out: list[str] = []
-    for block in re.split(r"\n\s*\n", source.strip()):
-        lines = block.splitlines()
-        if lines and all(re.match(r"\s*([-*+]|\d+[.)])\s", line) for line in lines):
-            out.append("\n".join(wrap(line, width) for line in lines))
-        else:
-            out.append(wrap(block, width))
-    return "\n\n".join(part for part in out if part)
-
-
 def long_date(moment: datetime, zone: ZoneInfo) -> str:
     """ "May 2, 2023", in the site's zone (no locale-dependent strftime)."""
     local = moment.astimezone(zone)

@@ -187,6 +187,45 @@ def test_process_marks_each_subscriber_once(runtime: Runtime, tmp_path: Path, ki
     assert len(again.left_alone) == 1  # the letter from a reader is still there, untouched
 
 
+def test_handled_maildir_messages_move_to_cur_as_read(runtime: Runtime, tmp_path: Path) -> None:
+    """Maildir: new/ is for mail nobody has opened; a handled bounce is filed in cur/ with S."""
+    path = _maildir(tmp_path / "maildir", _mail(_people(runtime)))
+    report = process_mailbox(runtime.sessions, SECRET, path, NOW, soft_limit=2)
+    handled = report.hard + report.soft + report.complaints + report.unsubscribes
+    assert handled == 5
+    new = sorted((path / "new").iterdir())
+    cur = sorted((path / "cur").iterdir())
+    # The reader's letter is left as it came: in new/, without flags, for a person to read.
+    assert len(new) == 1
+    assert ":" not in new[0].name
+    assert "Thanks for the newsletter" in new[0].read_text()
+    assert len(cur) == handled
+    assert all(name.name.endswith(":2,S") for name in cur)
+    assert not list((path / "tmp").iterdir())
+    # The standard library reads them back the same way, as any mail reader would.
+    reread = mailbox.Maildir(path, factory=None, create=False)
+    subdirs = sorted(
+        (message.get_subdir(), message.get_flags())
+        for message in reread
+        if isinstance(message, mailbox.MaildirMessage)
+    )
+    assert subdirs == [("cur", "S")] * handled + [("new", "")]
+
+
+def test_bounces_left_in_new_as_seen_are_filed_in_cur(runtime: Runtime, tmp_path: Path) -> None:
+    """What an earlier version left behind (new/ with the S flag) is tidied, not re-applied."""
+    old = mailbox.MaildirMessage(message_from_string(_mail(_people(runtime))[0]))
+    old.add_flag("S")  # in new/ still, as `bounces process` used to leave it
+    path = _maildir(tmp_path / "maildir", [old])
+    assert [name.name.endswith(":2,S") for name in (path / "new").iterdir()] == [True]
+
+    report = process_mailbox(runtime.sessions, SECRET, path, NOW, soft_limit=2)
+    assert report.already_processed == 1
+    assert report.hard + report.soft + report.complaints + report.unsubscribes == 0
+    assert list((path / "new").iterdir()) == []
+    assert [name.name.endswith(":2,S") for name in (path / "cur").iterdir()] == [True]
+
+
 def test_a_forged_verp_address_names_nobody(runtime: Runtime, tmp_path: Path) -> None:
     people = _people(runtime)
     forged = dsn(
@@ -205,6 +244,14 @@ def test_a_forged_verp_address_names_nobody(runtime: Runtime, tmp_path: Path) ->
     [line] = report.unattributed
     assert "its VERP tag does not verify; nothing changed" in line
     assert _status(runtime)["bystander"] == Status.ACTIVE
+
+
+def _maildir(path: Path, messages: list[str] | list[mailbox.MaildirMessage]) -> Path:
+    box = mailbox.Maildir(path)
+    for message in messages:
+        box.add(message_from_string(message) if isinstance(message, str) else message)
+    box.close()
+    return path
 
 
 def _box(path: Path, texts: list[str]) -> Path:

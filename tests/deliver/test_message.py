@@ -128,3 +128,16 @@ def test_dkim_signature_verifies_and_covers_list_unsubscribe(tmp_path: Path) -> 
 def test_unknown_placeholders_are_an_error() -> None:
     with pytest.raises(MessageError, match="unknown placeholder 'coupon'"):
         IssueMessage(SETUP, 1, "S", "", f"{marker('coupon')}", DATE)
+
+
+def test_one_click_unsubscribe_is_promised_only_over_https() -> None:
+    """RFC 8058 §3: the List-Unsubscribe URI must be https for List-Unsubscribe-Post."""
+    plain = MailSetup(**{**SETUP.__dict__, "site_url": "http://news.example.org"})
+    message = _parse(_issue(plain).render(Person(42, "a@example.net", "A")).data)
+    assert message["List-Unsubscribe-Post"] is None
+    # The links themselves still go out: the http page and the mailto: address both work.
+    unsubscribe = str(message["List-Unsubscribe"])
+    assert unsubscribe.startswith("<http://news.example.org/unsubscribe?token=")
+    assert "<mailto:unsubscribe+" in unsubscribe
+    secure = _parse(_issue().render(Person(42, "a@example.net", "A")).data)
+    assert secure["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -7,6 +7,7 @@ import re
 from lxml import html as lxml_html
 
 from newsletter.digest.placeholders import Template
+from newsletter.digest.words import BREAK
 from tests.digest.cases import render_case
 
 FOOTER_HTML = ["email.html", "unsubscribe_url.html", "preferences_url.html"]
@@ -31,7 +32,8 @@ def test_nothing_executes_in_the_html() -> None:
 
 def test_hostile_text_is_shown_literally_and_whole() -> None:
     rendered = render_case("hostile").rendered
-    visible = lxml_html.fromstring(rendered.html).text_content()
+    # The HTML's break opportunities in overlong words are invisible, and cut nothing.
+    visible = lxml_html.fromstring(rendered.html).text_content().replace(BREAK, "")
     for part in (" ".join(rendered.text.split()), " ".join(visible.split())):
         assert '<script>alert("t")</script> {{ 7*7 }} {% raw %}' in part
         assert "{{ unsubscribe_url }} and *|UNSUB|* and %recipient.name%" in part

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -312,6 +313,22 @@ def test_preview_shows_variant_text_links_and_a_sandboxed_frame(
     assert "default-src 'none'" in policy
     assert "Hi Preview Reader" in variant.text
     assert "\ue000" not in variant.text
+
+
+def test_the_text_preview_shows_links_as_a_reader_sees_them(
+    runtime: Runtime, client: TestClient
+) -> None:
+    make_editor(runtime, "ed@example.org", Role.EDITOR)
+    issue_id = make_draft(runtime)
+    sign_in(client, "ed@example.org")
+    page = client.get(f"/admin/issues/{issue_id}")
+    found = re.search(r'<pre id="text">(.*?)</pre>', page.text, re.DOTALL)
+    assert found is not None
+    text = html.unescape(found.group(1))
+    base = runtime.settings.site.base_url
+    assert "#unsubscribe-link" not in text
+    assert "#preferences-link" not in text
+    assert f"Unsubscribe: {base}/unsubscribe?token=" in text
 
 
 def test_unknown_issue_is_404(runtime: Runtime, client: TestClient) -> None:

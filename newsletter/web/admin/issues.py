@@ -157,13 +157,27 @@ def preview(
             runtime.settings.digest.send, runtime.settings.zone, now
         ),
         "links": _links(_filled(chosen.html)) if chosen is not None else [],
-        "text": _filled(chosen.text) if chosen is not None else "",
+        "text": _filled(chosen.text, _text_values(runtime.settings.site.base_url))
+        if chosen is not None
+        else "",
     }
     return render(request, "web/admin/issue.html", context)
 
 
-def _filled(part: str) -> str:
-    return Template(part.encode()).fill(values_for(PREVIEW_VALUES)).decode()
+def _filled(part: str, values: dict[str, str] = PREVIEW_VALUES) -> str:
+    return Template(part.encode()).fill(values_for(values)).decode()
+
+
+def _text_values(base_url: str) -> dict[str, str]:
+    """Sample values for the text part, which prints its links: the site's own, a sample token.
+
+    The framed HTML keeps its "#" anchors, so that a click there stays on the page.
+    """
+    return {
+        **PREVIEW_VALUES,
+        "unsubscribe_url": f"{base_url}/unsubscribe?token=sample",
+        "preferences_url": f"{base_url}/preferences?token=sample",
+    }
 
 
 @router.get("/issues/{issue_id}/variants/{variant_id}.html", response_class=HTMLResponse)
