@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import feedparser
@@ -141,3 +144,55 @@ def test_the_hub_fetches_the_new_bytes_when_pinged(served: tuple[Runtime, str, H
         assert b"A story the hub must see" in body, topic_url
     titles = [e.title for e in feedparser.parse(hub.fetched[base + "/feed.xml"]).entries]
     assert titles[0] == "A story the hub must see"
+
+
+class _Text(HTMLParser):
+    """The text an HTML fragment shows, as a reader's renderer would lay it out in one line."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+NEWSBOAT = shutil.which("newsboat")
+
+
+def test_newsboat_reads_the_teaser_as_written_over_gzip(
+    served: tuple[Runtime, str, Hub], tmp_path: Path
+) -> None:
+    if NEWSBOAT is None:
+        pytest.skip("newsboat is not installed (.ci/run installs it)")
+    runtime, url, _ = served
+    teaser = 'AT&T; said <b>not bold</b> & "quoted" &amp; more'
+    with runtime.sessions.begin() as session:
+        later = T0 + timedelta(days=2)
+        story = {"title": "Carriers", "url": "https://demo.example.org/at-t", "teaser": teaser}
+        times = {"published_at": later, "updated_at": later, "first_seen_at": later}
+        add_posts(session, [story | times | {"content_hash": "t" * 64}])
+    rebuild(runtime, None, NoNotifier())
+    (tmp_path / "urls").write_text(url + "/feed.xml\n")
+    (tmp_path / "config").write_text("")
+    cache = tmp_path / "cache.db"
+    command = [NEWSBOAT, "-u", str(tmp_path / "urls"), "-c", str(cache)]
+    command += ["-C", str(tmp_path / "config"), "-x", "reload"]
+    # Twice: newsboat keeps a feed's validators only once the feed is in its cache.
+    for _ in range(2):
+        subprocess.run(
+            command, check=True, capture_output=True, timeout=60, env=_reader_env(tmp_path / "home")
+        )
+    with sqlite3.connect(cache) as db:
+        [(content,)] = db.execute("SELECT content FROM rss_item WHERE title = 'Carriers'")
+        [(etag,)] = db.execute("SELECT etag FROM rss_feed")
+    shown = _Text()
+    shown.feed(content)
+    assert "".join(shown.parts) == teaser
+    assert etag.endswith('-gzip"')  # newsboat asked for gzip, and keeps that ETag to revalidate
+
+
+def _reader_env(home: Path) -> dict[str, str]:
+    """newsboat's own home, so that it reads no one's configuration and writes nowhere else."""
+    home.mkdir(exist_ok=True)
+    return {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
