@@ -88,14 +88,12 @@ class BackgroundNotifier:
         attempts: int = ATTEMPTS,
         backoff: float = BACKOFF,
         settle: float = SETTLE,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.hub = hub
         self.client_factory = client_factory or (lambda: hub_client(hub))
         self.attempts = attempts
         self.backoff = backoff
         self.settle = settle
-        self.sleep = sleep
         self._threads: list[threading.Thread] = []
 
     def publish(self, urls: Sequence[str]) -> None:
@@ -106,7 +104,7 @@ class BackgroundNotifier:
         thread.start()
 
     def _run(self, urls: list[str]) -> None:
-        self.sleep(self.settle)
+        time.sleep(self.settle)
         try:
             with self.client_factory() as client:
                 for url in urls:

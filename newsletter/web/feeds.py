@@ -37,13 +37,14 @@ class FeedFastPath:
         self._encoded: dict[tuple[str, str, bool], tuple[RawHeaders, RawHeaders]] = {}
 
     def _headers(
-        self, document: Document, max_age: int, gzipped: bool, link: str | None
+        self, document: Document, runtime: Runtime, gzipped: bool
     ) -> tuple[RawHeaders, RawHeaders]:
         key = (document.path, document.etag, gzipped)
         encoded = self._encoded.get(key)
         if encoded is None:
             if len(self._encoded) > 1000:
                 self._encoded.clear()
+            max_age, link = runtime.settings.feeds.max_age, _link(runtime, document)
             full = conditional.full_headers(document, max_age, gzipped, link)
             shared = conditional.headers(document, max_age, gzipped, link)
             encoded = self._encoded[key] = (_encode(full), _encode(shared))
@@ -61,9 +62,7 @@ class FeedFastPath:
                 }
                 runtime: Runtime = application.state.runtime
                 gzipped = conditional.gzip_chosen(document, request_headers)
-                full, shared = self._headers(
-                    document, runtime.settings.feeds.max_age, gzipped, _link(runtime, document)
-                )
+                full, shared = self._headers(document, runtime, gzipped)
                 if conditional.not_modified(document, request_headers):
                     status, headers, body = 304, shared, b""
                 else:
