@@ -1,4 +1,4 @@
-"""Feeds benchmark: build time for 1,000 posts, then /feed.xml req/s from the app beside nginx.
+"""Feeds benchmark: build time for 1,000 posts, gzip's cost, then /feed.xml req/s beside nginx.
 
 Run: .venv/bin/python bench/feeds.py [--seconds 5] [--connections 32]
 Needs nginx (Debian's nginx-light) and wrk on PATH for the serving part.
@@ -7,6 +7,7 @@ Needs nginx (Debian's nginx-light) and wrk on PATH for the serving part.
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ import httpx
 from newsletter import migrate
 from newsletter.config import load_settings
 from newsletter.models import Post, Topic
+from newsletter.publish import store
 from newsletter.publish.channels import site_channel
 from newsletter.publish.export import export
 from newsletter.publish.rebuild import rebuild
@@ -88,6 +90,20 @@ def time_build(runtime: Runtime, rounds: int) -> list[float]:
         times.append((time.perf_counter() - started) * 1000)
         assert len(bodies) == 3
     return times
+
+
+def time_gzip(runtime: Runtime, rounds: int) -> tuple[float, int, int]:
+    """Milliseconds to gzip the stored /feed.xml as a process does once per version; sizes."""
+    with runtime.sessions() as session:
+        document = store.load(session, "/feed.xml")
+    assert document is not None
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        packed = gzip.compress(document.body, store.GZIP_LEVEL, mtime=0)
+        times.append((time.perf_counter() - started) * 1000)
+    assert packed == document.gzipped
+    return statistics.median(times), len(document.body), len(packed)
 
 
 def wait_for(url: str, seconds: float = 20.0) -> None:
@@ -173,7 +189,7 @@ def uvicorn_ceiling(seconds: int, connections: int) -> float:
 
 def serve_and_measure(
     runtime: Runtime, tmp: Path, seconds: int, connections: int
-) -> tuple[float, float, float, float]:
+) -> tuple[float, float, float, float, float]:
     public = tmp / "public"
     export(runtime, public)
     app_port, nginx_port = free_port(), free_port()
@@ -205,7 +221,8 @@ def serve_and_measure(
         nginx_200 = wrk(nginx_url, seconds, connections)
         app_304 = wrk(app_url, seconds, connections, f"If-None-Match: {app_etag}")
         nginx_304 = wrk(nginx_url, seconds, connections, f"If-None-Match: {nginx_etag}")
-        return app_200, nginx_200, app_304, nginx_304
+        app_gzip = wrk(app_url, seconds, connections, "Accept-Encoding: gzip")
+        return app_200, nginx_200, app_304, nginx_304, app_gzip
     finally:
         for process in (app, nginx):
             process.terminate()
@@ -240,10 +257,16 @@ def main() -> None:
         print(
             f"full rebuild of every feed (site, {len(TOPICS)} topics, archive): {everything:.0f} ms"
         )
+        packing, identity_size, gzip_size = time_gzip(runtime, args.rounds)
+        print(
+            f"gzip of /feed.xml, once per stored version and process: median {packing:.1f} ms; "
+            f"{identity_size} -> {gzip_size} bytes, ratio gzip/identity "
+            f"{gzip_size / identity_size:.2f}"
+        )
         if not (shutil.which("nginx") and shutil.which("wrk")):
             print("serving: skipped (nginx and wrk are needed: apt-get install nginx-light wrk)")
             return
-        app_200, nginx_200, app_304, nginx_304 = serve_and_measure(
+        app_200, nginx_200, app_304, nginx_304, app_gzip = serve_and_measure(
             runtime, tmp, args.seconds, args.connections
         )
         size = len((tmp / "public" / "feed.xml").read_bytes())
@@ -258,6 +281,10 @@ def main() -> None:
         print(
             f"  304: app {app_304:,.0f} req/s, nginx {nginx_304:,.0f} req/s, "
             f"ratio {app_304 / nginx_304:.2f} (goal >= {SERVE_GOAL})"
+        )
+        print(
+            f"  200 gzip vs identity, app: {app_gzip:,.0f} vs {app_200:,.0f} req/s, "
+            f"ratio gzip/identity {app_gzip / app_200:.2f} (gzip made once, not per request)"
         )
         ceiling = uvicorn_ceiling(args.seconds, args.connections)
         print(

@@ -27,11 +27,22 @@ def tag_uri(settings: Settings, minted: datetime, specific: str) -> str:
     return f"tag:{host},{minted.date().isoformat()}:{specific}"
 
 
+def entry_id(post: Post, settings: Settings) -> str:
+    """The post's feed id: minted the first time it is published, then kept on the post.
+
+    Minted from the site's address of that day, the day the post was first seen and its
+    database id; stored, it survives edits and a move of the site to another address.
+    """
+    if post.entry_id is None:
+        post.entry_id = tag_uri(settings, post.first_seen_at, f"posts/{post.id}")
+    return post.entry_id
+
+
 def post_entry(post: Post, settings: Settings) -> Entry:
-    # The database id and first-seen day never change when a post's title, text or URL do.
+    """The post as a feed entry; mints its id if it has none yet (the caller commits)."""
     title = text.plain(post.title) or text.plain(post.url)
     return Entry(
-        id=tag_uri(settings, post.first_seen_at, f"posts/{post.id}"),
+        id=entry_id(post, settings),
         title=title,
         link=post.url,
         summary=text.summary(post.teaser or ""),
@@ -97,7 +108,7 @@ def _channel(
     )
 
 
-def _newest_posts(session: Session, limit: int, topic: Topic | None = None) -> list[Post]:
+def newest_posts(session: Session, limit: int, topic: Topic | None = None) -> list[Post]:
     query = select(Post).options(selectinload(Post.topics))
     if topic is not None:
         query = query.join(post_topics, post_topics.c.post_id == Post.id).where(
@@ -114,7 +125,7 @@ def site_channel(
     entries: dict[int, Entry] | None = None,
 ) -> Channel:
     """`entries` holds post entries already made in this build, by post id, and gains new ones."""
-    posts = _newest_posts(session, settings.feeds.entries)
+    posts = newest_posts(session, settings.feeds.entries)
     site = settings.site
     return _channel(
         settings,
@@ -135,7 +146,7 @@ def topic_channel(
     entries: dict[int, Entry] | None = None,
 ) -> Channel:
     """`entries` as for site_channel."""
-    posts = _newest_posts(session, settings.feeds.entries, topic)
+    posts = newest_posts(session, settings.feeds.entries, topic)
     site = settings.site
     return _channel(
         settings,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,14 +12,30 @@ from sqlalchemy.orm import Session
 
 from newsletter.models import FeedDocument
 
+# Readers poll often and feeds repeat their markup: gzip once per stored version, at level 9.
+GZIP_LEVEL = 9
+
 
 @dataclass(frozen=True)
 class Document:
+    """One stored feed, with its gzip variant made once, when it is loaded into memory."""
+
     path: str
     media_type: str
     body: bytes
     etag: str
     last_modified: datetime
+    # b"" when gzip would not make the body smaller; mtime 0 so every process makes the same bytes.
+    gzipped: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        packed = gzip.compress(self.body, GZIP_LEVEL, mtime=0)
+        object.__setattr__(self, "gzipped", packed if len(packed) < len(self.body) else b"")
+
+    @property
+    def gzip_etag(self) -> str:
+        """The gzip variant's own strong validator: the identity ETag with a suffix."""
+        return self.etag[:-1] + '-gzip"'
 
 
 def etag_for(body: bytes) -> str:

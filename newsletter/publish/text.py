@@ -31,8 +31,12 @@ def plain(text: str) -> str:
 
 
 def summary(text: str, limit: int = SUMMARY_LIMIT) -> str:
-    """A plain-text summary no longer than `limit`, cut at a word with an ellipsis."""
-    flat = plain(text)
+    """A summary of plain text (a stored teaser), no longer than `limit`, cut at a word.
+
+    Teasers are stored as the text a reader sees: "<b>" and "AT&T;" in one are words, not
+    markup, so nothing here strips or decodes them.
+    """
+    flat = line(text)
     if len(flat) <= limit:
         return flat
     cut = flat[: limit - 1]

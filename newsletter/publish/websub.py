@@ -11,6 +11,7 @@ from typing import Protocol
 import httpx
 
 from newsletter.collect.guard import Guard, GuardedTransport, origin
+from newsletter.publish.cache import REVALIDATE_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,9 @@ TIMEOUT = 10.0
 # For a whole round of pings, retries included: TIMEOUT is per read, and a hub answering a
 # byte at a time would otherwise keep its thread, and the command waiting on it, forever.
 DEADLINE = 60.0
+# A hub fetches the feed as soon as it is pinged; every web process must be serving the new
+# bytes by then. Each one holds a feed for REVALIDATE_AFTER at most after the commit.
+SETTLE = REVALIDATE_AFTER + 0.5
 
 
 class Notifier(Protocol):
@@ -72,6 +76,8 @@ def hub_client(hub: str, deadline: float = DEADLINE) -> httpx.Client:
 class BackgroundNotifier:
     """Pings the hub on a thread, so a slow or dead hub never holds up collection.
 
+    `publish` is called once the new bytes are committed; the thread first waits `settle`
+    seconds, until no web process can still serve the old ones from memory.
     The threads are not daemons: a short-lived command finishes its pings before exiting.
     """
 
@@ -81,11 +87,13 @@ class BackgroundNotifier:
         client_factory: Callable[[], httpx.Client] | None = None,
         attempts: int = ATTEMPTS,
         backoff: float = BACKOFF,
+        settle: float = SETTLE,
     ) -> None:
         self.hub = hub
         self.client_factory = client_factory or (lambda: hub_client(hub))
         self.attempts = attempts
         self.backoff = backoff
+        self.settle = settle
         self._threads: list[threading.Thread] = []
 
     def publish(self, urls: Sequence[str]) -> None:
@@ -96,6 +104,7 @@ class BackgroundNotifier:
         thread.start()
 
     def _run(self, urls: list[str]) -> None:
+        time.sleep(self.settle)
         try:
             with self.client_factory() as client:
                 for url in urls:

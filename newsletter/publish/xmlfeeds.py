@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from feedgen.ext.base import BaseExtension
@@ -56,11 +57,11 @@ def _generator(channel: Channel, fmt: Format) -> FeedGenerator:
         fg.logo(channel.logo_url)
         fg.image(url=channel.logo_url, title=channel.title, link=channel.link)
     for entry in channel.entries:
-        _add_entry(fg, entry, channel)
+        _add_entry(fg, entry, channel, fmt)
     return fg
 
 
-def _add_entry(fg: FeedGenerator, entry: Entry, channel: Channel) -> None:
+def _add_entry(fg: FeedGenerator, entry: Entry, channel: Channel, fmt: Format) -> None:
     fe = fg.add_entry(order="append")
     fe.id(entry.id)
     fe.title(entry.title)
@@ -68,7 +69,9 @@ def _add_entry(fg: FeedGenerator, entry: Entry, channel: Channel) -> None:
     fe.published(entry.published)
     fe.updated(max(entry.updated, entry.published))
     if entry.summary:
-        fe.summary(entry.summary)
+        # RSS readers take <description> as HTML: escaped, the plain teaser shows as written
+        # ("AT&T;", "<b>"). Atom says its summary is text, so it carries the text itself.
+        fe.summary(html.escape(entry.summary) if fmt == "rss" else entry.summary)
     if entry.content_html:
         fe.content(entry.content_html, type="html")
     if entry.author:

@@ -15,6 +15,7 @@ from newsletter import __version__
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
 from newsletter.web import admin, archive, embed, feeds, health, pages, push, subscription
+from newsletter.web.compression import PublicPageCompression
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         same_site="lax",
         https_only=settings.site.url.scheme == "https",
     )
+    app.add_middleware(PublicPageCompression)
     # Added last, so it is the outermost: a poll of a fresh feed skips every other layer.
     app.add_middleware(feeds.FeedFastPath)
 

@@ -33,17 +33,20 @@ class FeedFastPath:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # Encoded headers per stored version of a feed, so a poll only compares validators.
-        self._encoded: dict[tuple[str, str], tuple[RawHeaders, RawHeaders]] = {}
+        # Encoded headers per stored version and variant of a feed, so a poll only compares.
+        self._encoded: dict[tuple[str, str, bool], tuple[RawHeaders, RawHeaders]] = {}
 
-    def _headers(self, document: Document, max_age: int) -> tuple[RawHeaders, RawHeaders]:
-        key = (document.path, document.etag)
+    def _headers(
+        self, document: Document, runtime: Runtime, gzipped: bool
+    ) -> tuple[RawHeaders, RawHeaders]:
+        key = (document.path, document.etag, gzipped)
         encoded = self._encoded.get(key)
         if encoded is None:
             if len(self._encoded) > 1000:
                 self._encoded.clear()
-            _, full, _ = conditional.respond("GET", {}, document, max_age)
-            shared = conditional.headers(document, max_age)
+            max_age, link = runtime.settings.feeds.max_age, _link(runtime, document)
+            full = conditional.full_headers(document, max_age, gzipped, link)
+            shared = conditional.headers(document, max_age, gzipped, link)
             encoded = self._encoded[key] = (_encode(full), _encode(shared))
         return encoded
 
@@ -52,22 +55,34 @@ class FeedFastPath:
             application: FastAPI = scope["app"]
             document = feed_cache(application).fresh(scope["path"])
             if document is not None:
-                validators = {
+                request_headers = {
                     name.decode("latin-1"): value.decode("latin-1")
                     for name, value in scope["headers"]
-                    if name in (b"if-none-match", b"if-modified-since")
+                    if name in _NEGOTIATED
                 }
-                max_age = application.state.runtime.settings.feeds.max_age
-                full, shared = self._headers(document, max_age)
-                if validators and conditional.not_modified(document, validators):
+                runtime: Runtime = application.state.runtime
+                gzipped = conditional.gzip_chosen(document, request_headers)
+                full, shared = self._headers(document, runtime, gzipped)
+                if conditional.not_modified(document, request_headers):
                     status, headers, body = 304, shared, b""
                 else:
                     status, headers = 200, full
-                    body = b"" if scope["method"] == "HEAD" else document.body
+                    body = b""
+                    if scope["method"] == "GET":
+                        body = document.gzipped if gzipped else document.body
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+_NEGOTIATED = (b"if-none-match", b"if-modified-since", b"accept-encoding")
+
+
+def _link(runtime: Runtime, document: Document) -> str | None:
+    hub = runtime.settings.feeds.websub_hub
+    self_url = runtime.settings.site.base_url + document.path
+    return conditional.websub_links(str(hub) if hub else None, self_url)
 
 
 def _encode(headers: dict[str, str]) -> RawHeaders:
@@ -104,7 +119,10 @@ async def _serve(request: Request, path: str, slug: str | None = None) -> Respon
     if document is None:
         raise HTTPException(404, f"There is no topic called {slug!r} on this site.")
     max_age = runtime.settings.feeds.max_age
-    status, headers, body = conditional.respond(request.method, request.headers, document, max_age)
+    link = _link(runtime, document)
+    status, headers, body = conditional.respond(
+        request.method, request.headers, document, max_age, link
+    )
     return Response(body, status_code=status, headers=headers)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from newsletter.models import Post, Topic
+from newsletter.publish.model import Channel, Entry
 
 T0 = datetime(2026, 11, 2, 14, 30, tzinfo=UTC)
 
@@ -55,3 +57,20 @@ def add_posts(
         posts.append(post)
     session.flush()
     return posts
+
+
+def channel(entries: list[Entry], **changes: object) -> Channel:
+    """A topic channel around `entries`, for rendering tests; `changes` replace its fields."""
+    built = Channel(
+        folder="/topics/asylum",
+        title="Demo News: Asylum",
+        link="https://news.example.org/topics/asylum",
+        description="Protection for people fleeing persecution.",
+        language="en",
+        site_url="https://news.example.org",
+        publisher="Demo Council",
+        updated=max((e.updated for e in entries), default=datetime(2026, 1, 1, tzinfo=UTC)),
+        id="https://news.example.org/topics/asylum/atom.xml",
+        entries=tuple(entries),
+    )
+    return replace(built, **changes)  # type: ignore[arg-type]

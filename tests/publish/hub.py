@@ -1,4 +1,5 @@
-"""A real WebSub hub on 127.0.0.1 that records publish pings and can fail on purpose."""
+"""A real WebSub hub on 127.0.0.1 that records publish pings, can fail on purpose, and can
+fetch each pinged feed at once, as a hub does to tell its subscribers what changed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+import httpx
 
 
 class Hub:
@@ -17,6 +20,8 @@ class Hub:
         self.attempts = 0
         self.gate = threading.Event()  # cleared, the hub holds every request until it is set
         self.gate.set()
+        self.fetch = False  # set, each accepted ping fetches its hub.url
+        self.fetched: dict[str, bytes] = {}
 
 
 @contextmanager
@@ -32,6 +37,9 @@ def hub_server() -> Iterator[Hub]:
             status = hub.failures.pop(0) if hub.failures else 204
             if status == 204:
                 hub.pings.append(form)
+                if hub.fetch:
+                    topic = form["hub.url"][0]
+                    hub.fetched[topic] = httpx.get(topic, timeout=10).content
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -11,29 +11,14 @@ import pytest
 
 from newsletter.config import load_settings
 from newsletter.publish.channels import post_entry
-from newsletter.publish.model import Category, Channel, Entry
+from newsletter.publish.model import Category, Entry
 from newsletter.publish.render import render
 from tests import golden
+from tests.publish.cases import channel as make_channel
 from tests.publish.specs import CHECKS
 
 DATA = Path(__file__).parent / "data"
 SETTINGS = load_settings(site={"url": "https://news.example.org"})
-
-
-def _channel(entries: list[Entry], **changes: object) -> Channel:
-    channel = Channel(
-        folder="/topics/asylum",
-        title="Demo News: Asylum",
-        link="https://news.example.org/topics/asylum",
-        description="Protection for people fleeing persecution.",
-        language="en",
-        site_url="https://news.example.org",
-        publisher="Demo Council",
-        updated=max((e.updated for e in entries), default=datetime(2026, 1, 1, tzinfo=UTC)),
-        id="https://news.example.org/topics/asylum/atom.xml",
-        entries=tuple(entries),
-    )
-    return replace(channel, **changes)  # type: ignore[arg-type]
 
 
 def _entries_from(path: Path) -> list[Entry]:
@@ -71,7 +56,7 @@ def test_every_format_is_valid_for_the_worst_posts_we_store() -> None:
         )
         post.topics = []
         entries.append(post_entry(post, SETTINGS))
-    channel = _channel(
+    channel = make_channel(
         entries,
         hub_url="https://hub.example.org/",
         logo_url="https://news.example.org/logo.png",
@@ -116,7 +101,7 @@ def test_feeds_are_newest_first_as_given_and_keep_categories() -> None:
         for n in (3, 2, 1)
     ]
     entries[0] = replace(entries[0], categories=(Category("asylum", "Asylum & Refuge"),))
-    bodies = render(_channel(entries))
+    bodies = render(make_channel(entries))
     rss = CHECKS["rss"](bodies["rss"], "https://news.example.org/topics/asylum/feed.xml")
     assert [e.title for e in rss.entries] == ["Post 3", "Post 2", "Post 1"]
     assert [t.term for t in rss.entries[0].tags] == ["Asylum & Refuge"]
@@ -125,9 +110,9 @@ def test_feeds_are_newest_first_as_given_and_keep_categories() -> None:
 
 
 def test_an_empty_feed_is_still_valid() -> None:
-    bodies = render(_channel([]))
+    bodies = render(make_channel([]))
     for fmt, body in bodies.items():
-        CHECKS[fmt](body, _channel([]).url(fmt))
+        CHECKS[fmt](body, make_channel([]).url(fmt))
 
 
 @pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
@@ -135,7 +120,7 @@ def test_golden_representative_case(fmt: str) -> None:
     """The demo topic page's posts, byte for byte (tests/golden.py: regenerating fails)."""
     case = DATA / "representative"
     entries = _entries_from(case / "posts.json")
-    channel = _channel(entries, logo_url="https://news.example.org/logo.png")
+    channel = make_channel(entries, logo_url="https://news.example.org/logo.png")
     body = render(channel)[fmt]
     expected = case / channel.path(fmt).rsplit("/", 1)[1]
     CHECKS[fmt](body, channel.url(fmt))

@@ -1,0 +1,30 @@
+"""The topic page in a real browser (Debian's chromium), checked by axe-core: no violation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe
+
+from newsletter.runtime import Runtime
+from tests.web.live import browser, free_port, live_server  # noqa: F401 (fixture)
+from tests.web.test_pages import _site
+
+
+def test_the_topic_page_has_no_accessibility_violation(
+    runtime: Runtime,
+    browser: Any,  # noqa: F811
+) -> None:
+    _site(runtime)
+    with live_server(runtime, free_port()) as url:
+        page = browser.new_page()
+        for path in ("/topics/asylum", "/"):
+            response = page.goto(url + path)
+            assert response is not None
+            assert response.status == 200
+            results = Axe().run(page)
+            assert results.violations_count == 0, results.generate_report()
+        page.click("text=Asylum")
+        assert page.url == url + "/topics/asylum"
+        page.click("text=Subscribe")
+        assert page.url == url + "/subscribe"
