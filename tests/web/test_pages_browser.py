@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from axe_playwright_python.sync_playwright import Axe
-
 from newsletter.runtime import Runtime
+from tests.web.axe import assert_accessible
 from tests.web.live import browser, free_port, live_server  # noqa: F401 (fixture)
 from tests.web.test_pages import _site
 
@@ -22,8 +21,7 @@ def test_the_topic_page_has_no_accessibility_violation(
             response = page.goto(url + path)
             assert response is not None
             assert response.status == 200
-            results = Axe().run(page)
-            assert results.violations_count == 0, results.generate_report()
+            assert_accessible(page)
         page.click("text=Asylum")
         assert page.url == url + "/topics/asylum"
         page.click("text=Subscribe")

@@ -86,6 +86,7 @@ def test_every_public_page_passes_axe_at_375_and_1280(
         "home": f"{base}/",
         "subscribe": f"{base}/subscribe",
         "archive": f"{base}/archive",
+        "topic": f"{base}/topics/asylum",
         "not-found": f"{base}/no-such-page",
         "confirm": _link(runtime, base, Purpose.CONFIRM, pending, "pending@example.org", NOW),
         "preferences": _link(runtime, base, Purpose.PREFERENCES, active, "active@example.org", NOW),
