@@ -33,6 +33,7 @@ from tests.web.live import (  # noqa: F401 (browser is a fixture)
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pages"
+DIGESTS = Path(__file__).resolve().parents[1] / "digest" / "data"
 WIDTHS = {"phone": 375, "desktop": 1280}
 
 
@@ -162,4 +163,23 @@ def test_the_confirmation_and_welcome_emails_pass_axe(
     for name, context in emails.items():
         tab.set_content(templates.get_template(f"email/{name}.html").render(context))
         found += _check(tab, f"email-{name}")
+    assert found == [], "\n".join(found)
+
+
+def test_the_digest_passes_axe_and_its_read_more_links_differ(
+    browser: Any,  # noqa: F811 (the fixture)
+) -> None:
+    """The golden digests as readers get them, in a browser as webmail shows them."""
+    tab = browser.new_page()
+    found: list[str] = []
+    for case in ("demo", "hostile"):
+        tab.set_content((DIGESTS / case / "expected.html").read_text())
+        found += _check(tab, f"email-digest-{case}")
+        names = tab.eval_on_selector_all(
+            "a",
+            "links => links.filter(a => a.textContent.trim() === 'Read more')"
+            ".map(a => a.getAttribute('aria-label'))",
+        )
+        assert names
+        assert len(set(names)) == len(names), names  # each tells its story apart
     assert found == [], "\n".join(found)
