@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from newsletter.collect import jsondoc
 from newsletter.collect.item import RawItem
 from newsletter.errors import SourceFormatError
 
@@ -14,12 +14,7 @@ def looks_like(content: bytes) -> bool:
 
 
 def parse(content: bytes, url: str) -> list[RawItem]:
-    try:
-        data = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceFormatError(f"{url}: not a readable feed: invalid JSON ({exc})") from None
-    except RecursionError:
-        raise SourceFormatError(f"{url}: not a readable feed: JSON nested too deeply") from None
+    data = jsondoc.load(content, f"{url}: not a readable feed")
     version = data.get("version", "") if isinstance(data, dict) else ""
     if not str(version).startswith("https://jsonfeed.org/version/"):
         raise SourceFormatError(f"{url}: not a readable feed: JSON, but not a JSON Feed")

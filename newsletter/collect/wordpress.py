@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
+from newsletter.collect import jsondoc
 from newsletter.collect.fetch import Fetcher
 from newsletter.collect.item import Harvest, RawItem
 from newsletter.errors import SourceFormatError
@@ -80,12 +80,7 @@ def item(post: dict[str, Any]) -> RawItem:
 
 
 def _posts(content: bytes, api: str, page: int) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceFormatError(f"{api} page {page}: not JSON ({exc})") from None
-    except RecursionError:
-        raise SourceFormatError(f"{api} page {page}: JSON nested too deeply") from None
+    data = jsondoc.load(content, f"{api} page {page}", invalid="not JSON")
     if not isinstance(data, list):
         raise SourceFormatError(f"{api} page {page}: expected a list of posts")
     return [post for post in data if isinstance(post, dict)]
