@@ -11,6 +11,7 @@ from newsletter.collect import jsonfeed, rss
 from newsletter.collect.dates import from_struct
 from newsletter.collect.fetch import Fetcher
 from newsletter.collect.item import Harvest, RawItem
+from newsletter.collect.text import as_html
 from newsletter.errors import SourceFormatError
 
 ACCEPT = (
@@ -59,6 +60,7 @@ def parse(
     return [_item(entry) for entry in parsed.entries], problem
 
 
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
 # A declared encoding that was wrong, or an unusual content type, cost nothing when parsed.
 _HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
@@ -67,18 +69,25 @@ def _item(entry: Any) -> RawItem:
     content = entry.get("content") or []
     image_url, image_alt = _image(entry)
     return RawItem(
-        title=entry.get("title"),
+        title=_html(entry.get("title"), entry.get("title_detail")),
         link=entry.get("link"),
         guid=entry.get("id"),
-        excerpt_html=entry.get("summary"),
-        content_html=content[0].get("value") if content else None,
-        author=entry.get("author"),
+        excerpt_html=_html(entry.get("summary"), entry.get("summary_detail")),
+        content_html=_html(content[0].get("value"), content[0]) if content else None,
+        # feedparser gives names and terms as plain text.
+        author=as_html(entry.get("author")),
         published=_when(entry, "published") or _when(entry, "created"),
         updated=_when(entry, "updated"),
-        categories=[tag.get("term") or "" for tag in entry.get("tags") or []],
+        categories=[as_html(tag.get("term")) or "" for tag in entry.get("tags") or []],
         image_url=image_url,
         image_alt=image_alt,
     )
+
+
+def _html(value: str | None, detail: Any) -> str | None:
+    """A text construct as HTML: escaped when feedparser says it is plain text."""
+    kind = detail.get("type") if isinstance(detail, dict) else None
+    return value if kind in (None, *_HTML_TYPES) else as_html(value)
 
 
 def _when(entry: Any, key: str) -> datetime | str | None:

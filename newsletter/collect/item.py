@@ -8,7 +8,12 @@ from datetime import datetime
 
 @dataclass
 class RawItem:
-    """One entry as a source gave it: strings and HTML fragments, nothing checked yet."""
+    """One entry as a source gave it: strings and HTML fragments, nothing checked yet.
+
+    title, excerpt_html, content_html, author and categories are HTML fragments, decoded once by
+    normalisation: a source whose value is plain text hands it over escaped (text.as_html), so
+    that "&lt;b&gt;" in a page stays the text "<b>". guid, image_alt and the dates are plain text.
+    """
 
     title: str | None = None
     link: str | None = None

@@ -52,7 +52,9 @@ def item(post: dict[str, Any]) -> RawItem:
     """One post object of the REST API (with `_embedded`) as a raw item.
 
     Every field is checked for its type: a value of the wrong one is treated as missing, so a
-    post whose title is a number or a list is skipped for having no title, not a crash.
+    post whose title is a number or a list is skipped for having no title, not a crash. The
+    rendered fields are HTML, and so are author and term names (WordPress stores them escaped);
+    alt text is plain.
     """
     embedded = _dict(post.get("_embedded"))
     authors = _list(embedded.get("author"))
