@@ -69,3 +69,5 @@ class Harvest:
     cursor: datetime | None = None
     # (where, why) for parts of the source that could not be read, e.g. a broken page 2.
     problems: list[tuple[str, str]] = field(default_factory=list)
+    # What was read in full but not cleanly (HTML entities in XML): told, not counted as errors.
+    warnings: list[str] = field(default_factory=list)
