@@ -35,7 +35,12 @@ class RawItem:
 
 @dataclass(frozen=True)
 class Normalised:
-    """A post ready to store: canonical URL, plain-text teaser, aware dates, topic slugs."""
+    """A post ready to store: canonical URL, plain-text teaser, aware dates, topic slugs.
+
+    title, teaser, author_name, author_role and image_alt are plain text as a browser showed the
+    source ("<b>" is the text "<b>"), on one line, with no control characters: whatever renders
+    them escapes them. body_html is sanitised HTML.
+    """
 
     url: str
     guid: str | None
