@@ -17,7 +17,7 @@ app = typer.Typer(help="List sources and their health; make push API keys.")
 
 @app.callback(invoke_without_command=True)
 def sources(ctx: typer.Context) -> None:
-    """Each source: kind, state, posts, last success, last error, last run's counts and skips."""
+    """Each source: kind, state, posts, last success, last error and warning, counts, skips."""
     if ctx.invoked_subcommand is not None:
         return
     runtime = runtime_from(ctx)
@@ -31,6 +31,8 @@ def sources(ctx: typer.Context) -> None:
         say(f"  last success: {_when(source.last_success_at)}")
         if source.last_error:
             say(f"  last error:   {_when(source.last_error_at)}: {source.last_error}")
+        if source.last_warning:
+            say(f"  warning:      {_when(source.last_warning_at)}: {source.last_warning}")
         say(f"  last run:     {source.last_summary or 'never run'}")
         for skip in source.skips:
             where = "" if skip.reason.startswith(skip.ref) else f"{skip.ref}: "

@@ -28,6 +28,9 @@ class SourceHealth:
     last_success_at: datetime | None
     last_error_at: datetime | None
     last_error: str | None
+    # Read in full but not cleanly (HTML entities in an XML feed): the publisher's to fix.
+    last_warning_at: datetime | None
+    last_warning: str | None
     last_summary: str | None
     skips: list[Skip]
 
@@ -53,6 +56,8 @@ def source_health(session: Session) -> list[SourceHealth]:
                 last_success_at=source.last_success_at,
                 last_error_at=source.last_error_at,
                 last_error=source.last_error,
+                last_warning_at=source.last_warning_at,
+                last_warning=source.last_warning,
                 last_summary=source.last_summary,
                 skips=[Skip(skip.ref, skip.reason) for skip in skips],
             )

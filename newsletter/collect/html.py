@@ -14,6 +14,7 @@ from newsletter.collect import structured
 from newsletter.collect.fetch import Fetched, Fetcher
 from newsletter.collect.guard import origin
 from newsletter.collect.item import Harvest, RawItem
+from newsletter.collect.text import as_html, shown
 from newsletter.config import SelectorSettings
 from newsletter.errors import CollectError, SourceFormatError
 
@@ -116,12 +117,12 @@ def _item(node: Any, selectors: SelectorSettings) -> RawItem:
     author = _first(node, selectors.author)
     image = _first(node, selectors.image)
     return RawItem(
-        title=title.text_content() if title is not None else None,
+        title=shown(title),
         link=_href(link_node),
         excerpt_html=_inner_html(teaser) if teaser is not None else None,
-        author=author.text_content() if author is not None else None,
+        author=shown(author),
         published=_date_value(date),
-        categories=[topic.text_content() for topic in _all(node, selectors.topic)],
+        categories=[shown(topic) or "" for topic in _all(node, selectors.topic)],
         image_url=_image_src(image),
         image_alt=image.get("alt") if image is not None else None,
     )
@@ -162,8 +163,10 @@ def _date_value(node: Any) -> str | None:
 
 
 def _inner_html(node: Any) -> str:
-    parts = [node.text or ""]
-    parts.extend(etree.tostring(child, encoding="unicode") for child in node)
+    # node.text is already decoded: escaped again, as tostring() escapes the children's text.
+    # As HTML: XML serialisation writes a control character as &#xFFFD;, a "�" for readers.
+    parts = [as_html(node.text) or ""]
+    parts.extend(etree.tostring(child, encoding="unicode", method="html") for child in node)
     return "".join(parts)
 
 

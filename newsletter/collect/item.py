@@ -8,7 +8,12 @@ from datetime import datetime
 
 @dataclass
 class RawItem:
-    """One entry as a source gave it: strings and HTML fragments, nothing checked yet."""
+    """One entry as a source gave it: strings and HTML fragments, nothing checked yet.
+
+    title, excerpt_html, content_html, author and categories are HTML fragments, decoded once by
+    normalisation: a source whose value is plain text hands it over escaped (text.as_html), so
+    that "&lt;b&gt;" in a page stays the text "<b>". guid, image_alt and the dates are plain text.
+    """
 
     title: str | None = None
     link: str | None = None
@@ -30,7 +35,12 @@ class RawItem:
 
 @dataclass(frozen=True)
 class Normalised:
-    """A post ready to store: canonical URL, plain-text teaser, aware dates, topic slugs."""
+    """A post ready to store: canonical URL, plain-text teaser, aware dates, topic slugs.
+
+    title, teaser, author_name, author_role and image_alt are plain text as a browser showed the
+    source ("<b>" is the text "<b>"), on one line, with no control characters: whatever renders
+    them escapes them. body_html is sanitised HTML.
+    """
 
     url: str
     guid: str | None
@@ -64,3 +74,5 @@ class Harvest:
     cursor: datetime | None = None
     # (where, why) for parts of the source that could not be read, e.g. a broken page 2.
     problems: list[tuple[str, str]] = field(default_factory=list)
+    # What was read in full but not cleanly (HTML entities in XML): told, not counted as errors.
+    warnings: list[str] = field(default_factory=list)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from newsletter.collect import jsondoc
+from newsletter.collect.byline import join_names
 from newsletter.collect.item import RawItem
+from newsletter.collect.text import as_html
 from newsletter.errors import SourceFormatError
 
 
@@ -14,12 +16,7 @@ def looks_like(content: bytes) -> bool:
 
 
 def parse(content: bytes, url: str) -> list[RawItem]:
-    try:
-        data = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceFormatError(f"{url}: not a readable feed: invalid JSON ({exc})") from None
-    except RecursionError:
-        raise SourceFormatError(f"{url}: not a readable feed: JSON nested too deeply") from None
+    data = jsondoc.load(content, f"{url}: not a readable feed")
     version = data.get("version", "") if isinstance(data, dict) else ""
     if not str(version).startswith("https://jsonfeed.org/version/"):
         raise SourceFormatError(f"{url}: not a readable feed: JSON, but not a JSON Feed")
@@ -33,17 +30,18 @@ def _item(item: dict[str, Any]) -> RawItem:
     authors = item.get("authors") if isinstance(item.get("authors"), list) else []
     authors = authors or [item.get("author")]
     names = [str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")]
-    content = _str(item.get("content_html")) or _escape(item.get("content_text"))
+    # Every field but content_html is plain text, and must not be read as HTML.
+    content = _str(item.get("content_html")) or as_html(_str(item.get("content_text")))
     return RawItem(
-        title=_str(item.get("title")),
+        title=as_html(_str(item.get("title"))),
         link=_str(item.get("url")) or _str(item.get("external_url")),
         guid=_str(item.get("id")),
-        excerpt_html=_escape(item.get("summary")),
-        content_html=_str(content),
-        author=", ".join(names) or None,
+        excerpt_html=as_html(_str(item.get("summary"))),
+        content_html=content,
+        author=as_html(join_names(names)),
         published=_str(item.get("date_published")),
         updated=_str(item.get("date_modified")),
-        categories=[tag for tag in _list(item.get("tags")) if isinstance(tag, str)],
+        categories=[as_html(tag) or "" for tag in _list(item.get("tags")) if isinstance(tag, str)],
         image_url=_str(item.get("image")) or _str(item.get("banner_image")),
     )
 
@@ -54,9 +52,3 @@ def _str(value: Any) -> str | None:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _escape(value: Any) -> str | None:
-    # Plain-text fields must not be read as HTML.
-    text = _str(value)
-    return None if text is None else text.replace("&", "&amp;").replace("<", "&lt;")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import re
 from dataclasses import dataclass
@@ -13,7 +12,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import nh3
 
+from newsletter.collect.byline import parse_byline, split_byline
 from newsletter.collect.item import Normalised, RawItem
+from newsletter.collect.text import clean_text, html_to_text, without_controls
 from newsletter.errors import EntrySkipped
 
 # Query parameters that say how a reader arrived, never which page they asked for.
@@ -43,12 +44,6 @@ TRACKING_PARAMS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 
-# Characters XML 1.0 forbids: feeds and emails built from stored text must stay well-formed.
-_XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_BLOCK_TAG = re.compile(
-    r"<\s*/?\s*(?:p|div|br|li|ul|ol|h[1-6]|blockquote|tr|td|figcaption)\b[^>]*>", re.I
-)
-_SPACE = re.compile(r"\s+")
 # Endings that are a link's words or a cut mark, not the story's: removed, possibly repeatedly.
 _READ_MORE = re.compile(
     r"(?:\s*(?:\[\s*(?:…|\.\.\.)\s*\]|read more\s*[»›→]?|continue reading\s*[»›→]?"
@@ -56,11 +51,6 @@ _READ_MORE = re.compile(
     re.I,
 )
 _CUT_ENDINGS = ("…", "...", "[…]", "[...]")
-_BYLINE = re.compile(
-    r"^BY\s+(?P<name>[A-Z][A-Z.'’\- ]*?[A-Z.])"
-    r"(?:\s*,\s*(?P<role>[A-Z0-9][A-Z0-9.,'’&/\- ]*?[A-Z0-9.]))?\s*[:—–-]?\s+(?=[A-Z\"“‘][a-z])"
-)
-_SMALL_WORDS = frozenset({"a", "an", "and", "at", "for", "in", "of", "on", "or", "the", "to"})
 _SLUG_SEP = re.compile(r"[^a-z0-9]+")
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 # A clock a little behind a publisher's is fine; the year 9999 is not.
@@ -82,7 +72,7 @@ class Context:
 
 def normalise(raw: RawItem, ctx: Context, position: int = 0) -> Normalised:
     """One raw entry to a storable post; EntrySkipped says why when it cannot be one."""
-    title = clean_text(html_to_text(raw.title or ""))
+    title = html_to_text(raw.title or "")
     if not title:
         raise EntrySkipped("entry has no title")
     if not raw.link or not raw.link.strip():
@@ -134,20 +124,6 @@ def normalise(raw: RawItem, ctx: Context, position: int = 0) -> Normalised:
     )
 
 
-def clean_text(text: str) -> str:
-    """Whitespace folded, XML-forbidden characters gone."""
-    return _SPACE.sub(" ", _XML_FORBIDDEN.sub("", text)).strip()
-
-
-def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment: tags (and script/style content) out, entities decoded."""
-    if "<" not in fragment and "&" not in fragment:
-        return clean_text(fragment)
-    spaced = _BLOCK_TAG.sub(" ", fragment)
-    stripped = nh3.clean(spaced, tags=set(), attributes={})
-    return clean_text(html.unescape(stripped))
-
-
 def canonical_url(link: str, base_url: str) -> str:
     """Absolute, http(s), lower-case scheme and host, no default port, fragment or tracking."""
     absolute = urljoin(base_url, clean_text(link))
@@ -174,16 +150,6 @@ def canonical_url(link: str, base_url: str) -> str:
     if len(url) > 2000:
         raise EntrySkipped("link is longer than 2,000 characters")
     return url
-
-
-def split_byline(text: str) -> tuple[str | None, str | None, str]:
-    """An upper-case "BY NAME, ROLE" opening split off the text: (name, role, rest)."""
-    match = _BYLINE.match(text)
-    if not match:
-        return None, None, text
-    name = _title_case(match["name"].strip(" ."))
-    role = _title_case(match["role"].strip(" ,")) if match["role"] else None
-    return name, role, text[match.end() :].strip()
 
 
 def make_teaser(text: str, length: int) -> str:
@@ -246,11 +212,10 @@ def slugify(text: str) -> str:
 def sanitise_html(fragment: str) -> str:
     """Body HTML safe to show and mail: no scripts, event handlers, iframes or styles."""
     cleaned = nh3.clean(
-        _XML_FORBIDDEN.sub("", fragment),
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
+        fragment, url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer"
     )
-    return cleaned.strip()
+    # After nh3, which turns a reference such as &#11; into the character itself.
+    return without_controls(cleaned).strip()
 
 
 def content_hash(title: str, teaser: str) -> str:
@@ -262,11 +227,11 @@ def content_hash(title: str, teaser: str) -> str:
 def _author(
     source_author: str | None, byline_name: str | None, byline_role: str | None
 ) -> tuple[str | None, str | None]:
-    name = clean_text(html_to_text(source_author or ""))[:300] or None
+    name, role = parse_byline(html_to_text(source_author or ""))
     if name is None:
         return byline_name, byline_role
     same = byline_name is not None and byline_name.casefold() == name.casefold()
-    return name, byline_role if same else None
+    return name, role or (byline_role if same else None)
 
 
 def _optional_url(link: str | None, base_url: str) -> str | None:
@@ -297,14 +262,6 @@ def _parse_text_date(text: str) -> datetime | None:
         except ValueError:
             continue
     return None
-
-
-def _title_case(text: str) -> str:
-    words = text.lower().split()
-    return " ".join(
-        word if index and word in _SMALL_WORDS else word[:1].upper() + word[1:]
-        for index, word in enumerate(words)
-    )
 
 
 def _sha256(text: str) -> str:

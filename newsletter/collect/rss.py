@@ -22,6 +22,7 @@ from lxml import etree
 
 from newsletter.collect.dates import parse_date
 from newsletter.collect.item import RawItem
+from newsletter.collect.text import as_html
 
 _CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 _CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
@@ -127,7 +128,7 @@ def _item(item: etree._Element, base: str) -> RawItem:
             term = _text((child.text or "").strip())
             if not term:
                 raise _Unusual
-            categories.append(term)
+            categories.append(as_html(term) or "")
             continue
         if tag not in _READ or tag in values or (child.attrib and tag != "guid"):
             raise _Unusual
@@ -159,8 +160,9 @@ def _build(values: dict[str, str], categories: list[str], guid_is_link: bool, ba
     if "title" in values:
         title = values["title"].strip()
         if _looks_like_html(title):
-            title = resolve_relative_uris(title, base, "utf-8", "text/html")
-        title = _text(title)
+            title = _text(resolve_relative_uris(title, base, "utf-8", "text/html"))
+        else:
+            title = as_html(_text(title))
     summary = _html(values["description"], base) if "description" in values else None
     content = _html(values[_CONTENT], base) if _CONTENT in values else None
     if summary is None and content is not None:
@@ -170,7 +172,7 @@ def _build(values: dict[str, str], categories: list[str], guid_is_link: bool, ba
         author = values[_CREATOR].strip()
         if "@" in author or "(" in author:
             raise _Unusual  # feedparser reads an address and a name out of it
-        author = _text(author) or None
+        author = as_html(_text(author)) or None
     return RawItem(
         title=title,
         link=link,

@@ -36,6 +36,7 @@ class SourceReport:
     duplicate: int = 0
     skipped: int = 0
     errors: int = 0
+    warnings: int = 0
     not_modified: bool = False
     error: str | None = None
 
@@ -44,6 +45,8 @@ class SourceReport:
             f"new {self.new}, updated {self.updated}, duplicate {self.duplicate}, "
             f"skipped {self.skipped}, errors {self.errors}"
         )
+        if self.warnings:
+            text += f", warnings {self.warnings}"
         return text + (" (not modified)" if self.not_modified else "")
 
     def count(self, outcome: Outcome) -> None:
@@ -297,6 +300,10 @@ def _remember(source: Source, harvest: Harvest, now: datetime, result: SourceRep
     source.last_run_at = source.last_success_at = now
     source.last_error = "; ".join(why for _where, why in harvest.problems)[:2000] or None
     source.last_error_at = now if harvest.problems else source.last_error_at
+    if not harvest.not_modified:  # an unchanged document is as untidy as it was
+        result.warnings = len(harvest.warnings)
+        source.last_warning = "; ".join(harvest.warnings)[:2000] or None
+        source.last_warning_at = now if harvest.warnings else source.last_warning_at
     source.last_summary = result.counts()
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from newsletter.collect.byline import join_names
 from newsletter.collect.item import RawItem
+from newsletter.collect.text import as_html, shown
 
 ARTICLE_TYPES = frozenset(
     {
@@ -62,24 +64,24 @@ def _ld_item(node: dict[str, Any]) -> RawItem:
         about = [part.strip() for part in about.split(",")]
     elif not isinstance(about, list):
         about = []
+    # schema.org's Text values are plain text.
     return RawItem(
-        title=_text(node.get("headline") or node.get("name")),
+        title=as_html(_text(node.get("headline") or node.get("name"))),
         link=_text(node.get("url") or node.get("@id")),
         guid=_text(node.get("@id")),
-        excerpt_html=_text(node.get("description")),
-        content_html=_text(node.get("articleBody")),
-        author=_name(node.get("author")),
+        excerpt_html=as_html(_text(node.get("description"))),
+        content_html=as_html(_text(node.get("articleBody"))),
+        author=as_html(_name(node.get("author"))),
         published=_text(node.get("datePublished")),
         updated=_text(node.get("dateModified")),
-        categories=[text for part in about if (text := _text(part))],
+        categories=[as_html(text) or "" for part in about if (text := _text(part))],
         image_url=_text(image_url),
     )
 
 
 def _name(author: Any) -> str | None:
     if isinstance(author, list):
-        names = [_name(one) for one in author]
-        return ", ".join(name for name in names if name) or None
+        return join_names([name for one in author if (name := _name(one))])
     if isinstance(author, dict):
         return _text(author.get("name"))
     return _text(author)
@@ -100,14 +102,14 @@ def h_entries(doc: Any) -> list[RawItem]:
         photo = _first(entry, "img.u-photo, .u-featured")
         found.append(
             RawItem(
-                title=name.text_content() if name is not None else None,
+                title=shown(name),
                 link=url.get("href") if url is not None else None,
-                excerpt_html=summary.text_content() if summary is not None else None,
-                author=author.text_content() if author is not None else None,
+                excerpt_html=shown(summary),
+                author=shown(author),
                 published=(published.get("datetime") or published.text_content())
                 if published is not None
                 else None,
-                categories=[node.text_content() for node in entry.cssselect(".p-category")],
+                categories=[shown(node) or "" for node in entry.cssselect(".p-category")],
                 image_url=photo.get("src") if photo is not None else None,
                 image_alt=photo.get("alt") if photo is not None else None,
             )
@@ -123,15 +125,16 @@ def open_graph(doc: Any) -> list[RawItem]:
     }
     if meta.get("og:type") != "article" or not meta.get("og:title"):
         return []
+    section = as_html(meta.get("article:section"))
     return [
         RawItem(
-            title=meta.get("og:title"),
+            title=as_html(meta.get("og:title")),
             link=meta.get("og:url"),
-            excerpt_html=meta.get("og:description") or meta.get("description"),
-            author=meta.get("article:author") or meta.get("author"),
+            excerpt_html=as_html(meta.get("og:description") or meta.get("description")),
+            author=as_html(meta.get("article:author") or meta.get("author")),
             published=meta.get("article:published_time"),
             updated=meta.get("article:modified_time"),
-            categories=[meta["article:section"]] if meta.get("article:section") else [],
+            categories=[section] if section else [],
             image_url=meta.get("og:image"),
             image_alt=meta.get("og:image:alt"),
         )

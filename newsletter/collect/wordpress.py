@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
+from newsletter.collect import jsondoc
 from newsletter.collect.fetch import Fetcher
 from newsletter.collect.item import Harvest, RawItem
 from newsletter.errors import SourceFormatError
@@ -52,7 +52,9 @@ def item(post: dict[str, Any]) -> RawItem:
     """One post object of the REST API (with `_embedded`) as a raw item.
 
     Every field is checked for its type: a value of the wrong one is treated as missing, so a
-    post whose title is a number or a list is skipped for having no title, not a crash.
+    post whose title is a number or a list is skipped for having no title, not a crash. The
+    rendered fields are HTML, and so are author and term names (WordPress stores them escaped);
+    alt text is plain.
     """
     embedded = _dict(post.get("_embedded"))
     authors = _list(embedded.get("author"))
@@ -80,12 +82,7 @@ def item(post: dict[str, Any]) -> RawItem:
 
 
 def _posts(content: bytes, api: str, page: int) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceFormatError(f"{api} page {page}: not JSON ({exc})") from None
-    except RecursionError:
-        raise SourceFormatError(f"{api} page {page}: JSON nested too deeply") from None
+    data = jsondoc.load(content, f"{api} page {page}", invalid="not JSON")
     if not isinstance(data, list):
         raise SourceFormatError(f"{api} page {page}: expected a list of posts")
     return [post for post in data if isinstance(post, dict)]

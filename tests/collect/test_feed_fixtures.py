@@ -50,9 +50,9 @@ def test_every_feed_fixture_takes_its_path_and_reads_the_same(
     content = (ROOT / name).read_bytes()
     fast = rss.parse(content, URL, {"content-location": URL})
     assert (FEEDPARSER if fast is None else FAST) == PATHS[name]
-    items, problem = feed.parse(content, URL)
-    assert problem is None
-    assert items
-    assert [dataclasses.asdict(i) for i in items] == [
+    parsed = feed.parse(content, URL)
+    assert (parsed.error, parsed.warning) == (None, None)
+    assert parsed.items
+    assert [dataclasses.asdict(i) for i in parsed.items] == [
         dataclasses.asdict(i) for i in _by_feedparser(content, monkeypatch)
     ]

@@ -7,19 +7,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from newsletter.collect.byline import split_byline
 from newsletter.collect.item import RawItem
 from newsletter.collect.normalize import (
     Context,
     canonical_url,
     content_hash,
-    html_to_text,
     make_teaser,
     map_topics,
     normalise,
     parse_date,
     sanitise_html,
-    split_byline,
 )
+from newsletter.collect.text import html_to_text
 from newsletter.errors import EntrySkipped
 
 NEW_YORK = ZoneInfo("America/New_York")
