@@ -40,7 +40,9 @@ def entry_id(post: Post, settings: Settings) -> str:
 
 def post_entry(post: Post, settings: Settings) -> Entry:
     """The post as a feed entry; mints its id if it has none yet (the caller commits)."""
-    title = text.plain(post.title) or text.plain(post.url)
+    # Stored text is what a reader sees ("<b>" in a title is two words' worth of characters,
+    # not markup): made XML-safe and kept on one line, never stripped or decoded again.
+    title = text.line(post.title) or text.line(post.url)
     return Entry(
         id=entry_id(post, settings),
         title=title,
@@ -49,10 +51,10 @@ def post_entry(post: Post, settings: Settings) -> Entry:
         published=post.published_at,
         updated=max(post.updated_at, post.published_at),
         content_html=(text.safe_html(post.body_html) or None) if post.body_html else None,
-        author=(text.plain(post.author_name) or None) if post.author_name else None,
+        author=(text.line(post.author_name) or None) if post.author_name else None,
         categories=tuple(Category(t.slug, text.line(t.name)) for t in post.topics),
         image_url=text.xml_safe(post.image_url) if post.image_url else None,
-        image_alt=text.plain(post.image_alt) if post.image_alt else None,
+        image_alt=text.line(post.image_alt) if post.image_alt else None,
     )
 
 
@@ -66,7 +68,7 @@ def _post_entries(posts: list[Post], settings: Settings, built: dict[int, Entry]
 
 def issue_entry(issue: Issue, settings: Settings) -> Entry:
     sent = issue.sent_at or issue.period_end
-    title = text.plain(issue.subject) or f"{settings.site.name}: {issue.key}"
+    title = text.line(issue.subject) or f"{settings.site.name}: {issue.key}"
     return Entry(
         id=tag_uri(settings, issue.created_at, f"issues/{issue.id}"),
         title=title,

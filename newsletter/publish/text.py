@@ -1,8 +1,7 @@
-"""Make stored text fit for feeds: no XML-forbidden characters, plain titles, safe HTML."""
+"""Make stored text fit for feeds: no XML-forbidden characters, one-line text, safe HTML."""
 
 from __future__ import annotations
 
-import html
 import re
 
 import nh3
@@ -22,12 +21,6 @@ def xml_safe(text: str) -> str:
 def line(text: str) -> str:
     """Configured plain text (a site or topic name) made XML-safe, on one line."""
     return _SPACE.sub(" ", xml_safe(text)).strip()
-
-
-def plain(text: str) -> str:
-    """Plain text from text that may carry markup or entities, on one line."""
-    stripped = nh3.clean(xml_safe(text), tags=set()) if "<" in text or "&" in text else text
-    return _SPACE.sub(" ", html.unescape(xml_safe(stripped))).strip()
 
 
 def summary(text: str, limit: int = SUMMARY_LIMIT) -> str:
