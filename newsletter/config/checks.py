@@ -105,6 +105,29 @@ def web_origin(value: str) -> str:
     return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port is not None else "")
 
 
+def readable_colour(value: str) -> str:
+    """A #rrggbb colour that white text on it, and it on white, read at 4.5:1 (WCAG AA)."""
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise ValueError(f"{value!r} is not a colour; give one like #0b5cab")
+    channels = [int(value[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    ratio = 1.05 / (luminance + 0.05)
+    if ratio < 4.5:
+        raise ValueError(
+            f"{value} on white has a contrast of {ratio:.1f}:1; links and buttons need 4.5:1"
+            " (WCAG AA): choose a darker colour"
+        )
+    return value.lower()
+
+
+def font_stack(value: str) -> str:
+    """A CSS font-family list: names, quotes, commas and spaces only (it goes into a style)."""
+    if not re.fullmatch(r"[A-Za-z0-9 ,'\"-]{1,200}", value):
+        raise ValueError(f"{value!r} is not a font list; give one like Georgia, serif")
+    return value
+
+
 def time_zone(value: str) -> str:
     try:
         ZoneInfo(value)

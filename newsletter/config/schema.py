@@ -27,11 +27,28 @@ class SiteSettings(_Section):
     language: str = "en"
     description: str = "News and analysis from Example Council."
     template_dir: Path | None = None
+    # The public pages' branding (the logo is [organization] logo_url): an accent colour for
+    # links and buttons (it must keep 4.5:1 contrast on white), and CSS font stacks.
+    accent_color: str = "#0b5cab"
+    heading_font: str = "Arial, Helvetica, sans-serif"
+    body_font: str = "Georgia, 'Times New Roman', serif"
+    # The organisation's own privacy policy; unset, the footer links to our /privacy page.
+    privacy_url: HttpUrl | None = None
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return checks.time_zone(value)
+
+    @field_validator("accent_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        return checks.readable_colour(value)
+
+    @field_validator("heading_font", "body_font")
+    @classmethod
+    def _font(cls, value: str) -> str:
+        return checks.font_stack(value)
 
     @property
     def base_url(self) -> str:

@@ -16,6 +16,7 @@ from newsletter.runtime import Runtime
 from newsletter.templating import environment
 from newsletter.web import admin, archive, embed, feeds, health, pages, push, subscription
 from newsletter.web.compression import PublicPageCompression
+from newsletter.web.layout import layout_globals
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.templates = Jinja2Templates(env=environment(runtime.settings))
+    app.state.templates.env.globals.update(layout_globals(runtime.settings))
     app.include_router(pages.router)
     app.include_router(health.router)
     # Feeds before the archive: /archive/feed.xml must not be taken for an issue key.
@@ -58,6 +60,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.add_middleware(PublicPageCompression)
     # Added last, so it is the outermost: a poll of a fresh feed skips every other layer.
+    app.add_middleware(pages.PageFastPath)
     app.add_middleware(feeds.FeedFastPath)
 
     @app.exception_handler(HTTPException)

@@ -1,4 +1,4 @@
-"""gzip for the public pages that carry no secret; feeds bring their own, made once per version.
+"""gzip for the public pages that carry no secret; feeds and cached pages bring their own.
 
 Pages with a CSRF field or a subscriber's link stay uncompressed: compressing a secret beside
 text an attacker chooses leaks the secret through the response's size (BREACH).
@@ -15,10 +15,10 @@ FEED_FILES = frozenset(FILES.values())
 
 
 def compressible(path: str) -> bool:
-    """The home page, the archive and the topic pages; not the feeds (served already gzipped)."""
+    """The archive and the topics index; not the feeds, home or topic pages (held gzipped)."""
     if path.rsplit("/", 1)[-1] in FEED_FILES:
         return False
-    return path in ("/", "/archive") or path.startswith(("/archive/", "/topics/"))
+    return path in ("/archive", "/topics", "/privacy") or path.startswith("/archive/")
 
 
 class PublicPageCompression:

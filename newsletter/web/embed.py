@@ -53,9 +53,18 @@ def _origin_of_url(url: str) -> str | None:
 
 
 def allowed_origin(runtime: Runtime, request: Request) -> str | None:
-    """The requesting page's origin when the site lets it embed signup, else None."""
+    """The requesting page's origin when it may sign readers up: ours, or an allowed site's."""
     origin = origin_of(request)
-    return origin if origin in runtime.settings.subscribers.embed_origins else None
+    if origin is not None and origin in _allowed(runtime):
+        return origin
+    return None
+
+
+def _allowed(runtime: Runtime) -> list[str]:
+    # Our own pages' forms (home, topics) are cached for every reader, so carry no CSRF field:
+    # they post here too, known by their origin like a newsroom's.
+    own = _origin_of_url(runtime.settings.site.base_url)
+    return [*runtime.settings.subscribers.embed_origins, *([own] if own else [])]
 
 
 @router.post("/subscribe/embed", response_class=HTMLResponse)
@@ -77,6 +86,8 @@ def embedded_form(
     if allowed is None:
         raise error(403, "This signup form is not on a site that may use it. Nothing was saved.")
     stated = origin_page if _origin_of_url(origin_page) == allowed else ""
+    if stated and allowed == _origin_of_url(runtime.settings.site.base_url):
+        stated = urlsplit(stated).path or "/"  # our own page: its path, as /subscribe records
     origin = SignupOrigin.read(stated or request.headers.get("referer", ""), "", {})
     form = SignupForm(email, name, topics or [], website, client_of(request), origin)
     try:
@@ -84,11 +95,9 @@ def embedded_form(
     except FieldError as exc:
         raise error(422, f"{str(exc).capitalize()}. Please go back and try again.") from None
     # The way back only to a page of an allowed site, never wherever a Referer points.
-    back = (
-        origin.page
-        if _origin_of_url(origin.page) in runtime.settings.subscribers.embed_origins
-        else ""
-    )
+    came_from = origin.page
+    ours_or_allowed = came_from.startswith("/") or _origin_of_url(came_from) in _allowed(runtime)
+    back = came_from if ours_or_allowed else ""
     return page(request, "web/subscribe_done.html", {"back_url": back})
 
 

@@ -22,7 +22,7 @@ def test_the_topic_page_has_no_accessibility_violation(
             assert response is not None
             assert response.status == 200
             assert_accessible(page)
-        page.click("text=Asylum")
+        page.get_by_role("main").get_by_role("link", name="Asylum", exact=True).click()
         assert page.url == url + "/topics/asylum"
-        page.click("text=Subscribe")
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Subscribe").click()
         assert page.url == url + "/subscribe"

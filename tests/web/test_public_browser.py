@@ -177,8 +177,7 @@ def test_the_digest_passes_axe_and_its_read_more_links_differ(
         found += _check(tab, f"email-digest-{case}")
         names = tab.eval_on_selector_all(
             "a",
-            "links => links.map(a => a.textContent.trim())"
-            ".filter(t => t.startsWith('Read more'))",
+            "links => links.map(a => a.textContent.trim()).filter(t => t.startsWith('Read more'))",
         )
         assert names
         assert len(set(names)) == len(names), names  # each tells its story apart
