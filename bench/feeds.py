@@ -39,6 +39,33 @@ SERVE_GOAL = 0.25
 TOPICS = ["asylum", "border-enforcement", "detention", "courts", "daca"]
 
 
+def seeded_runtime(tmp: Path) -> Runtime:
+    """A fresh SQLite database in `tmp` with the benchmark's posts and topics."""
+    tmp.chmod(0o755)  # nginx's worker runs as another user and must read the files
+    settings = load_settings(database_url=f"sqlite:///{tmp / 'bench.db'}", var_dir=tmp / "var")
+    runtime = Runtime.build(settings)
+    migrate.upgrade(runtime.engine)
+    seed(runtime)
+    return runtime
+
+
+def start_serve(runtime: Runtime, port: int) -> subprocess.Popen[bytes]:
+    """The service as it runs: `newsletter serve`, scheduler included, without an access log
+    (nginx here writes none either)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    env |= {
+        "NEWSLETTER_DATABASE_URL": runtime.settings.database_url,
+        "NEWSLETTER_VAR_DIR": str(runtime.settings.var_dir),
+    }
+    newsletter = str(Path(sys.executable).parent / "newsletter")
+    return subprocess.Popen(
+        [newsletter, "serve", "--port", str(port), "--no-access-log"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -193,20 +220,7 @@ def serve_and_measure(
     public = tmp / "public"
     export(runtime, public)
     app_port, nginx_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-    env |= {
-        "NEWSLETTER_DATABASE_URL": runtime.settings.database_url,
-        "NEWSLETTER_VAR_DIR": str(runtime.settings.var_dir),
-    }
-    # The service as it runs: `newsletter serve`, scheduler included; like nginx here, it
-    # writes no access log.
-    newsletter = str(Path(sys.executable).parent / "newsletter")
-    app = subprocess.Popen(
-        [newsletter, "serve", "--port", str(app_port), "--no-access-log"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    app = start_serve(runtime, app_port)
     (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, port=nginx_port, root=public))
     nginx = subprocess.Popen(["nginx", "-c", str(tmp / "nginx.conf"), "-p", str(tmp)])
     try:
@@ -237,11 +251,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-feeds-") as name:
         tmp = Path(name)
-        tmp.chmod(0o755)  # nginx's worker runs as another user and must read the files
-        settings = load_settings(database_url=f"sqlite:///{tmp / 'bench.db'}", var_dir=tmp / "var")
-        runtime = Runtime.build(settings)
-        migrate.upgrade(runtime.engine)
-        seed(runtime)
+        runtime = seeded_runtime(tmp)
+        settings = runtime.settings
         time_build(runtime, 3)  # warm up imports and the connection pool
         times = time_build(runtime, args.rounds)
         median = statistics.median(times)

@@ -22,9 +22,9 @@ from newsletter.publish.model import FILES
 from newsletter.publish.rebuild import rebuild
 from newsletter.publish.store import Document
 from newsletter.runtime import Runtime
+from newsletter.web.held import HeldAnswers
 
 router = APIRouter()
-RawHeaders = list[tuple[bytes, bytes]]
 METHODS = ["GET", "HEAD"]
 
 
@@ -33,60 +33,27 @@ class FeedFastPath:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # Encoded headers per stored version and variant of a feed, so a poll only compares.
-        self._encoded: dict[tuple[str, str, bool], tuple[RawHeaders, RawHeaders]] = {}
-
-    def _headers(
-        self, document: Document, runtime: Runtime, gzipped: bool
-    ) -> tuple[RawHeaders, RawHeaders]:
-        key = (document.path, document.etag, gzipped)
-        encoded = self._encoded.get(key)
-        if encoded is None:
-            if len(self._encoded) > 1000:
-                self._encoded.clear()
-            max_age, link = runtime.settings.feeds.max_age, _link(runtime, document)
-            full = conditional.full_headers(document, max_age, gzipped, link)
-            shared = conditional.headers(document, max_age, gzipped, link)
-            encoded = self._encoded[key] = (_encode(full), _encode(shared))
-        return encoded
+        self._answers: HeldAnswers | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             application: FastAPI = scope["app"]
             document = feed_cache(application).fresh(scope["path"])
             if document is not None:
-                request_headers = {
-                    name.decode("latin-1"): value.decode("latin-1")
-                    for name, value in scope["headers"]
-                    if name in _NEGOTIATED
-                }
-                runtime: Runtime = application.state.runtime
-                gzipped = conditional.gzip_chosen(document, request_headers)
-                full, shared = self._headers(document, runtime, gzipped)
-                if conditional.not_modified(document, request_headers):
-                    status, headers, body = 304, shared, b""
-                else:
-                    status, headers = 200, full
-                    body = b""
-                    if scope["method"] == "GET":
-                        body = document.gzipped if gzipped else document.body
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                if self._answers is None:
+                    runtime: Runtime = application.state.runtime
+                    self._answers = HeldAnswers(
+                        lambda held: (runtime.settings.feeds.max_age, _link(runtime, held))
+                    )
+                await self._answers.send(scope, send, document)
                 return
         await self.app(scope, receive, send)
-
-
-_NEGOTIATED = (b"if-none-match", b"if-modified-since", b"accept-encoding")
 
 
 def _link(runtime: Runtime, document: Document) -> str | None:
     hub = runtime.settings.feeds.websub_hub
     self_url = runtime.settings.site.base_url + document.path
     return conditional.websub_links(str(hub) if hub else None, self_url)
-
-
-def _encode(headers: dict[str, str]) -> RawHeaders:
-    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 
 def feed_cache(app: FastAPI) -> FeedCache:

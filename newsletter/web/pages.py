@@ -29,6 +29,7 @@ from newsletter.publish.channels import newest_posts
 from newsletter.publish.store import Document, etag_for
 from newsletter.runtime import Runtime
 from newsletter.web.feeds import feed_cache
+from newsletter.web.held import HeldAnswers
 from newsletter.web.page_cache import PageCache
 
 router = APIRouter()
@@ -220,6 +221,7 @@ class PageFastPath:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._answers = HeldAnswers(lambda _page: (MAX_AGE, None))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -230,16 +232,6 @@ class PageFastPath:
                     scope["path"], feed_cache(application), shown
                 )
                 if document is not None:
-                    headers = {
-                        name.decode("latin-1"): value.decode("latin-1")
-                        for name, value in scope["headers"]
-                        if name in (b"if-none-match", b"if-modified-since", b"accept-encoding")
-                    }
-                    status, answer, body = conditional.respond(
-                        scope["method"], headers, document, MAX_AGE
-                    )
-                    raw = [(k.lower().encode(), v.encode("latin-1")) for k, v in answer.items()]
-                    await send({"type": "http.response.start", "status": status, "headers": raw})
-                    await send({"type": "http.response.body", "body": body})
+                    await self._answers.send(scope, send, document)
                     return
         await self.app(scope, receive, send)
