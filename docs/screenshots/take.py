@@ -26,6 +26,12 @@ def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        # The public face: the home page on a desktop, a topic page on a phone.
+        page.goto(f"{BASE}/")
+        page.screenshot(path=HERE / "home.png")
+        phone = browser.new_page(viewport={"width": 375, "height": 812})
+        phone.goto(f"{BASE}/topics/border-enforcement")
+        phone.screenshot(path=HERE / "topic-phone.png")
         page.goto(f"{BASE}/admin/login")
         page.fill("input[name=email]", "editor@demo.example.org")
         page.fill("input[name=password]", "demo-editor-password")
