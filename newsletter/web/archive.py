@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lxml.html
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -95,13 +96,52 @@ def archived_issue(request: Request, key: str) -> HTMLResponse:
 
 
 def _web_page(request: Request, runtime: Runtime, issue: Issue) -> str:
-    """The issue's web version, rendered once per edit: inlining costs tens of milliseconds."""
+    """The issue's web version in the site's layout, rendered once per edit (inlining is slow)."""
     cache: dict[tuple[int, str], str] = request.app.state.__dict__.setdefault("archive_pages", {})
     version = (issue.id, issue.updated_at.isoformat())
     if version not in cache:
-        html = web_version(issue, runtime.settings)
-        links = str(feed_links(runtime.settings.site.name))
+        settings = runtime.settings
+        topics = sorted(
+            {
+                topic.name
+                for entry in issue.posts
+                if not entry.excluded
+                for topic in entry.post.topics
+            }
+        )
+        templates: Jinja2Templates = request.app.state.templates
+        html = templates.env.get_template("web/issue.html").render(
+            {
+                "nav": "archive",
+                "issue": {
+                    "key": issue.key,
+                    "subject": _subject(issue),
+                    "date": long_date(issue.sent_at or issue.period_end, settings.zone),
+                    "topics": topics,
+                },
+                "body": _email_body(web_version(issue, settings)),
+                "feed_links": feed_links(settings.site.name),
+            }
+        )
         if len(cache) >= CACHE_SIZE:
             cache.clear()
-        cache[version] = html.replace("<title>", f"{links}\n<title>", 1)
+        cache[version] = html
     return cache[version]
+
+
+def _subject(issue: Issue) -> str:
+    """The subject everyone got (the all-topics version), as the archive's list shows it."""
+    everyone = [v.subject for v in issue.variants if v.topic_key == ALL_TOPICS]
+    return (everyone[0] if everyone else issue.subject) or issue.key
+
+
+def _email_body(document: str) -> Markup:
+    """What the email shows, without its own <html> and <head>: our rendering, escaped already."""
+    root = lxml.html.document_fromstring(document)
+    body = root.find("body")
+    parts = [
+        lxml.html.tostring(child, encoding="unicode")
+        for child in (body if body is not None else [])
+    ]
+    # Safe: the digest templates escaped every stored value, and nh3 cleaned stored HTML.
+    return Markup("".join(parts))  # noqa: S704

@@ -66,4 +66,8 @@ def test_archived_issue_is_the_web_version_without_personal_links(runtime: Runti
     assert 'href="/feed.xml"' in page.text
     assert 'href="https://news.example.org/subscribe"' in page.text
     assert client.get(f"/archive/{key}").text == page.text
+    # In the site's layout: the way back, the date and topics, one main landmark.
+    assert 'href="/archive"' in page.text
+    assert page.text.count("<main") == 1
+    assert "Sent <time>November 26, 2026</time>" in page.text
     assert client.get("/archive/1999-W01").status_code == 404

@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from newsletter.clock import FixedClock
 from newsletter.config import Settings
+from newsletter.digest.build import build_issue
+from newsletter.models import Issue, IssueStatus, Topic
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
 from newsletter.welcome import Latest
@@ -22,6 +25,7 @@ from subscribers.manage import confirm
 from subscribers.models import Subscriber
 from subscribers.signup import signup
 from subscribers.tokens import Purpose
+from tests import factories
 from tests.web.axe import violations
 from tests.web.live import (  # noqa: F401 (browser is a fixture)
     browser,
@@ -46,6 +50,18 @@ def served(settings: Settings) -> Iterator[tuple[Runtime, str]]:
             yield runtime, base
     finally:
         runtime.close()
+
+
+def _sent_issue(runtime: Runtime) -> str:
+    """Last week's issue, sent, with two stories: the archive's web version has content."""
+    with runtime.sessions.begin() as session:
+        asylum = session.scalars(select(Topic).where(Topic.slug == "asylum")).one()
+        for day, slug in ((2, "asylum-backlog-explained"), (3, "court-rules-on-the-ban")):
+            factories.add_post(session, slug, NOW - timedelta(days=day), [asylum])
+        key = build_issue(session, runtime.settings, NOW).key
+        issue = session.scalars(select(Issue).where(Issue.key == key)).one()
+        issue.status, issue.sent_at = IssueStatus.SENT, NOW
+        return key
 
 
 def _reader(runtime: Runtime, email: str, active: bool) -> int:
@@ -81,9 +97,11 @@ def test_every_public_page_passes_axe_at_375_and_1280(
     pending = _reader(runtime, "pending@example.org", active=False)
     active = _reader(runtime, "active@example.org", active=True)
     leaving = _reader(runtime, "leaving@example.org", active=True)
+    key = _sent_issue(runtime)
     tab = browser.new_page()
     found: list[str] = []
     pages = {
+        "issue": f"{base}/archive/{key}",
         "home": f"{base}/",
         "subscribe": f"{base}/subscribe",
         "archive": f"{base}/archive",
