@@ -26,8 +26,8 @@ def violations(page: Any, tags: list[str] = TAGS) -> list[str]:
     page.add_script_tag(path=str(AXE))
     found = page.evaluate(
         "async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
-        ".violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')"
-        " + ' (' + v.help + ')')",
+        ".violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')"
+        " + (n.any[0] ? ' [' + n.any[0].message + ']' : '')).join(', ') + ' (' + v.help + ')')",
         tags,
     )
     return list(found)
