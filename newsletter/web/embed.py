@@ -21,8 +21,7 @@ from newsletter.web.public import PublicRoute, client_of, error, page
 from newsletter.web.signups import (
     FIELD_OF,
     FieldError,
-    FormList,
-    FormStr,
+    SignupFieldsDep,
     queue_signup,
     wake_sender,
 )
@@ -68,14 +67,7 @@ def _allowed(runtime: Runtime) -> list[str]:
 
 
 @router.post("/subscribe/embed", response_class=HTMLResponse)
-def embedded_form(
-    request: Request,
-    email: FormStr = "",
-    name: FormStr = "",
-    topics: FormList = None,
-    website: FormStr = "",
-    origin_page: FormStr = "",
-) -> HTMLResponse:
+def embedded_form(request: Request, fields: SignupFieldsDep) -> HTMLResponse:
     """The pasted form posts here: our "check your inbox" page, with the way back.
 
     Browsers send only the origin as the Referer of a cross-site form by default, so the page
@@ -85,11 +77,13 @@ def embedded_form(
     allowed = allowed_origin(runtime, request)
     if allowed is None:
         raise error(403, "This signup form is not on a site that may use it. Nothing was saved.")
-    stated = origin_page if _origin_of_url(origin_page) == allowed else ""
+    stated = fields.origin_page if _origin_of_url(fields.origin_page) == allowed else ""
     if stated and allowed == _origin_of_url(runtime.settings.site.base_url):
         stated = urlsplit(stated).path or "/"  # our own page: its path, as /subscribe records
     origin = SignupOrigin.read(stated or request.headers.get("referer", ""), "", {})
-    form = SignupForm(email, name, topics or [], website, client_of(request), origin)
+    form = SignupForm(
+        fields.email, fields.name, fields.topics, fields.website, client_of(request), origin
+    )
     try:
         queue_signup(request, form)
     except FieldError as exc:

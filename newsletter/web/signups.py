@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Form, Request
+from fastapi import Depends, Form, Request
 
 from newsletter.confirmations import ConfirmationSender
 from newsletter.pipeline.signup import SignupForm, TooManySignups, take_signup
@@ -21,6 +22,31 @@ FIELD_OF: dict[type[Exception], str] = {
     UnknownTopic: "topics",
 }
 FieldError = (InvalidAddress, InvalidName, UnknownTopic)
+
+
+@dataclass(frozen=True)
+class SignupFields:
+    """What every signup form posts: the reader's address, name and topics, the honeypot,
+    and the page the form was on (when the form knows it)."""
+
+    email: str
+    name: str
+    topics: list[str]
+    website: str
+    origin_page: str
+
+
+def _signup_fields(
+    email: FormStr = "",
+    name: FormStr = "",
+    topics: FormList = None,
+    website: FormStr = "",
+    origin_page: FormStr = "",
+) -> SignupFields:
+    return SignupFields(email, name, topics or [], website, origin_page)
+
+
+SignupFieldsDep = Annotated[SignupFields, Depends(_signup_fields)]
 
 
 def queue_signup(request: Request, form: SignupForm) -> None:

@@ -32,8 +32,8 @@ from newsletter.web.public import (
 from newsletter.web.signups import (
     FIELD_OF,
     FieldError,
-    FormList,
     FormStr,
+    SignupFieldsDep,
     queue_signup,
     wake_sender,
 )
@@ -128,11 +128,7 @@ def subscribe_form(request: Request) -> HTMLResponse:
 @router.post("/subscribe", response_class=HTMLResponse, dependencies=[Csrf])
 def subscribe(
     request: Request,
-    email: FormStr = "",
-    name: FormStr = "",
-    topics: FormList = None,
-    website: FormStr = "",
-    origin_page: FormStr = "",
+    fields: SignupFieldsDep,
     origin_referrer: FormStr = "",
     utm_source: FormStr = "",
     utm_medium: FormStr = "",
@@ -149,14 +145,16 @@ def subscribe(
         "utm_content": utm_content,
     }
     # A form pasted into another page posts without our fields: its page is the Referer.
-    page_url = origin_page or request.headers.get("referer", "")
+    page_url = fields.origin_page or request.headers.get("referer", "")
     origin = SignupOrigin.read(page_url, origin_referrer, tags)
-    form = SignupForm(email, name, topics or [], website, client_of(request), origin)
+    form = SignupForm(
+        fields.email, fields.name, fields.topics, fields.website, client_of(request), origin
+    )
     try:
         queue_signup(request, form)
     except FieldError as exc:
         with runtime.sessions() as session:
-            shown = {"email": email, "name": name, "topics": list(form.topics)}
+            shown = {"email": fields.email, "name": fields.name, "topics": fields.topics}
             context = {
                 "topics": _topics(session),
                 "form": shown,

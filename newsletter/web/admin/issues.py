@@ -222,14 +222,10 @@ def approve(
             if send_at.strip()
             else None
         )
-        use_case.approve(runtime, issue_id, publisher.email, when)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
-    except review.ReviewError as exc:
-        raise HTTPException(409, str(exc)) from None
-    except DigestError:
-        raise HTTPException(404, "There is no such issue.") from None
-    return RedirectResponse(f"/admin/issues/{issue_id}", status_code=303)
+    who = publisher.email
+    return _act(request, issue_id, lambda at, ident: use_case.approve(at, ident, who, when))
 
 
 @router.post("/issues/{issue_id}/unapprove", dependencies=[Csrf])
