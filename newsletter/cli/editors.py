@@ -13,10 +13,19 @@ from newsletter.cli.state import runtime_from
 from newsletter.editors.accounts import (
     add_editor,
     all_editors,
+    change_role,
     disable_editor,
     generate_password,
 )
 from newsletter.editors.models import Role
+from newsletter.editors.notify import local
+from newsletter.errors import NewsletterError
+from newsletter.pipeline import accounts
+
+Address = Annotated[str, typer.Argument(help="The editor's email address.")]
+RoleOption = Annotated[
+    Role, typer.Option(help="editor: preview, edit, test; publisher: also approve and send.")
+]
 
 app = typer.Typer(help="Editor accounts for the review screens under /admin.", no_args_is_help=True)
 
@@ -24,10 +33,8 @@ app = typer.Typer(help="Editor accounts for the review screens under /admin.", n
 @app.command("add")
 def add(
     ctx: typer.Context,
-    address: Annotated[str, typer.Argument(help="The editor's email address.")],
-    role: Annotated[
-        Role, typer.Option(help="editor: preview, edit, test; publisher: also approve and send.")
-    ] = Role.EDITOR,
+    address: Address,
+    role: RoleOption = Role.EDITOR,
     prompt: Annotated[
         bool, typer.Option("--prompt", help="Type the password instead of generating one.")
     ] = False,
@@ -57,10 +64,42 @@ def add(
         out.print(f"password (shown once): {password}", markup=False, highlight=False)
 
 
+@app.command("invite")
+def invite(
+    ctx: typer.Context,
+    address: Address,
+    role: RoleOption = Role.EDITOR,
+) -> None:
+    """Mail a new (or disabled) editor a link to choose their password; it works once, 72 hours."""
+    runtime = runtime_from(ctx)
+    invited = accounts.invite(runtime, address, role, accounts.OPERATOR)
+    invitation = invited.invitation
+    if invited.failed is not None:
+        raise NewsletterError(
+            f"{invitation.email} is invited, but the mail failed: {invited.failed}"
+        )
+    expires = local(invitation.expires_at, runtime.settings)
+    out.print(f"invitation mailed to {invitation.email}; the link works until {expires}")
+
+
+@app.command("role")
+def role(
+    ctx: typer.Context,
+    address: Address,
+    new_role: Annotated[Role, typer.Argument(metavar="ROLE", help="editor or publisher.")],
+) -> None:
+    """Make an editor a publisher, or a publisher an editor."""
+    runtime = runtime_from(ctx)
+    with runtime.sessions.begin() as session:
+        editor = change_role(session, address, new_role)
+        email, saved = editor.email, editor.role
+    out.print(f"editor {email} is now {saved}", markup=False)
+
+
 @app.command("disable")
 def disable(
     ctx: typer.Context,
-    address: Annotated[str, typer.Argument(help="The editor's email address.")],
+    address: Address,
 ) -> None:
     """Stop an editor signing in and end every session they have; `add` enables them again."""
     runtime = runtime_from(ctx)
@@ -82,7 +121,5 @@ def list_editors(ctx: typer.Context) -> None:
             if editor.last_login_at
             else "never"
         )
-        table.add_row(
-            editor.email, editor.role.value, "active" if editor.active else "disabled", last
-        )
+        table.add_row(editor.email, editor.role.value, editor.status, last)
     out.print(table)

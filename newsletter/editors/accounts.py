@@ -32,6 +32,8 @@ def _dummy_hash() -> str:
 
 
 MIN_PASSWORD_LENGTH = 12
+# Longest password hashed: argon2 takes any length, but a megabyte of one is only a cost.
+MAX_PASSWORD_LENGTH = 1000
 
 
 class AccountError(NewsletterError):
@@ -63,18 +65,39 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def add_editor(session: Session, email: str, password: str, role: Role, now: datetime) -> Editor:
-    """Create an editor, or reset an existing one's password and role (ending their sessions)."""
+def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def set_password(editor: Editor, password: str) -> None:
+    """A new password: any pending invitation is spent and every session ends."""
+    check_password(password)
+    editor.password_hash = _hasher.hash(password)
+    editor.invite_digest = None
+    editor.invite_expires_at = None
+    editor.session_version += 1
+
+
+def find_editor(session: Session, email: str) -> Editor:
+    address = normalise_email(email)
+    editor = session.scalar(select(Editor).where(Editor.email == address))
+    if editor is None:
+        raise AccountError(f"no editor {address}; `newsletter editors list` shows them")
+    return editor
+
+
+def add_editor(session: Session, email: str, password: str, role: Role, now: datetime) -> Editor:
+    """Create an editor, or reset an existing one's password and role (ending their sessions)."""
+    check_password(password)
     address = normalise_email(email)
     editor = session.scalar(select(Editor).where(Editor.email == address))
     if editor is None:
         editor = Editor(email=address, created_at=now, session_version=0)
         session.add(editor)
-    else:
-        editor.session_version += 1
-    editor.password_hash = _hasher.hash(password)
+    set_password(editor, password)
     editor.role = role
     editor.active = True
     return editor
@@ -85,14 +108,32 @@ def all_editors(session: Session) -> list[Editor]:
     return list(session.scalars(select(Editor).order_by(Editor.email)))
 
 
-def disable_editor(session: Session, email: str) -> Editor:
-    """Refuse the editor's sign-ins from now on and end every session they have."""
-    address = normalise_email(email)
-    editor = session.scalar(select(Editor).where(Editor.email == address))
-    if editor is None:
-        raise AccountError(f"no editor {address}; `newsletter editors list` shows them")
+def _not_yourself(editor: Editor, by: int | None, what: str) -> None:
+    # A publisher locking themselves out of the admin needs the CLI to get back in.
+    if by is not None and editor.id == by:
+        raise AccountError(f"you cannot {what} your own account; another publisher can")
+
+
+def disable_editor(session: Session, email: str, *, by: int | None = None) -> Editor:
+    """Refuse the editor's sign-ins from now on and end every session they have.
+
+    `by` is the editor acting (None from the CLI), who may not disable themselves.
+    """
+    editor = find_editor(session, email)
+    _not_yourself(editor, by, "disable")
     editor.active = False
+    editor.invite_digest = None
+    editor.invite_expires_at = None
     editor.session_version += 1
+    return editor
+
+
+def change_role(session: Session, email: str, role: Role, *, by: int | None = None) -> Editor:
+    """Make an editor a publisher or back; their next request sees it (roles are not cached)."""
+    editor = find_editor(session, email)
+    if role != editor.role:
+        _not_yourself(editor, by, "change the role of")
+    editor.role = role
     return editor
 
 
@@ -142,10 +183,11 @@ def authenticate(
     except AccountError:
         address = ""
     editor = session.scalar(select(Editor).where(Editor.email == address)) if address else None
-    stored = editor.password_hash if editor is not None and editor.active else _dummy_hash()
+    usable = editor is not None and editor.active and editor.has_password
+    stored = editor.password_hash if editor is not None and usable else _dummy_hash()
     if not verifier.verify(stored, password):
         return None
-    if editor is None or not editor.active:
+    if editor is None or not usable:
         return None
     if _hasher.check_needs_rehash(editor.password_hash):
         editor.password_hash = _hasher.hash(password)

@@ -17,6 +17,10 @@ class Role(enum.StrEnum):
     PUBLISHER = "publisher"
 
 
+# The password hash of an invited editor who has not chosen a password: no hash matches it.
+NO_PASSWORD = "!invited"  # noqa: S105 (a marker, not a password)
+
+
 class Editor(Base):
     __tablename__ = "editors"
 
@@ -30,7 +34,22 @@ class Editor(Base):
     # Every session cookie carries the version it was signed in under; bumping it (sign-out,
     # new password, disable) ends every session the editor has, wherever the cookie went.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A pending invitation: the SHA-256 of the nonce its mailed link carries (cleared when the
+    # link is used, so it works once) and when the link stops working.
+    invite_digest: Mapped[str | None] = mapped_column(String(64))
+    invite_expires_at: Mapped[datetime | None]
 
     @property
     def can_publish(self) -> bool:
         return self.role == Role.PUBLISHER
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash != NO_PASSWORD
+
+    @property
+    def status(self) -> str:
+        """ "active", "invited" (no password chosen yet) or "disabled"."""
+        if not self.active:
+            return "disabled"
+        return "active" if self.has_password else "invited"

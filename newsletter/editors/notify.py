@@ -1,4 +1,4 @@
-"""Mail to the editors: a draft is ready for review, an issue was held at its send slot."""
+"""Mail to the editors: a draft is ready for review, an issue was held, an invitation."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.deliver.transactional import from_templates
-from newsletter.editors.models import Editor
+from newsletter.editors.invites import Invitation
+from newsletter.editors.models import NO_PASSWORD, Editor
 from newsletter.errors import DeliveryError
 from newsletter.mail.transport import Transport
 from newsletter.models import Issue
@@ -26,7 +27,12 @@ NOT_TOLD = "editors not told: "
 
 
 def editor_addresses(session: Session) -> list[str]:
-    return list(session.scalars(select(Editor.email).where(Editor.active.is_(True))))
+    # Invited editors who have not chosen a password yet are not told anything else.
+    return list(
+        session.scalars(
+            select(Editor.email).where(Editor.active.is_(True), Editor.password_hash != NO_PASSWORD)
+        )
+    )
 
 
 def local(when: datetime, settings: Settings) -> str:
@@ -60,6 +66,19 @@ def build_notice(
     )
 
 
+def _deliver(
+    settings: Settings,
+    transport_factory: Callable[[], Transport],
+    to: Sequence[str],
+    message: EmailMessage,
+) -> None:
+    transport = transport_factory()
+    try:
+        transport.send(settings.mail.from_address, list(to), message.as_bytes())
+    finally:
+        transport.close()
+
+
 def tell_editors(
     session: Session,
     settings: Settings,
@@ -85,14 +104,40 @@ def tell_editors(
         },
         now,
     )
-    transport = transport_factory()
     try:
-        transport.send(settings.mail.from_address, to, message.as_bytes())
+        _deliver(settings, transport_factory, to, message)
     except DeliveryError as exc:
         # A refusal, an unreachable relay, an outbox that cannot be written (TransportFault):
         # the issue stays as it is, and this one warning says why nobody was told.
         log.warning("could not tell the editors about issue %s: %s", issue.key, exc)
         return f"{NOT_TOLD}{exc}"
-    finally:
-        transport.close()
     return f"told {len(to)} editor{'s' if len(to) != 1 else ''}"
+
+
+def mail_invitation(
+    settings: Settings,
+    transport_factory: Callable[[], Transport],
+    invitation: Invitation,
+    invited_by: str,
+    now: datetime,
+) -> str | None:
+    """Mail the set-password link to the invited editor; the reason it failed, else None."""
+    message = build_notice(
+        settings,
+        "invite",
+        [invitation.email],
+        {
+            "link": invitation.link,
+            "role": invitation.role.value,
+            "invited_by": invited_by,
+            "expires": local(invitation.expires_at, settings),
+        },
+        now,
+    )
+    try:
+        _deliver(settings, transport_factory, [invitation.email], message)
+    except DeliveryError as exc:
+        # The link is a credential: the warning names the address, never the link.
+        log.warning("could not mail the invitation to %s: %s", invitation.email, exc)
+        return str(exc)
+    return None

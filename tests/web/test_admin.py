@@ -22,7 +22,7 @@ from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
 from tests.web.admin_helpers import PASSWORD, csrf_of, make_draft, make_editor, sign_in
 
-PUBLIC_ADMIN = {"/admin/login", "/admin/static/{name}"}
+PUBLIC_ADMIN = {"/admin/login", "/admin/static/{name}", "/admin/set-password"}
 
 
 @pytest.fixture
