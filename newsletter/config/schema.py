@@ -209,6 +209,9 @@ class AdminSettings(_Section):
     # argon2 checks running at once in one process (64 MiB each); more sign-ins wait briefly,
     # then are asked to try again.
     password_checks: int = Field(default=2, ge=1, le=64)
+    # Every editor must sign in with a code from an authenticator app too (TOTP); one who has
+    # not set it up is sent to do so after the password, and can do nothing else until then.
+    require_two_factor: bool = False
 
 
 class WebSettings(_Section):

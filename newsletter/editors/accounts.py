@@ -191,5 +191,7 @@ def authenticate(
         return None
     if _hasher.check_needs_rehash(editor.password_hash):
         editor.password_hash = _hasher.hash(password)
-    editor.last_login_at = now
+    if not editor.two_factor:
+        # With two-factor sign-in, the sign-in happens when the code passes.
+        editor.last_login_at = now
     return editor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from newsletter.db import Base, string_enum
@@ -38,10 +38,19 @@ class Editor(Base):
     # link is used, so it works once) and when the link stops working.
     invite_digest: Mapped[str | None] = mapped_column(String(64))
     invite_expires_at: Mapped[datetime | None]
+    # Two-factor sign-in (TOTP, RFC 6238): the confirmed secret, one being set up, and the last
+    # time step a code was accepted for (a code is good once: no step at or before it again).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def can_publish(self) -> bool:
         return self.role == Role.PUBLISHER
+
+    @property
+    def two_factor(self) -> bool:
+        return self.totp_secret is not None
 
     @property
     def has_password(self) -> bool:
@@ -53,3 +62,15 @@ class Editor(Base):
         if not self.active:
             return "disabled"
         return "active" if self.has_password else "invited"
+
+
+class RecoveryCode(Base):
+    """One of an editor's one-time codes for signing in without the authenticator app."""
+
+    __tablename__ = "editor_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    editor_id: Mapped[int] = mapped_column(ForeignKey("editors.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the code: the codes are random (80 bits), so a fast hash is enough.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]

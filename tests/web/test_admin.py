@@ -22,7 +22,12 @@ from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
 from tests.web.admin_helpers import PASSWORD, csrf_of, make_draft, make_editor, sign_in
 
-PUBLIC_ADMIN = {"/admin/login", "/admin/static/{name}", "/admin/set-password"}
+PUBLIC_ADMIN = {
+    "/admin/login",
+    "/admin/login/code",
+    "/admin/static/{name}",
+    "/admin/set-password",
+}
 
 
 @pytest.fixture

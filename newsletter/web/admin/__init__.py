@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from newsletter.web.admin import assets, auth, edit, editors, issues, signup_forms, welcome
+from newsletter.web.admin import (
+    account,
+    assets,
+    auth,
+    edit,
+    editors,
+    issues,
+    signup_forms,
+    welcome,
+)
 
 router = APIRouter(prefix="/admin")
 router.include_router(assets.router)
@@ -12,3 +21,4 @@ router.include_router(edit.router)
 router.include_router(signup_forms.router)
 router.include_router(welcome.router)
 router.include_router(editors.router)
+router.include_router(account.router)
