@@ -36,3 +36,14 @@ def violations(page: Any, tags: list[str] = TAGS) -> list[str]:
 def assert_accessible(page: Any) -> None:
     found = violations(page)
     assert found == [], "\n".join(found)
+
+
+def admin_screen_violations(page: Any, name: str, shots: Path, widths: dict[str, int]) -> list[str]:
+    """Each width in turn: a full-page screenshot as admin-<name>-<label>.png, then axe."""
+    found: list[str] = []
+    for label, width in widths.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / f"admin-{name}-{label}.png"), full_page=True)
+        found.extend(f"{name} at {width}px: {v}" for v in violations(page))
+    return found
