@@ -15,10 +15,12 @@ from newsletter.editors.accounts import (
     all_editors,
     change_role,
     disable_editor,
+    find_editor,
     generate_password,
 )
 from newsletter.editors.models import Role
 from newsletter.editors.notify import local
+from newsletter.editors.two_factor import turn_off
 from newsletter.errors import NewsletterError
 from newsletter.pipeline import accounts
 
@@ -94,6 +96,21 @@ def role(
         editor = change_role(session, address, new_role)
         email, saved = editor.email, editor.role
     out.print(f"editor {email} is now {saved}", markup=False)
+
+
+@app.command("reset-two-factor")
+def reset_two_factor(ctx: typer.Context, address: Address) -> None:
+    """Turn off an editor's two-factor sign-in (a lost phone and lost recovery codes).
+
+    They sign in with the password alone, and set it up again from their account page (at
+    once, when [admin] require_two_factor is on).
+    """
+    runtime = runtime_from(ctx)
+    with runtime.sessions.begin() as session:
+        editor = find_editor(session, address)
+        turn_off(session, editor)
+        email = editor.email
+    out.print(f"two-factor sign-in is off for {email}", markup=False)
 
 
 @app.command("disable")

@@ -1,8 +1,9 @@
-"""`newsletter editors invite` and `role`: the same functions as the accounts screen."""
+"""`newsletter editors invite`, `role`, `reset-two-factor`: the functions the admin calls."""
 
 from __future__ import annotations
 
 import email
+import sqlite3
 from email import policy
 from pathlib import Path
 
@@ -34,3 +35,21 @@ def test_invite_mails_a_link_and_role_changes_it(tmp_path: Path) -> None:
     again = run("editors", "invite", "new@example.org", env=env)
     assert again.returncode == 0  # still invited: a new link replaces the old one
     assert len(list((tmp_path / "var").rglob("*.eml"))) == 2
+
+
+def test_reset_two_factor_lets_the_password_alone_sign_in(tmp_path: Path) -> None:
+    database = tmp_path / "n.db"
+    env = {"NEWSLETTER_DATABASE_URL": f"sqlite:///{database}"}
+    assert run("init", env=env).returncode == 0
+    assert run("editors", "add", "ed@example.org", env=env).returncode == 0
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE editors SET totp_secret = 'JBSWY3DPEHPK3PXP'")
+        db.execute("INSERT INTO editor_recovery_codes (editor_id, code_hash) VALUES (1, 'x')")
+    reset = run("editors", "reset-two-factor", "ED@example.org", env=env)
+    assert reset.returncode == 0, reset.stderr
+    assert "two-factor sign-in is off for ed@example.org" in reset.stdout
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT totp_secret FROM editors").fetchall() == [(None,)]
+        assert db.execute("SELECT count(*) FROM editor_recovery_codes").fetchone() == (0,)
+    missing = run("editors", "reset-two-factor", "nobody@example.org", env=env)
+    assert missing.returncode == 1

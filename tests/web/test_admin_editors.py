@@ -14,6 +14,7 @@ from newsletter.clock import FixedClock
 from newsletter.editors.accounts import find_editor
 from newsletter.editors.models import Role
 from newsletter.runtime import Runtime
+from newsletter.web.accesslog import redact
 from newsletter.web.app import create_app
 from tests.web.admin_helpers import csrf_of, make_editor, sign_in
 
@@ -227,3 +228,8 @@ def test_role_changes_and_disabling_take_effect_at_once(
     assert self_disable.status_code == 409
     assert "your own account" in self_disable.text
     assert publisher.get("/admin/editors").status_code == 200
+
+
+def test_the_access_log_never_holds_an_invitation_link() -> None:
+    logged = redact("/admin/set-password?token=WzEsIm5vbmNlIl0.c2lnbmF0dXJl")
+    assert logged == "/admin/set-password?token=[redacted]"
