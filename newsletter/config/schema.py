@@ -124,6 +124,9 @@ class CollectSettings(_Section):
     retries: int = Field(default=2, ge=0, le=10)
     backoff: float = Field(default=1.0, ge=0)
     user_agent: str = "newsletter-collector/0.1 (+https://example.org)"
+    # Hosts fetched even on private addresses when an editor typed them in the admin (an
+    # intranet CMS); the settings file's own sources are trusted anyway.
+    trusted_hosts: list[str] = Field(default_factory=list)
 
 
 class DigestSettings(_Section):
