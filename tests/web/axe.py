@@ -36,3 +36,14 @@ def violations(page: Any, tags: list[str] = TAGS) -> list[str]:
 def assert_accessible(page: Any) -> None:
     found = violations(page)
     assert found == [], "\n".join(found)
+
+
+def at_widths(page: Any, name: str, widths: dict[str, int], shots: Path) -> list[str]:
+    """The page at each width: a full-page screenshot to `shots`, then its violations, named."""
+    found: list[str] = []
+    for label, width in widths.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / f"admin-{name}-{label}.png"), full_page=True)
+        found.extend(f"{name} at {width}px: {v}" for v in violations(page))
+    return found

@@ -7,7 +7,7 @@ from typing import Any
 from newsletter.editors.models import Role
 from newsletter.runtime import Runtime
 from tests.web.admin_helpers import PASSWORD, make_editor
-from tests.web.axe import violations
+from tests.web.axe import at_widths
 from tests.web.live import browser as browser
 from tests.web.test_admin_browser import _draft
 from tests.web.test_admin_browser import site as site
@@ -26,11 +26,7 @@ def test_every_admin_screen_passes_axe(
     found: list[str] = []
 
     def check(name: str) -> None:
-        for label, width in WIDTHS.items():
-            page.set_viewport_size({"width": width, "height": 900})
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / f"admin-{name}-{label}.png"), full_page=True)
-            found.extend(f"{name} at {width}px: {v}" for v in violations(page))
+        found.extend(at_widths(page, name, WIDTHS, SHOTS))
 
     page.goto(f"{url}/admin/login")
     check("login")
