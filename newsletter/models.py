@@ -76,6 +76,10 @@ class Source(Base):
     # its host is no longer the operator's choice (the collector's guard checks it).
     edited_by: Mapped[str | None] = mapped_column(String(320))
     edited_at: Mapped[datetime | None]
+    # Runs that failed since the last that did not; and the trouble the editors were last told
+    # of (None: none, or they were told it is over), so that each alert goes out once.
+    failures_in_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    alert: Mapped[str | None] = mapped_column(String(500))
 
     posts: Mapped[list[Post]] = relationship(back_populates="source")
 
@@ -181,6 +185,8 @@ class Issue(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     # When the scheduler held the issue at its send time and told the editors (once).
     held_at: Mapped[datetime | None]
+    # When the editors were told it paused; a later pause (updated_at moves on) is told again.
+    pause_told_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -1,4 +1,4 @@
-"""Mail to the editors: a draft is ready for review, an issue was held at its send slot."""
+"""Mail to the editors: a draft to review, an issue held or paused, a source in trouble."""
 
 from __future__ import annotations
 
@@ -69,29 +69,42 @@ def tell_editors(
     now: datetime,
     **context: Any,
 ) -> str:
-    """Mail every active editor; a mail failure is logged and reported, never raised."""
+    """Mail every active editor about an issue; a mail failure is logged and reported."""
+    return mail_editors(
+        session,
+        settings,
+        transport_factory,
+        action,
+        now,
+        f"issue {issue.key}",
+        issue=issue,
+        subject=reader_subject(issue),
+        preview_url=f"{settings.site.base_url}/admin/issues/{issue.id}",
+        **context,
+    )
+
+
+def mail_editors(
+    session: Session,
+    settings: Settings,
+    transport_factory: Callable[[], Transport],
+    action: str,
+    now: datetime,
+    about: str,
+    **context: Any,
+) -> str:
+    """Mail every active editor the `editors_<action>` templates; failures logged, never raised."""
     to = editor_addresses(session)
     if not to:
         return "no editor accounts to tell (newsletter editors add ADDRESS)"
-    message = build_notice(
-        settings,
-        action,
-        to,
-        {
-            "issue": issue,
-            "subject": reader_subject(issue),
-            "preview_url": f"{settings.site.base_url}/admin/issues/{issue.id}",
-            **context,
-        },
-        now,
-    )
+    message = build_notice(settings, action, to, context, now)
     transport = transport_factory()
     try:
         transport.send(settings.mail.from_address, to, message.as_bytes())
     except DeliveryError as exc:
         # A refusal, an unreachable relay, an outbox that cannot be written (TransportFault):
-        # the issue stays as it is, and this one warning says why nobody was told.
-        log.warning("could not tell the editors about issue %s: %s", issue.key, exc)
+        # nothing else changes, and this one warning says why nobody was told.
+        log.warning("could not tell the editors about %s: %s", about, exc)
         return f"{NOT_TOLD}{exc}"
     finally:
         transport.close()

@@ -1,4 +1,5 @@
-"""a source's whole configuration in the database, and who last edited sources and topics
+"""a source's whole configuration in the database, who last edited sources and topics, and
+the alerts editors were sent (a source in trouble, a paused send)
 
 Revision ID: 0015
 Revises: 0013
@@ -28,6 +29,14 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column('edited_at', newsletter.db.UTCDateTime(timezone=True), nullable=True)
         )
+        batch.add_column(
+            sa.Column('failures_in_row', sa.Integer(), nullable=False, server_default='0')
+        )
+        batch.add_column(sa.Column('alert', sa.String(length=500), nullable=True))
+    with op.batch_alter_table('issues') as batch:
+        batch.add_column(
+            sa.Column('pause_told_at', newsletter.db.UTCDateTime(timezone=True), nullable=True)
+        )
     with op.batch_alter_table('topics') as batch:
         batch.add_column(sa.Column('edited_by', sa.String(length=320), nullable=True))
         batch.add_column(
@@ -39,6 +48,8 @@ def downgrade() -> None:
     with op.batch_alter_table('topics') as batch:
         batch.drop_column('edited_at')
         batch.drop_column('edited_by')
+    with op.batch_alter_table('issues') as batch:
+        batch.drop_column('pause_told_at')
     with op.batch_alter_table('sources') as batch:
-        for name in ('edited_at', 'edited_by', 'api_key_sha256', 'max_pages', 'selectors', 'topics'):
+        for name in ('alert', 'failures_in_row', 'edited_at', 'edited_by', 'api_key_sha256', 'max_pages', 'selectors', 'topics'):
             batch.drop_column(name)
