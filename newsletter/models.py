@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     ForeignKey,
@@ -36,6 +37,9 @@ class Topic(Base):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Set by the admin: `newsletter init` then leaves the topic as the editor left it.
+    edited_by: Mapped[str | None] = mapped_column(String(320))
+    edited_at: Mapped[datetime | None]
 
 
 class Source(Base):
@@ -63,6 +67,19 @@ class Source(Base):
     last_warning: Mapped[str | None] = mapped_column(Text)
     last_warning_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # The rest of its configuration (see SourceSettings): the collector reads it from here.
+    topics: Mapped[list[str] | None] = mapped_column(JSON)
+    selectors: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    max_pages: Mapped[int | None] = mapped_column(Integer)
+    api_key_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Set by the admin: `newsletter init` then leaves the source as the editor left it, and
+    # its host is no longer the operator's choice (the collector's guard checks it).
+    edited_by: Mapped[str | None] = mapped_column(String(320))
+    edited_at: Mapped[datetime | None]
+    # Runs that failed since the last that did not; and the trouble the editors were last told
+    # of (None: none, or they were told it is over), so that each alert goes out once.
+    failures_in_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    alert: Mapped[str | None] = mapped_column(String(500))
 
     posts: Mapped[list[Post]] = relationship(back_populates="source")
 
@@ -168,6 +185,8 @@ class Issue(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     # When the scheduler held the issue at its send time and told the editors (once).
     held_at: Mapped[datetime | None]
+    # When the editors were told it paused; a later pause (updated_at moves on) is told again.
+    pause_told_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -27,6 +27,7 @@ def init(ctx: typer.Context) -> None:
         ("added", report.added),
         ("updated", report.updated),
         ("disabled", report.disabled),
+        ("kept as an editor changed them in the admin", report.kept),
     ):
         if names:
             out.print(f"{kind}: {', '.join(names)}")

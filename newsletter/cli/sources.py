@@ -24,7 +24,10 @@ def sources(ctx: typer.Context) -> None:
     with runtime.sessions() as session:
         found = source_health(session)
     if not found:
-        say("no sources in the database; add some to newsletter.toml and run `newsletter init`")
+        say(
+            "no sources in the database; add some in the admin (/admin/sources), "
+            "or to newsletter.toml and run `newsletter init`"
+        )
     for source in found:
         state = "enabled" if source.enabled else "disabled"
         say(f"{source.name} ({source.kind}, {state}): {source.posts} posts")
@@ -34,6 +37,8 @@ def sources(ctx: typer.Context) -> None:
         if source.last_warning:
             say(f"  warning:      {_when(source.last_warning_at)}: {source.last_warning}")
         say(f"  last run:     {source.last_summary or 'never run'}")
+        if source.edited_by:
+            say(f"  settings:     the admin's, by {source.edited_by} (init leaves them)")
         for skip in source.skips:
             where = "" if skip.reason.startswith(skip.ref) else f"{skip.ref}: "
             say(f"  skipped:      {where}{skip.reason}")
@@ -46,6 +51,7 @@ def new_key() -> None:
     say(f"API key (give it to the CMS; it is not stored): {key}")
     digest = hashlib.sha256(key.encode()).hexdigest()
     say(f'settings line for the push source: api_key_sha256 = "{digest}"')
+    say("(or make the key on the source's page in the admin: /admin/sources)")
 
 
 def _when(value: datetime | None) -> str:

@@ -78,13 +78,18 @@ class Fetcher:
         self.sleep = sleep
         self.clock = clock
         self.guard = Guard(resolve, clock)
+        self.guard.trusted_hosts = frozenset(host.lower() for host in settings.trusted_hosts)
+        self.in_source = False
         self.transport = transport
         self.client: httpx.Client | None = None
         self.source_deadline = math.inf
 
     @contextmanager
-    def source(self, url: str) -> Iterator[None]:
+    def source(self, url: str, *, trusted: bool = True) -> Iterator[None]:
         """Fetches for one source: its configured host is trusted, its deadline covers them all.
+
+        An address an editor typed in the admin is not the operator's choice: with
+        trusted=False its host must be public like any other (or in [collect] trusted_hosts).
 
         Connections are not kept past the source: one made to a host this source trusts must
         not serve the next source, which may not.
@@ -93,15 +98,16 @@ class Fetcher:
             home = origin(url)
         except (httpx.InvalidURL, UnicodeError) as exc:
             raise FetchError(f"{url}: invalid address ({_one_line(exc)})") from None
-        outer = (self.guard.home, self.source_deadline)
+        outer = (self.guard.home, self.source_deadline, self.in_source)
         self.close()
-        self.guard.home = home
+        self.guard.home = home if trusted else None
         self.source_deadline = self.clock() + self.settings.source_deadline
+        self.in_source = True
         try:
             yield
         finally:
             self.close()
-            self.guard.home, self.source_deadline = outer
+            self.guard.home, self.source_deadline, self.in_source = outer
 
     def get(
         self,
@@ -112,7 +118,7 @@ class Fetcher:
         params: Mapping[str, str | int] | None = None,
         accept: str | None = None,
     ) -> Fetched:
-        if self.guard.home is None:
+        if not self.in_source:
             with self.source(url):
                 return self.get(
                     url, etag=etag, last_modified=last_modified, params=params, accept=accept

@@ -33,17 +33,20 @@ class SourceHealth:
     last_warning: str | None
     last_summary: str | None
     skips: list[Skip]
+    # Who last changed it in the admin; None while newsletter.toml still governs it.
+    edited_by: str | None = None
 
 
-def source_health(session: Session) -> list[SourceHealth]:
-    """Every source by name, with the entries its last run skipped."""
+def source_health(session: Session, only: int | None = None) -> list[SourceHealth]:
+    """Every source by name (or the one with id `only`), with the entries its last run skipped."""
     counts = dict(
         session.execute(select(PostSource.source_id, func.count()).group_by(PostSource.source_id))
         .tuples()
         .all()
     )
     found = []
-    for source in session.scalars(select(Source).order_by(Source.name)):
+    query = select(Source).order_by(Source.name)
+    for source in session.scalars(query if only is None else query.where(Source.id == only)):
         skips = session.scalars(
             select(CollectSkip).where(CollectSkip.source_id == source.id).order_by(CollectSkip.id)
         )
@@ -60,6 +63,7 @@ def source_health(session: Session) -> list[SourceHealth]:
                 last_warning=source.last_warning,
                 last_summary=source.last_summary,
                 skips=[Skip(skip.ref, skip.reason) for skip in skips],
+                edited_by=source.edited_by,
             )
         )
     return found

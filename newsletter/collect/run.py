@@ -7,12 +7,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from newsletter import catalog
 from newsletter.collect import feed, html, wordpress
 from newsletter.collect.fetch import Fetcher
+from newsletter.collect.guard import origin
 from newsletter.collect.item import Harvest, Normalised, RawItem
 from newsletter.collect.normalize import Context, normalise
 from newsletter.collect.store import Outcome, Store, topics_by_slug
@@ -95,24 +98,40 @@ def collect(
 
 
 def pulled_sources(runtime: Runtime, names: Sequence[str] = ()) -> list[tuple[int, SourceSettings]]:
-    """Enabled sources in the database that the settings still describe, in settings order."""
-    configured = {config.name: config for config in runtime.settings.sources}
-    for name in names:
-        if name not in configured:
-            known = ", ".join(configured) or "none configured"
-            raise CollectError(f"no source named {name!r} (sources: {known})")
-        if configured[name].kind not in PULLED_KINDS:
-            raise CollectError(f"source {name!r} is a push source; its CMS sends posts to us")
+    """The enabled pulled sources in the database (or the named ones, enabled or not).
+
+    The database is where editors change sources; `newsletter init` seeds it from the settings.
+    """
     with runtime.sessions() as session:
         stored = {
-            source.name: source.id
-            for source in session.scalars(select(Source).where(Source.enabled.is_(True)))
+            source.name: source for source in session.scalars(select(Source).order_by(Source.id))
         }
-    wanted = names or [name for name, config in configured.items() if config.kind in PULLED_KINDS]
-    missing = [name for name in wanted if configured[name].enabled and name not in stored]
-    if missing:
-        raise CollectError(f"source {missing[0]!r} is not in the database; run `newsletter init`")
-    return [(stored[name], configured[name]) for name in wanted if name in stored]
+        for name in names:
+            if name not in stored:
+                known = ", ".join(stored) or "none in the database; run `newsletter init`"
+                raise CollectError(f"no source named {name!r} (sources: {known})")
+            if stored[name].kind not in PULLED_KINDS:
+                raise CollectError(f"source {name!r} is a push source; its CMS sends posts to us")
+        wanted = names or [
+            name
+            for name, source in stored.items()
+            if source.enabled and source.kind in PULLED_KINDS
+        ]
+        return [(stored[name].id, catalog.config_of(stored[name])) for name in wanted]
+
+
+def _trusted(settings: Settings, source: Source) -> bool:
+    """The operator's hosts (the settings file's sources) may be private; an editor's may not."""
+    if source.edited_at is None:
+        return True
+    return _host(source.url) in {_host(str(c.url)) for c in settings.sources if c.url}
+
+
+def _host(url: str | None) -> str | None:
+    try:
+        return origin(url)[0] if url else None
+    except (httpx.InvalidURL, UnicodeError):
+        return None
 
 
 def collect_source(
@@ -127,8 +146,9 @@ def collect_source(
     with runtime.sessions.begin() as session:
         source = session.get_one(Source, source_id)
         state = (source.url or "", source.etag, source.last_modified, source.modified_after)
+        trusted = _trusted(runtime.settings, source)
     try:
-        with fetcher.source(state[0]):
+        with fetcher.source(state[0], trusted=trusted):
             harvest = read(fetcher, config, runtime.settings, state)
     except CollectError as exc:
         return _failed(runtime, source_id, result, now, _one_line(str(exc)))
@@ -252,15 +272,15 @@ class Accepted:
 
 def accept(runtime: Runtime, source_name: str, raw: RawItem) -> Accepted:
     """Store one pushed post through the same normalise/store path as pulled ones."""
-    config = next(c for c in runtime.settings.sources if c.name == source_name)
     now = runtime.clock.now()
-    base = str(config.url) if config.url else runtime.settings.site.base_url + "/"
     with runtime.sessions.begin() as session:
         source = session.scalars(select(Source).where(Source.name == source_name)).first()
         if source is None:
             raise CollectError(
                 f"source {source_name!r} is not in the database; run `newsletter init`"
             )
+        config = catalog.config_of(source)
+        base = str(config.url) if config.url else runtime.settings.site.base_url + "/"
         topics = topics_by_slug(session)
         post = normalise(raw, context(runtime.settings, config, base, now, topics))
         store = Store(session, source.id, now, announce_cutoff(runtime.settings, now), topics)
@@ -298,6 +318,7 @@ def _remember(source: Source, harvest: Harvest, now: datetime, result: SourceRep
     if harvest.cursor is not None and not harvest.problems:
         source.modified_after = harvest.cursor
     source.last_run_at = source.last_success_at = now
+    source.failures_in_row = 0
     source.last_error = "; ".join(why for _where, why in harvest.problems)[:2000] or None
     source.last_error_at = now if harvest.problems else source.last_error_at
     if not harvest.not_modified:  # an unchanged document is as untidy as it was
@@ -316,6 +337,7 @@ def _failed(
     with runtime.sessions.begin() as session:
         source = session.get_one(Source, source_id)
         source.last_run_at = source.last_error_at = now
+        source.failures_in_row = (source.failures_in_row or 0) + 1
         source.last_error = message[:2000]
         source.last_summary = result.counts()
         session.execute(delete(CollectSkip).where(CollectSkip.source_id == source_id))

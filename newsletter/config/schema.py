@@ -124,6 +124,13 @@ class CollectSettings(_Section):
     retries: int = Field(default=2, ge=0, le=10)
     backoff: float = Field(default=1.0, ge=0)
     user_agent: str = "newsletter-collector/0.1 (+https://example.org)"
+    # Hosts fetched even on private addresses when an editor typed them in the admin (an
+    # intranet CMS); the settings file's own sources are trusted anyway.
+    trusted_hosts: list[str] = Field(default_factory=list)
+    # Editors are emailed once when a source fails this many runs in a row, or brings no new
+    # post for this many times its usual interval between posts; and once when it recovers.
+    alert_after_failures: int = Field(default=3, ge=1)
+    alert_quiet_factor: float = Field(default=3.0, gt=1)
 
 
 class DigestSettings(_Section):

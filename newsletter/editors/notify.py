@@ -1,4 +1,4 @@
-"""Mail to the editors: a draft is ready for review, an issue was held, an invitation."""
+"""Mail to the editors: drafts to review, held or paused issues, sources in trouble, invites."""
 
 from __future__ import annotations
 
@@ -88,28 +88,41 @@ def tell_editors(
     now: datetime,
     **context: Any,
 ) -> str:
-    """Mail every active editor; a mail failure is logged and reported, never raised."""
+    """Mail every active editor about an issue; a mail failure is logged and reported."""
+    return mail_editors(
+        session,
+        settings,
+        transport_factory,
+        action,
+        now,
+        f"issue {issue.key}",
+        issue=issue,
+        subject=reader_subject(issue),
+        preview_url=f"{settings.site.base_url}/admin/issues/{issue.id}",
+        **context,
+    )
+
+
+def mail_editors(
+    session: Session,
+    settings: Settings,
+    transport_factory: Callable[[], Transport],
+    action: str,
+    now: datetime,
+    about: str,
+    **context: Any,
+) -> str:
+    """Mail every active editor the `editors_<action>` templates; failures logged, never raised."""
     to = editor_addresses(session)
     if not to:
         return "no editor accounts to tell (newsletter editors add ADDRESS)"
-    message = build_notice(
-        settings,
-        action,
-        to,
-        {
-            "issue": issue,
-            "subject": reader_subject(issue),
-            "preview_url": f"{settings.site.base_url}/admin/issues/{issue.id}",
-            **context,
-        },
-        now,
-    )
+    message = build_notice(settings, action, to, context, now)
     try:
         _deliver(settings, transport_factory, to, message)
     except DeliveryError as exc:
         # A refusal, an unreachable relay, an outbox that cannot be written (TransportFault):
-        # the issue stays as it is, and this one warning says why nobody was told.
-        log.warning("could not tell the editors about issue %s: %s", issue.key, exc)
+        # nothing else changes, and this one warning says why nobody was told.
+        log.warning("could not tell the editors about %s: %s", about, exc)
         return f"{NOT_TOLD}{exc}"
     return f"told {len(to)} editor{'s' if len(to) != 1 else ''}"
 

@@ -17,6 +17,7 @@ from newsletter.editors.review import next_slot
 from newsletter.errors import SendError
 from newsletter.mail.transport import Transport
 from newsletter.models import Issue, IssueStatus
+from newsletter.pipeline.alerts import tell_paused
 from newsletter.pipeline.send import send
 from newsletter.runtime import Runtime
 
@@ -94,6 +95,8 @@ def send_due(
         if stop.is_set():
             break
         lines.append(_send(runtime, transport_factory, issue_id, stop))
+    # However it paused (here, a worker, `digest send`), the editors hear of it once.
+    lines.extend(tell_paused(runtime, transport_factory))
     return "; ".join(lines) or "nothing due"
 
 

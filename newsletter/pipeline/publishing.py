@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from newsletter.collect.item import RawItem
 from newsletter.collect.run import Accepted, CollectReport, SourceReport, accept, collect
 from newsletter.collect.store import Outcome
+from newsletter.pipeline.alerts import tell_source_alerts
 from newsletter.publish.rebuild import rebuild
 from newsletter.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def collect_and_publish(
@@ -16,10 +20,15 @@ def collect_and_publish(
     names: Sequence[str] = (),
     on_source: Callable[[SourceReport], None] | None = None,
 ) -> CollectReport:
-    """collect → publish: feeds are rebuilt only for the topics whose posts changed."""
+    """collect → publish: feeds are rebuilt only for the topics whose posts changed.
+
+    Then editors hear of a source newly in trouble or out of it (once: see pipeline/alerts.py).
+    """
     report = collect(runtime, names, on_source=on_source)
     if report.changed:
         rebuild(runtime, report.topics)
+    for line in tell_source_alerts(runtime):
+        log.warning("%s", line)
     return report
 
 

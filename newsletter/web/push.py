@@ -12,12 +12,15 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from pydantic_core import ErrorDetails
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from newsletter import catalog
 from newsletter.collect.item import RawItem
 from newsletter.collect.store import Outcome
-from newsletter.config import Settings, SourceSettings
+from newsletter.config import SourceSettings
 from newsletter.errors import CollectError, EntrySkipped
+from newsletter.models import Source
 from newsletter.pipeline.publishing import accept_and_publish
 from newsletter.runtime import Runtime
 
@@ -61,11 +64,16 @@ class PushedPost(BaseModel):
         )
 
 
-def source_for_key(settings: Settings, key: str) -> SourceSettings | None:
-    """The push source whose key this is; every hash is compared, in constant time."""
+def source_for_key(runtime: Runtime, key: str) -> SourceSettings | None:
+    """The push source in the database whose key this is; every hash compared in constant time."""
     digest = hashlib.sha256(key.encode()).hexdigest()
+    with runtime.sessions() as session:
+        configured = [
+            catalog.config_of(row)
+            for row in session.scalars(select(Source).where(Source.kind == "push"))
+        ]
     found: SourceSettings | None = None
-    for source in settings.sources:
+    for source in configured:
         expected = source.api_key_sha256 if source.kind == "push" else None
         if expected and hmac.compare_digest(digest, expected) and found is None:
             found = source
@@ -81,7 +89,7 @@ async def push_post(
     """The key is checked before a byte of the body is read; the body is read within its cap."""
     runtime: Runtime = request.app.state.runtime
     key = x_api_key or _bearer(authorization)
-    source = source_for_key(runtime.settings, key) if key else None
+    source = await run_in_threadpool(source_for_key, runtime, key) if key else None
     if source is None:
         raise HTTPException(
             401,

@@ -38,8 +38,8 @@ def assert_accessible(page: Any) -> None:
     assert found == [], "\n".join(found)
 
 
-def admin_screen_violations(page: Any, name: str, shots: Path, widths: dict[str, int]) -> list[str]:
-    """Each width in turn: a full-page screenshot as admin-<name>-<label>.png, then axe."""
+def at_widths(page: Any, name: str, widths: dict[str, int], shots: Path) -> list[str]:
+    """The page at each width: a full-page screenshot as admin-<name>-<label>.png, then axe."""
     found: list[str] = []
     for label, width in widths.items():
         page.set_viewport_size({"width": width, "height": 900})

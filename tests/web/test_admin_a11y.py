@@ -7,7 +7,7 @@ from typing import Any
 from newsletter.editors.models import Role
 from newsletter.runtime import Runtime
 from tests.web.admin_helpers import PASSWORD, make_editor
-from tests.web.axe import admin_screen_violations
+from tests.web.axe import at_widths
 from tests.web.live import browser as browser
 from tests.web.test_admin_browser import _draft
 from tests.web.test_admin_browser import site as site
@@ -26,7 +26,7 @@ def test_every_admin_screen_passes_axe(
     found: list[str] = []
 
     def check(name: str) -> None:
-        found.extend(admin_screen_violations(page, name, SHOTS, WIDTHS))
+        found.extend(at_widths(page, name, WIDTHS, SHOTS))
 
     page.goto(f"{url}/admin/login")
     check("login")

@@ -16,7 +16,7 @@ from newsletter.editors.models import Role
 from newsletter.runtime import Runtime
 from tests.smtpd import SmtpServer
 from tests.web.admin_helpers import PASSWORD, make_editor
-from tests.web.axe import admin_screen_violations
+from tests.web.axe import at_widths
 from tests.web.live import browser as browser
 from tests.web.test_admin_browser import site as site
 from tests.web.test_public_browser import SHOTS, WIDTHS
@@ -39,7 +39,7 @@ def test_invite_set_password_enrol_and_sign_in_with_a_code(
     found: list[str] = []
 
     def check(name: str) -> None:
-        found.extend(admin_screen_violations(page, name, SHOTS, WIDTHS))
+        found.extend(at_widths(page, name, WIDTHS, SHOTS))
         # On a phone, nothing may stick out sideways.
         page.set_viewport_size({"width": WIDTHS["phone"], "height": 900})
         overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")

@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from newsletter import catalog
+from newsletter.config import SourceSettings
 from newsletter.runtime import Runtime
 from tests.web.live import free_port
 
@@ -35,6 +37,12 @@ Server = tuple[subprocess.Popen[bytes], int, Path]
 @pytest.fixture
 def serve(runtime: Runtime, tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start `newsletter serve` (output to a log file) on the test's database."""
+    # The push API reads its sources from the database, as `newsletter init` seeds it.
+    seeded = runtime.settings.model_copy(
+        update={"sources": [SourceSettings.model_validate(source) for source in SOURCES]}
+    )
+    with runtime.sessions.begin() as session:
+        catalog.sync(session, seeded, runtime.clock.now())
     env = {
         **os.environ,
         "NEWSLETTER_DATABASE_URL": runtime.settings.database_url,

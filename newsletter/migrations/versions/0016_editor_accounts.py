@@ -1,7 +1,7 @@
 """editor accounts: one-time set-password links, two-factor sign-in (TOTP), recovery codes
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-11-30 16:10:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import newsletter.db
 
 revision: str = '0016'
-down_revision: str | None = '0013'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

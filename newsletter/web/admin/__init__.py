@@ -10,6 +10,8 @@ from newsletter.web.admin import (
     editors,
     issues,
     signup_forms,
+    sources,
+    topics,
     welcome,
 )
 
@@ -22,3 +24,5 @@ router.include_router(signup_forms.router)
 router.include_router(welcome.router)
 router.include_router(editors.router)
 router.include_router(account.router)
+router.include_router(sources.router)
+router.include_router(topics.router)
