@@ -1,0 +1,138 @@
+"""Finding subscribers by address or name, status, topic, signup source and date, page by page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from subscribers.models import Status, Subscriber, SubscriberTopic
+from subscribers.topics import known_topics
+
+Match = Literal["contains", "prefix"]
+# Longer searches are cut: a LIKE pattern is bounded like everything a visitor types.
+MAX_QUERY = 320
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What an editor (or the CLI) asks for; every field optional."""
+
+    query: str = ""
+    match: Match = "contains"
+    status: Status | None = None
+    # A topic's slug: those who follow it, including those who follow every topic (no choice).
+    topic: str | None = None
+    source: str | None = None
+    signed_up_from: datetime | None = None
+    signed_up_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    email: str
+    name: str
+    status: Status
+    signup_source: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    # The id to pass as `before` for the next (older) page; None on the last page.
+    next_before: int | None
+
+
+def _like(text: str, match: Match) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%" if match == "prefix" else f"%{escaped}%"
+
+
+def conditions(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
+    """The WHERE clauses for `filters`; an unknown topic matches nobody rather than everybody."""
+    found: list[ColumnElement[bool]] = []
+    query = filters.query.strip()[:MAX_QUERY]
+    if query:
+        pattern = _like(query.lower(), filters.match)
+        found.append(
+            or_(
+                Subscriber.email.like(pattern, escape="\\"),
+                Subscriber.name.ilike(_like(query, filters.match), escape="\\"),
+            )
+        )
+    if filters.status is not None:
+        found.append(Subscriber.status == filters.status)
+    if filters.topic:
+        topic_id = known_topics(session).by_slug.get(filters.topic)
+        if topic_id is None:
+            found.append(Subscriber.id.is_(None))
+        else:
+            chose = SubscriberTopic.subscriber_id == Subscriber.id
+            found.append(
+                or_(
+                    exists().where(chose, SubscriberTopic.topic_id == topic_id),
+                    ~exists().where(chose),
+                )
+            )
+    if filters.source:
+        found.append(Subscriber.signup_source == filters.source)
+    if filters.signed_up_from is not None:
+        found.append(Subscriber.created_at >= filters.signed_up_from)
+    if filters.signed_up_before is not None:
+        found.append(Subscriber.created_at < filters.signed_up_before)
+    return found
+
+
+def statement(
+    session: Session, filters: Filters, before: int | None = None, limit: int = PAGE
+) -> Select[int, str, str, Status, str | None, datetime]:
+    """Newest first, keyset-paged by id (`id < before`): every page costs the same."""
+    where = conditions(session, filters)
+    if before is not None:
+        where.append(Subscriber.id < before)
+    return (
+        select(
+            Subscriber.id,
+            Subscriber.email,
+            Subscriber.name,
+            Subscriber.status,
+            Subscriber.signup_source,
+            Subscriber.created_at,
+        )
+        .where(and_(True, *where))
+        .order_by(Subscriber.id.desc())
+        .limit(limit + 1)
+    )
+
+
+def search(
+    session: Session, filters: Filters, before: int | None = None, limit: int = PAGE
+) -> Page:
+    """One page of subscribers matching `filters`, and where the next page starts."""
+    rows = [
+        Row(id_, email, name, status, source, created_at)
+        for id_, email, name, status, source, created_at in session.execute(
+            statement(session, filters, before, limit)
+        )
+    ]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, rows[-1].id if more and rows else None)
+
+
+def sources(session: Session) -> list[str]:
+    """Every signup source on record, for the filter's choices (read from the column's index)."""
+    query = (
+        select(Subscriber.signup_source)
+        .where(Subscriber.signup_source.is_not(None))
+        .distinct()
+        .order_by(Subscriber.signup_source)
+        .limit(200)
+    )
+    return [source for source in session.scalars(query) if source]
