@@ -149,3 +149,15 @@ class SignupRequest(Base):
     )
     claimed_at: Mapped[datetime | None]
     previous_sent_at: Mapped[datetime | None]
+
+
+class ErasedAddress(Base):
+    """An erased person's address, kept only as a keyed hash: no import or signup mails it again."""
+
+    __tablename__ = "erased_addresses"
+
+    # HMAC-SHA256 of the normalised address with the site's signing key, in hex.
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime]
+    # The editor who erased it: the one record of the erasure that names nobody erased.
+    erased_by: Mapped[str] = mapped_column(String(320))

@@ -51,7 +51,7 @@ def test_every_admin_route_refuses_anonymous_users(runtime: Runtime, client: Tes
     for route_path, methods in _route_table(create_app(runtime)):
         if not route_path.startswith("/admin") or route_path in PUBLIC_ADMIN:
             continue
-        path = route_path.format(issue_id=issue_id, variant_id=variant_id)
+        path = route_path.format(issue_id=issue_id, variant_id=variant_id, subscriber_id=1)
         for method in methods:
             response = client.request(method, path, follow_redirects=False)
             checked += 1

@@ -2,7 +2,15 @@
 
 from fastapi import APIRouter
 
-from newsletter.web.admin import assets, auth, edit, issues, signup_forms, welcome
+from newsletter.web.admin import (
+    assets,
+    auth,
+    edit,
+    issues,
+    signup_forms,
+    subscriber_pages,
+    welcome,
+)
 
 router = APIRouter(prefix="/admin")
 router.include_router(assets.router)
@@ -11,3 +19,4 @@ router.include_router(issues.router)
 router.include_router(edit.router)
 router.include_router(signup_forms.router)
 router.include_router(welcome.router)
+router.include_router(subscriber_pages.router)
