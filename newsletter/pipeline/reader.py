@@ -70,6 +70,10 @@ def _event_moment(event: SubscriberEvent, first: bool) -> Moment:
     return Moment(event.at, kind, f"{kind.capitalize()} ({how}){where}")
 
 
+def _attempts(count: int) -> str:
+    return "1 attempt" if count == 1 else f"{count} attempts"
+
+
 def _delivery_moment(delivery: Delivery, issue: Issue) -> Moment:
     reply = delivery.last_error or ""
     name = f"Issue {issue.key} “{issue.subject}”"
@@ -79,10 +83,10 @@ def _delivery_moment(delivery: Delivery, issue: Issue) -> Moment:
             text = f"{name}: sent" + (f" as {delivery.message_id}" if delivery.message_id else "")
         case DeliveryStatus.DEFERRED:
             at = delivery.created_at
-            text = f"{name}: still retrying after {delivery.attempts} attempts"
+            text = f"{name}: still retrying after {_attempts(delivery.attempts)}"
         case DeliveryStatus.FAILED:
             at = delivery.created_at
-            text = f"{name}: failed after {delivery.attempts} attempts"
+            text = f"{name}: failed after {_attempts(delivery.attempts)}"
         case DeliveryStatus.SKIPPED:
             at = delivery.created_at
             text = f"{name}: skipped"
@@ -118,9 +122,11 @@ def why(
             case DeliveryStatus.DEFERRED:
                 nxt = delivery.next_attempt_at
                 when = f", next try {nxt:%Y-%m-%d %H:%M} UTC" if nxt else ""
-                return f"Still retrying after {delivery.attempts} attempts{when}{reply}."
+                return f"Still retrying after {_attempts(delivery.attempts)}{when}{reply}."
             case DeliveryStatus.FAILED:
-                return f"Bounced: the server refused it after {delivery.attempts} attempts{reply}."
+                return (
+                    f"Bounced: the server refused it after {_attempts(delivery.attempts)}{reply}."
+                )
             case DeliveryStatus.SKIPPED:
                 because = delivery.last_error or "the issue had nothing for their topics"
                 return f"Not sent: {because}."

@@ -134,7 +134,7 @@ def test_why_each_recent_issue_came_or_not_in_one_sentence(runtime: Runtime) -> 
         " (link: one-click).",
         "2026-W43": "Still retrying after 3 attempts, next try 2026-10-23 09:00 UTC"
         " (last reply: 451 4.7.1 try again later).",
-        "2026-W42": "Bounced: the server refused it after 1 attempts"
+        "2026-W42": "Bounced: the server refused it after 1 attempt"
         " (last reply: 550 5.1.1 <ana@example.org>: user unknown).",
         "2026-W41": "Sent on 2026-10-08 09:00 UTC; the server accepted it.",
         "2026-W39": "Not eligible: they signed up after the issue was sent (2026-09-24).",
