@@ -210,3 +210,18 @@ def test_hostile_filters_get_an_answer_not_a_traceback(publisher: TestClient) ->
         assert answer.status_code in (200, 422), params
         assert "Traceback" not in answer.text
         assert "<script>alert" not in answer.text
+
+
+def test_the_audience_page_draws_each_week_with_its_numbers_beside(
+    site: Runtime, publisher: TestClient
+) -> None:
+    _signed_up(site)
+    page = publisher.get("/admin/audience")
+    assert page.status_code == 200
+    tree = lxml.html.fromstring(page.text)
+    charts = tree.cssselect("figure.chart svg")
+    assert len(charts) == 6  # five kinds per week, and the topics
+    assert all(svg.get("role") == "img" and svg.get("aria-labelledby") for svg in charts)
+    signups = tree.cssselect("#week-signups-title")[0].text_content()
+    assert signups.endswith(" 1")  # this week's one signup, in the chart's own words
+    assert "<script" not in page.text

@@ -106,6 +106,11 @@ def test_find_read_the_timeline_and_erase(site: tuple[Runtime, str], browser: An
     assert page.is_checked("input[name=topics][value=asylum]")
     check("subscriber")
 
+    page.goto(f"{url}/admin/audience")
+    assert page.locator("figure.chart").count() == 6
+    check("audience")
+
+    page.go_back()
     page.fill("input[name=confirm]", "ana.lopez@example.org")
     with page.expect_navigation():
         page.click("button:has-text('Erase')")

@@ -1,4 +1,4 @@
-"""erased people's addresses, kept as keyed hashes only
+"""erased people's addresses, kept as keyed hashes only; subscriber events by time
 
 Revision ID: 0014
 Revises: 0013
@@ -26,7 +26,9 @@ def upgrade() -> None:
         sa.Column('erased_by', sa.String(length=320), nullable=False),
         sa.PrimaryKeyConstraint('digest', name=op.f('pk_erased_addresses')),
     )
+    op.create_index('ix_subscriber_events_at', 'subscriber_events', ['at'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_subscriber_events_at', table_name='subscriber_events')
     op.drop_table('erased_addresses')

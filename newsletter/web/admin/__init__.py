@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from newsletter.web.admin import (
     assets,
+    audience,
     auth,
     edit,
     issues,
@@ -20,3 +21,4 @@ router.include_router(edit.router)
 router.include_router(signup_forms.router)
 router.include_router(welcome.router)
 router.include_router(subscriber_pages.router)
+router.include_router(audience.router)
