@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, text
 from sqlalchemy.orm import Session
 
 from subscribers.models import Status, Subscriber, SubscriberTopic
@@ -126,13 +126,21 @@ def search(
     return Page(rows, rows[-1].id if more and rows else None)
 
 
-def sources(session: Session) -> list[str]:
-    """Every signup source on record, for the filter's choices (read from the column's index)."""
-    query = (
-        select(Subscriber.signup_source)
-        .where(Subscriber.signup_source.is_not(None))
-        .distinct()
-        .order_by(Subscriber.signup_source)
-        .limit(200)
+# A loose index scan: one index seek per distinct source, not a read of the whole index (DISTINCT
+# reads every row's entry; on a million subscribers that is most of the search page's time).
+_SOURCES = text(
+    """
+    WITH RECURSIVE seen(source) AS (
+        SELECT MIN(signup_source) FROM subscribers
+        UNION ALL
+        SELECT (SELECT MIN(signup_source) FROM subscribers WHERE signup_source > seen.source)
+        FROM seen WHERE seen.source IS NOT NULL
     )
-    return [source for source in session.scalars(query) if source]
+    SELECT source FROM seen WHERE source IS NOT NULL LIMIT :most
+    """
+)
+
+
+def sources(session: Session, most: int = 200) -> list[str]:
+    """Every signup source on record (the first `most`, in order), for the filter's choices."""
+    return [source for source in session.scalars(_SOURCES, {"most": most}) if source]
