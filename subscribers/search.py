@@ -58,14 +58,15 @@ def conditions(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
     """The WHERE clauses for `filters`; an unknown topic matches nobody rather than everybody."""
     found: list[ColumnElement[bool]] = []
     query = filters.query.strip()[:MAX_QUERY]
-    if query:
-        pattern = _like(query.lower(), filters.match)
-        found.append(
-            or_(
-                Subscriber.email.like(pattern, escape="\\"),
-                Subscriber.name.ilike(_like(query, filters.match), escape="\\"),
-            )
-        )
+    if query and "@" in query and filters.match == "prefix":
+        # An address's start: a range on the unique index, a few rows read of a million.
+        start = query.lower()
+        found.append(and_(Subscriber.email >= start, Subscriber.email < start + "\U0010ffff"))
+    elif query:
+        by_address = Subscriber.email.like(_like(query.lower(), filters.match), escape="\\")
+        by_name = Subscriber.name.ilike(_like(query, filters.match), escape="\\")
+        # Names hold no "@": such a query is part of an address.
+        found.append(by_address if "@" in query else or_(by_address, by_name))
     if filters.status is not None:
         found.append(Subscriber.status == filters.status)
     if filters.topic:

@@ -86,3 +86,11 @@ def test_pages_follow_each_other_by_id_without_gaps_or_repeats(runtime: Runtime)
                 break
     assert seen == [f"p{n:02}@example.org" for n in reversed(range(7))]
     assert before is None
+
+
+def test_an_address_prefix_is_a_range_on_the_address_index(runtime: Runtime) -> None:
+    _people(runtime)
+    assert _emails(runtime, Filters(query="Carla_b@", match="prefix")) == ["carla_b@example.org"]
+    assert _emails(runtime, Filters(query="ana@ex", match="prefix")) == ["ana@example.org"]
+    assert _emails(runtime, Filters(query="na@example", match="prefix")) == []
+    assert _emails(runtime, Filters(query="na@example")) == ["ana@example.org"]

@@ -225,3 +225,23 @@ def test_the_audience_page_draws_each_week_with_its_numbers_beside(
     signups = tree.cssselect("#week-signups-title")[0].text_content()
     assert signups.endswith(" 1")  # this week's one signup, in the chart's own words
     assert "<script" not in page.text
+
+
+def test_publishers_export_everyone_the_filters_find_as_csv(
+    site: Runtime, publisher: TestClient
+) -> None:
+    _signed_up(site)
+    _signed_up(site, "bob@example.net")
+    found = publisher.get("/admin/subscribers", params={"q": "example.net"})
+    link = lxml.html.fromstring(found.text).cssselect("a[href^='/admin/subscribers/export.csv']")
+    exported = publisher.get(link[0].get("href"))
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = exported.text.splitlines()
+    assert rows[0].startswith("email,name,topics,status")
+    assert [row.split(",")[0] for row in rows[1:]] == ["bob@example.net"]
+    make_editor(site, "ed@example.org", Role.EDITOR)
+    editor = browser(site)
+    sign_in(editor, "ed@example.org")
+    assert editor.get("/admin/subscribers/export.csv").status_code == 403
+    assert "export.csv" not in editor.get("/admin/subscribers").text

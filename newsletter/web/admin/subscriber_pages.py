@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
@@ -18,11 +20,13 @@ from newsletter.web.admin.pages import render
 from newsletter.web.signups import wake_sender
 from newsletter.web.state import runtime_of
 from subscribers import editing, erasure
+from subscribers.csv_export import export_csv
 from subscribers.errors import SubscribersError
 from subscribers.models import Status, Subscriber
-from subscribers.search import Filters, Match, search, sources
+from subscribers.search import Filters, conditions, search, sources
 from subscribers.topics import known_topics
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 # Filters a person types or picks: bounded, as everything a visitor sends (a 422 beyond).
 Short = Annotated[str, Query(max_length=100)]
@@ -48,6 +52,60 @@ def _day(value: str) -> datetime | None:
         return None
 
 
+def _filters(
+    q: str, match: str, status: str, topic: str, source: str, since: str, until: str
+) -> Filters:
+    """The search form's fields as filters; a value that is not one of the choices is ignored."""
+    return Filters(
+        query=q,
+        match="prefix" if match == "prefix" else "contains",
+        status=Status(status) if status in Status._value2member_map_ else None,
+        topic=topic or None,
+        source=source or None,
+        signed_up_from=_day(since),
+        # The "until" day is included: the filter stops at the start of the next one.
+        signed_up_before=(last + _ONE_DAY) if (last := _day(until)) else None,
+    )
+
+
+@router.get("/subscribers/export.csv")
+def export_found(
+    request: Request,
+    publisher: PublisherDep,
+    q: Annotated[str, Query(max_length=1000)] = "",
+    match: Short = "contains",
+    status: Short = "",
+    topic: Short = "",
+    source: Annotated[str, Query(max_length=500)] = "",
+    since: Short = "",
+    until: Short = "",
+) -> Response:
+    """Everyone the search finds (all pages) as the CLI's re-importable CSV; publishers only."""
+    filters = _filters(q, match, status, topic, source, since, until)
+    # Spooled: a big list goes to a temporary file, not into this process's memory; closed by
+    # the response's generator once sent, so not in a with block here.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", newline="")  # noqa: SIM115
+    with runtime_of(request).sessions() as session:
+        count = export_csv(session, spool, where=conditions(session, filters))
+    log.info("%s exported %d subscribers from the admin", publisher.email, count)
+    spool.seek(0)
+
+    def chunks() -> Iterator[str]:
+        with spool:
+            while piece := spool.read(1 << 16):
+                yield piece
+
+    return StreamingResponse(
+        chunks(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="subscribers.csv"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 @router.get("/subscribers", response_class=HTMLResponse)
 def find(
     request: Request,
@@ -63,24 +121,14 @@ def find(
     done: Short = "",
 ) -> Response:
     """Search by address or name, filter, and page by id (the link to the next page keeps all)."""
-    chosen: Match = "prefix" if match == "prefix" else "contains"
-    filters = Filters(
-        query=q,
-        match=chosen,
-        status=Status(status) if status in Status._value2member_map_ else None,
-        topic=topic or None,
-        source=source or None,
-        signed_up_from=_day(since),
-        # The "until" day is included: the filter stops at the start of the next one.
-        signed_up_before=(last + _ONE_DAY) if (last := _day(until)) else None,
-    )
+    filters = _filters(q, match, status, topic, source, since, until)
     with runtime_of(request).sessions() as session:
         page = search(session, filters, before)
         topics = sorted(known_topics(session).by_slug)
         known_sources = sources(session)
     form = {
         "q": q[:320],
-        "match": chosen,
+        "match": filters.match,
         "status": status,
         "topic": topic,
         "source": source,
