@@ -6,10 +6,11 @@ import json
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
@@ -52,36 +53,43 @@ def _day(value: str) -> datetime | None:
         return None
 
 
-def _filters(
-    q: str, match: str, status: str, topic: str, source: str, since: str, until: str
-) -> Filters:
-    """The search form's fields as filters; a value that is not one of the choices is ignored."""
-    return Filters(
-        query=q,
-        match="prefix" if match == "prefix" else "contains",
-        status=Status(status) if status in Status._value2member_map_ else None,
-        topic=topic or None,
-        source=source or None,
-        signed_up_from=_day(since),
-        # The "until" day is included: the filter stops at the start of the next one.
-        signed_up_before=(last + _ONE_DAY) if (last := _day(until)) else None,
-    )
+@dataclass(frozen=True)
+class SearchForm:
+    """The search form's fields, from the query string (a dependency of both its routes)."""
+
+    q: Annotated[str, Query(max_length=1000)] = ""
+    match: Short = "contains"
+    status: Short = ""
+    topic: Short = ""
+    source: Annotated[str, Query(max_length=500)] = ""
+    since: Short = ""
+    until: Short = ""
+
+    def filters(self) -> Filters:
+        """As filters; a value that is not one of the choices is ignored."""
+        return Filters(
+            query=self.q,
+            match="prefix" if self.match == "prefix" else "contains",
+            status=Status(self.status) if self.status in Status._value2member_map_ else None,
+            topic=self.topic or None,
+            source=self.source or None,
+            signed_up_from=_day(self.since),
+            # The "until" day is included: the filter stops at the start of the next one.
+            signed_up_before=(last + _ONE_DAY) if (last := _day(self.until)) else None,
+        )
+
+    def echoed(self) -> dict[str, str]:
+        """The fields to show again in the form and carry in its links."""
+        return {**asdict(self), "q": self.q[:320], "match": self.filters().match}
+
+
+SearchDep = Annotated[SearchForm, Depends()]
 
 
 @router.get("/subscribers/export.csv")
-def export_found(
-    request: Request,
-    publisher: PublisherDep,
-    q: Annotated[str, Query(max_length=1000)] = "",
-    match: Short = "contains",
-    status: Short = "",
-    topic: Short = "",
-    source: Annotated[str, Query(max_length=500)] = "",
-    since: Short = "",
-    until: Short = "",
-) -> Response:
+def export_found(request: Request, publisher: PublisherDep, form: SearchDep) -> Response:
     """Everyone the search finds (all pages) as the CLI's re-importable CSV; publishers only."""
-    filters = _filters(q, match, status, topic, source, since, until)
+    filters = form.filters()
     # Spooled: a big list goes to a temporary file, not into this process's memory; closed by
     # the response's generator once sent, so not in a with block here.
     spool = tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", newline="")  # noqa: SIM115
@@ -110,39 +118,25 @@ def export_found(
 def find(
     request: Request,
     editor: EditorDep,
-    q: Annotated[str, Query(max_length=1000)] = "",
-    match: Short = "contains",
-    status: Short = "",
-    topic: Short = "",
-    source: Annotated[str, Query(max_length=500)] = "",
-    since: Short = "",
-    until: Short = "",
+    form: SearchDep,
     before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     done: Short = "",
 ) -> Response:
     """Search by address or name, filter, and page by id (the link to the next page keeps all)."""
-    filters = _filters(q, match, status, topic, source, since, until)
+    filters = form.filters()
     with runtime_of(request).sessions() as session:
         page = search(session, filters, before)
         topics = sorted(known_topics(session).by_slug)
         known_sources = sources(session)
-    form = {
-        "q": q[:320],
-        "match": filters.match,
-        "status": status,
-        "topic": topic,
-        "source": source,
-        "since": since,
-        "until": until,
-    }
+    echoed = form.echoed()
     return render(
         request,
         "web/admin/subscribers.html",
         {
             "editor": editor,
             "page": page,
-            "form": form,
-            "next_query": {**form, "before": page.next_before},
+            "form": echoed,
+            "next_query": {**echoed, "before": page.next_before},
             "statuses": [s.value for s in Status],
             "topics": topics,
             "sources": known_sources,
