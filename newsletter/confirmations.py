@@ -21,6 +21,7 @@ from newsletter.models import Topic
 from newsletter.runtime import Runtime
 from newsletter.welcome import drain_welcomes
 from subscribers import queue
+from subscribers.erasure import is_erased
 from subscribers.links import link
 from subscribers.models import SignupRequest, Status, Subscriber, SubscriberTopic
 from subscribers.origin import SignupOrigin
@@ -217,6 +218,13 @@ def _prepare(runtime: Runtime, templates: Environment, request_id: int) -> _Outg
             if subscriber.status == Status.ACTIVE:
                 return _links(session, runtime, templates, request, subscriber, now)
             request.subscriber_id = subscriber.id  # pending: the confirmation, as below
+        if request.subscriber_id is None and is_erased(
+            session, runtime.verification_keys, request.email
+        ):
+            # Erased at the person's request: never stored or mailed again, whoever asks.
+            log.info("signup request %s dropped: the address was erased", request_id)
+            session.delete(request)
+            return None
         if request.subscriber_id is None:
             # Topics removed from the site since the signup are dropped, not an error.
             outcome = signup(

@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from newsletter.bulk import BulkInsert, chunks, table_of
 from subscribers.csv_parse import Record, Rejection
+from subscribers.erasure import erased_among
 from subscribers.lifecycle import Newcomer, enter_many, suppressed_among
 from subscribers.models import Cause, Status, Subscriber, SubscriberTopic
 
@@ -44,18 +45,20 @@ def store(
     confirmed: bool,
     source: str,
     into: Stored,
+    keys: Sequence[str] = (),
 ) -> None:
     """Store one batch in its own transaction and add what it did to `into`.
 
     Addresses already stored are counted, never changed, so a re-run after a crash picks up
-    where it stopped; a suppressed address is refused (only its owner can bring it back).
+    where it stopped; a suppressed address is refused (only its owner can bring it back), and
+    an erased one always (`keys`: the site's signing keys its hash was kept with).
     """
     # Another process may add one of these addresses between our check and our insert:
     # then the batch is checked again and retried.
     for attempt in (1, 2):
         try:
             with sessions.begin() as session:
-                outcome = _store_batch(session, records, now, confirmed, source)
+                outcome = _store_batch(session, records, now, confirmed, source, keys)
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -68,10 +71,16 @@ def store(
 
 
 def _store_batch(
-    session: Session, records: Sequence[Record], now: datetime, confirmed: bool, source: str
+    session: Session,
+    records: Sequence[Record],
+    now: datetime,
+    confirmed: bool,
+    source: str,
+    keys: Sequence[str],
 ) -> Stored:
     emails = [record.email for record in records]
     suppressed = suppressed_among(session, emails)
+    erased = erased_among(session, keys, emails) if keys else set()
     stored: dict[str, tuple[int, Status, datetime | None]] = {}
     for chunk in chunks(emails, _IN_CHUNK):
         for email, subscriber_id, status, sent in session.execute(_STORED, {"emails": chunk}):
@@ -79,7 +88,10 @@ def _store_batch(
     outcome = Stored()
     new: list[Record] = []
     for record in records:
-        if record.email in suppressed:
+        if record.email in erased:
+            reason = "erased at the person's request: never to be mailed again"
+            outcome.rejected.append(Rejection(record.line, record.email, reason))
+        elif record.email in suppressed:
             why = _why(suppressed[record.email])
             outcome.rejected.append(Rejection(record.line, record.email, f"suppressed ({why})"))
         elif record.email in stored:

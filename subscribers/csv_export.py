@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
-from typing import Any, TextIO
+from collections.abc import Sequence
+from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from subscribers.audience import topic_slugs
@@ -18,12 +19,16 @@ from subscribers.topics import known_topics
 
 def export_csv(
     session: Session,
-    out: TextIO,
+    out: IO[str],
     status: Status | None = None,
     batch: int = 2000,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> int:
-    """Write subscribers as CSV (re-importable), paging by id; returns how many were written."""
-    base = select(Subscriber).order_by(Subscriber.id)
+    """Write subscribers as CSV (re-importable), paging by id; returns how many were written.
+
+    `where`: more conditions, e.g. the admin's search filters (subscribers.search.conditions).
+    """
+    base = select(Subscriber).where(*where).order_by(Subscriber.id)
     if status is not None:
         base = base.where(Subscriber.status == status)
     known = known_topics(session)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -29,13 +29,15 @@ def import_csv(
     check_deliverability: bool = False,
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
+    keys: Sequence[str] = (),
 ) -> ImportReport:
     """Import a CSV of `email,name,topics` (+ attribute columns) in committed batches.
 
     Each batch is its own transaction, so a crash loses at most one batch and a re-run
     picks up where it stopped: addresses already stored are counted, never changed.
     ImportFileError, before anything is stored, for a file without a usable header.
-    `progress` is called with the number of bytes read so far.
+    `progress` is called with the number of bytes read so far; `keys` (the site's signing keys)
+    find the erased addresses, which are refused.
     """
     with sessions() as session:
         known = known_topics(session)
@@ -48,12 +50,14 @@ def import_csv(
             continue
         pending.append(parsed)
         if len(pending) >= batch:
-            store(sessions, pending, now, confirmed=confirmed, source=source, into=report)
+            store(
+                sessions, pending, now, confirmed=confirmed, source=source, into=report, keys=keys
+            )
             pending = []
             if progress is not None:
                 progress(parser.bytes_read)
     if pending:
-        store(sessions, pending, now, confirmed=confirmed, source=source, into=report)
+        store(sessions, pending, now, confirmed=confirmed, source=source, into=report, keys=keys)
     if progress is not None:
         progress(parser.bytes_read)
     report.rows = parser.rows

@@ -83,7 +83,11 @@ class SubscriberEvent(Base):
     """One change of a subscriber's state, with its time and cause."""
 
     __tablename__ = "subscriber_events"
-    __table_args__ = (Index("ix_subscriber_events_subscriber", "subscriber_id", "id"),)
+    __table_args__ = (
+        Index("ix_subscriber_events_subscriber", "subscriber_id", "id"),
+        # The audience overview counts the last weeks' changes without reading all history.
+        Index("ix_subscriber_events_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
@@ -149,3 +153,15 @@ class SignupRequest(Base):
     )
     claimed_at: Mapped[datetime | None]
     previous_sent_at: Mapped[datetime | None]
+
+
+class ErasedAddress(Base):
+    """An erased person's address, kept only as a keyed hash: no import or signup mails it again."""
+
+    __tablename__ = "erased_addresses"
+
+    # HMAC-SHA256 of the normalised address with the site's signing key, in hex.
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime]
+    # The editor who erased it: the one record of the erasure that names nobody erased.
+    erased_by: Mapped[str] = mapped_column(String(320))

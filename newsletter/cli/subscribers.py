@@ -106,6 +106,7 @@ def import_(
                 source=file.name,
                 check_deliverability=settings.check_deliverability,
                 progress=lambda read: bar.update(bar.task_ids[0], completed=read),
+                keys=runtime.verification_keys,
             )
         except ImportFileError as exc:
             raise SubscribersError(f"{file}: {exc}; nothing was imported") from None

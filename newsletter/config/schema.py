@@ -170,6 +170,8 @@ class SubscriberSettings(_Section):
     confirmation_max_age_days: int = Field(default=7, ge=1, le=90)
     # At most one confirmation email per address in this many hours, however often it signs up.
     confirmation_resend_hours: int = Field(default=24, ge=0, le=24 * 30)
+    # Signups never confirmed are deleted this many days after they were made (0: kept).
+    prune_unconfirmed_days: int = Field(default=30, ge=0, le=3650)
     # How long the links in every email work. An unsubscribe link must work for at least
     # 30 days after sending (RFC 8058, CAN-SPAM); an expired link's page says what to do.
     unsubscribe_link_max_age_days: int = Field(default=365, ge=30, le=3650)

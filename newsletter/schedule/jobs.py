@@ -20,6 +20,7 @@ from newsletter.pipeline import due
 from newsletter.pipeline.draft import build_draft
 from newsletter.pipeline.publishing import collect_and_publish
 from newsletter.runtime import Runtime
+from subscribers.hygiene import prune_unconfirmed
 from subscribers.ratelimit import DatabaseStore
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,10 @@ def bounces(runtime: Runtime) -> str:
 
 
 def tidy(runtime: Runtime) -> str:
-    """Signup rate-limit windows that have ended are forgotten; one row per address otherwise."""
-    window = runtime.settings.subscribers.rate_limit_window
-    purged = DatabaseStore(runtime.sessions).purge(runtime.clock.now(), window)
-    return f"forgot {purged} expired rate-limit counters"
+    """Signup rate-limit windows that have ended are forgotten (one row per address otherwise),
+    and signups never confirmed within `subscribers.prune_unconfirmed_days` are deleted."""
+    settings = runtime.settings.subscribers
+    now = runtime.clock.now()
+    purged = DatabaseStore(runtime.sessions).purge(now, settings.rate_limit_window)
+    pruned = prune_unconfirmed(runtime.sessions, now, settings.prune_unconfirmed_days)
+    return f"forgot {purged} expired rate-limit counters; deleted {pruned} unconfirmed signups"

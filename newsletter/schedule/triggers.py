@@ -85,7 +85,7 @@ def job_specs(settings: Settings) -> list[JobSpec]:
             "newsletter.schedule.jobs:tidy_job",
             CronTrigger(hour=3, minute=17, timezone=zone),
             timedelta(hours=12),
-            "forget expired signup rate-limit counters",
+            "forget expired signup rate-limit counters, delete old unconfirmed signups",
             "daily 03:17 local",
         ),
     ]

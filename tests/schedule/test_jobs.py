@@ -18,8 +18,9 @@ from newsletter.errors import CollectError, ScheduleError
 from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
 from newsletter.schedule import jobs
-from subscribers.models import RateLimit
+from subscribers.models import RateLimit, Status, Subscriber
 from subscribers.ratelimit import DatabaseStore
+from tests import factories
 from tests.pipeline.archive import archive_links
 from tests.schedule.conftest import EDITOR, READERS, Week, fill
 
@@ -198,7 +199,9 @@ def test_tidy_forgets_only_rate_limit_windows_that_have_ended(runtime: Runtime) 
     store.hit("subscribe-email:old@example.org", now - window - timedelta(minutes=1), window)
     store.hit("subscribe-email:new@example.org", now - timedelta(minutes=1), window)
 
-    assert jobs.tidy(runtime) == "forgot 1 expired rate-limit counters"
+    assert jobs.tidy(runtime) == (
+        "forgot 1 expired rate-limit counters; deleted 0 unconfirmed signups"
+    )
 
     with runtime.sessions() as session:
         assert list(session.scalars(select(RateLimit.key))) == ["subscribe-email:new@example.org"]
@@ -252,3 +255,29 @@ def test_a_scheduled_send_lists_the_issue_in_the_archive_feed(week: Week) -> Non
     summary = jobs.send_due(week.runtime, week.transport(), threading.Event())
     assert f"issue {issue.id}: sent; sent 3" in summary
     assert archive_links(week.runtime) == [f"https://news.example.org/archive/{issue.key}"]
+
+
+def test_tidy_deletes_only_signups_left_unconfirmed_too_long(runtime: Runtime) -> None:
+    now = datetime(2026, 3, 5, 3, 17, tzinfo=UTC)
+    runtime.clock = FixedClock(now)
+    days = runtime.settings.subscribers.prune_unconfirmed_days
+    old, recent = now - timedelta(days=days, minutes=1), now - timedelta(days=days - 1)
+    with runtime.sessions.begin() as session:
+        session.add_all(
+            [
+                factories.subscriber("stale@example.org", old, status=Status.PENDING),
+                factories.subscriber("fresh@example.org", recent, status=Status.PENDING),
+                factories.subscriber("reader@example.org", old),
+                # Confirmed once, unsubscribed, signed up again and not yet confirmed: kept.
+                factories.subscriber(
+                    "back@example.org", old, status=Status.PENDING, confirmed_at=old
+                ),
+            ]
+        )
+    assert jobs.tidy(runtime).endswith("; deleted 1 unconfirmed signups")
+    with runtime.sessions() as session:
+        left = set(session.scalars(select(Subscriber.email)))
+    assert left == {"fresh@example.org", "reader@example.org", "back@example.org"}
+    runtime.settings.subscribers.prune_unconfirmed_days = 0
+    runtime.clock = FixedClock(now + timedelta(days=365))
+    assert jobs.tidy(runtime).endswith("; deleted 0 unconfirmed signups")

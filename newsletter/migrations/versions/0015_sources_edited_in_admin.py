@@ -2,7 +2,7 @@
 the alerts editors were sent (a source in trouble, a paused send)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-30 16:15:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import newsletter.db
 
 revision: str = '0015'
-down_revision: str | None = '0013'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

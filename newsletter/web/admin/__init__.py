@@ -1,16 +1,18 @@
-"""The editors' screens under /admin: sign-in, issues (preview, edit, test, approve), forms."""
+"""The editors' screens under /admin: issues, subscribers, sources, topics, accounts, forms."""
 
 from fastapi import APIRouter
 
 from newsletter.web.admin import (
     account,
     assets,
+    audience,
     auth,
     edit,
     editors,
     issues,
     signup_forms,
     sources,
+    subscriber_pages,
     topics,
     welcome,
 )
@@ -26,3 +28,5 @@ router.include_router(editors.router)
 router.include_router(account.router)
 router.include_router(sources.router)
 router.include_router(topics.router)
+router.include_router(subscriber_pages.router)
+router.include_router(audience.router)
