@@ -230,6 +230,8 @@ class WebSettings(_Section):
     # ones are answered 413 without being read.
     max_body_bytes: int = Field(default=5_000_000, ge=10_000)
     max_form_bytes: int = Field(default=100_000, ge=1_000)
+    # Largest CSV file an editor can import in the admin (the command line has no limit).
+    max_import_bytes: int = Field(default=20_000_000, ge=10_000)
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated addresses
     # or networks, "*" for any. `serve --forwarded-allow-ips` overrides it.
     forwarded_allow_ips: str = "127.0.0.1"

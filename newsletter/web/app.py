@@ -15,6 +15,7 @@ from newsletter import __version__
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
 from newsletter.web import admin, archive, embed, feeds, health, pages, push, subscription
+from newsletter.web.admin import imports as admin_imports
 from newsletter.web.compression import PublicPageCompression
 from newsletter.web.layout import layout_globals
 
@@ -45,6 +46,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(subscription.router)
     app.include_router(embed.router)
     app.include_router(push.router, max_body_size=limits.max_body_bytes)
+    # Before the admin's own routes: /admin/subscribers/import is not a subscriber's id.
+    app.include_router(admin_imports.router, max_body_size=limits.max_import_bytes)
     app.include_router(admin.router)
     settings = runtime.settings
     # Editors' sessions: a signed cookie sent only to /admin, so public pages (one-click

@@ -41,8 +41,11 @@ def test_every_admin_screen_passes_axe(
         "deliverability": f"/admin/issues/{issue_id}/deliverability",
         "signup-forms": "/admin/signup-forms",
         "welcome": "/admin/welcome",
+        "import": "/admin/subscribers/import",
     }
     for name, path in screens.items():
-        page.goto(url + path)
+        answer = page.goto(url + path)
+        assert answer is not None
+        assert answer.status == 200, (path, answer.status)  # the screen, not an error page
         check(name)
     assert found == [], "\n".join(found)
