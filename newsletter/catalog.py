@@ -105,3 +105,10 @@ def config_of(source: Source) -> SourceSettings:
         max_pages=source.max_pages,
         api_key_sha256=source.api_key_sha256,
     )
+
+
+def topic_names(session: Session) -> dict[str, str]:
+    """Every topic's name by slug, as editors keep them (the admin may add or rename topics)."""
+    rows = session.execute(select(Topic.slug, Topic.name).order_by(Topic.name))
+    # Not dict(rows): a Result has keys(), so dict() would take it for a mapping.
+    return {slug: name for slug, name in rows}

@@ -14,6 +14,7 @@ from jinja2 import Environment
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from newsletter.catalog import topic_names
 from newsletter.config import Settings
 from newsletter.deliver.transactional import from_templates
 from newsletter.errors import NewsletterError, PermanentFailure, first_line
@@ -55,7 +56,7 @@ def welcome_context(
     base = settings.site.base_url
     known = known_topics(session)
     slugs = topic_slugs(session, [subscriber.id], known).get(subscriber.id, [])
-    names = {topic.slug: topic.name for topic in settings.topics}
+    names = topic_names(session)
     latest = session.scalars(
         select(Issue).where(Issue.status == IssueStatus.SENT).order_by(Issue.sent_at.desc())
     ).first()

@@ -37,7 +37,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.templates = Jinja2Templates(env=environment(runtime.settings))
-    app.state.templates.env.globals.update(layout_globals(runtime.settings))
+    app.state.templates.env.globals.update(layout_globals(runtime))
     app.include_router(pages.router)
     app.include_router(health.router)
     # Feeds before the archive: /archive/feed.xml must not be taken for an issue key.

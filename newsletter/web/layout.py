@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
-from newsletter.config import Settings
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsletter.catalog import topic_names
+from newsletter.runtime import Runtime
+
+# Editors add and rename topics in the admin; the footer follows within this many seconds.
+TOPICS_TTL = 30.0
 
 
-def layout_globals(settings: Settings) -> dict[str, Any]:
+class NavTopics:
+    """The topics the footer lists, by name, read from the database at most every `ttl` s."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        ttl: float = TOPICS_TTL,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.sessions = sessions
+        self.ttl = ttl
+        self.monotonic = monotonic
+        self._topics: list[tuple[str, str]] = []
+        self._read_at: float | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> list[tuple[str, str]]:
+        now = self.monotonic()
+        if self._read_at is None or now - self._read_at >= self.ttl:
+            with self.sessions() as session:
+                topics = list(topic_names(session).items())
+            with self._lock:
+                self._topics, self._read_at = topics, now
+        return self._topics
+
+
+def layout_globals(runtime: Runtime) -> dict[str, Any]:
     """Template globals for web/base.html; a page's own context may still override them."""
-    site = settings.site
+    site = runtime.settings.site
     return {
         "site": site,
-        "organization": settings.organization,
-        "nav_topics": [(topic.slug, topic.name) for topic in settings.topics],
+        "organization": runtime.settings.organization,
+        "nav_topics": NavTopics(runtime.sessions),
         "privacy_href": str(site.privacy_url) if site.privacy_url else "/privacy",
         "nav": "",  # which main navigation item is this page (aria-current), if any
     }

@@ -238,7 +238,11 @@ def test_the_snippet_works_in_a_real_browser_from_an_allowed_page_only(
     port = free_port()
     service = f"http://127.0.0.1:{port}"
     plain = settings_at(settings, service)
-    [asylum] = [s for s in snippets(plain, environment(plain)) if s.label == "Asylum"]
+    [asylum] = [
+        s
+        for s in snippets(plain, environment(plain), {t.slug: t.name for t in plain.topics})
+        if s.label == "Asylum"
+    ]
     page = f"<!doctype html><html lang=en><title>Story</title><main>{asylum.html}</main></html>"
     with _newsroom_page(page, "127.0.0.1") as story, _newsroom_page(page, "localhost") as other:
         runtime = _site(settings, service, [story.rsplit("/", 1)[0]])

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from newsletter.clock import FixedClock
 from newsletter.mail.transport import transport_from_settings
-from newsletter.models import IssueStatus
+from newsletter.models import IssueStatus, Topic
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
 from newsletter.welcome import LEASE, WelcomeReport, drain_welcomes
@@ -123,3 +123,14 @@ def test_no_welcome_when_switched_off_or_for_an_import(
     assert _welcomes(site) == WelcomeReport(dropped=1)
     assert len(smtp.to("quiet@example.org")) == 1  # the confirmation only
     assert smtp.to("imported@example.org") == []
+
+
+def test_a_topic_added_in_the_admin_is_named_in_the_welcome(
+    client: TestClient, site: Runtime, smtp: SmtpServer
+) -> None:
+    with site.sessions.begin() as session:
+        session.add(Topic(slug="courts", name="The Courts", description=""))
+    _confirmed(client, smtp, "judge@example.org", topics=["courts"])
+    _welcomes(site)
+    text = part(smtp.to("judge@example.org")[-1].message, "plain")
+    assert "new stories on The Courts." in " ".join(text.split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -9,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment
 
+from newsletter.catalog import topic_names
 from newsletter.config import Settings
 from newsletter.web.admin.auth import EditorDep
 from newsletter.web.admin.pages import render
@@ -24,13 +26,14 @@ class Snippet:
 router = APIRouter()
 
 
-def snippets(settings: Settings, templates: Environment) -> list[Snippet]:
-    """The form for all topics, then one per topic, as editors copy them."""
+def snippets(
+    settings: Settings, templates: Environment, topics: Mapping[str, str]
+) -> list[Snippet]:
+    """The form for all topics, then one per topic (`topics`: names by slug), as editors copy."""
     snippet = templates.get_template("web/embed_snippet.html")
     action = f"{settings.site.base_url}/subscribe/embed"
-    choices = [(None, "All topics", "")] + [
-        (topic, topic.name, f"-{topic.slug}") for topic in settings.topics
-    ]
+    choices: list[tuple[dict[str, str] | None, str, str]] = [(None, "All topics", "")]
+    choices += [({"slug": slug, "name": name}, name, f"-{slug}") for slug, name in topics.items()]
     return [
         Snippet(
             label, snippet.render(action=action, topic=topic, suffix=suffix, site=settings.site)
@@ -41,11 +44,14 @@ def snippets(settings: Settings, templates: Environment) -> list[Snippet]:
 
 @router.get("/signup-forms", response_class=HTMLResponse)
 def signup_forms(request: Request, editor: EditorDep) -> Response:
-    settings = runtime_of(request).settings
+    runtime = runtime_of(request)
+    settings = runtime.settings
     templates: Jinja2Templates = request.app.state.templates
+    with runtime.sessions() as session:
+        topics = topic_names(session)
     context = {
         "editor": editor,
-        "snippets": snippets(settings, templates.env),
+        "snippets": snippets(settings, templates.env, topics),
         "origins": settings.subscribers.embed_origins,
         "api_url": f"{settings.site.base_url}/api/subscribe",
     }

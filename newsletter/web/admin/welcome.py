@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
+from newsletter.catalog import topic_names
 from newsletter.models import Issue, IssueStatus
 from newsletter.web.admin.auth import EditorDep
 from newsletter.web.admin.issues import VARIANT_CSP
@@ -29,11 +30,12 @@ def _sample(request: Request) -> dict[str, Any]:
             select(Issue).where(Issue.status == IssueStatus.SENT).order_by(Issue.sent_at.desc())
         ).first()
         shown = Latest(latest.subject, f"{base}/archive/{latest.key}") if latest else None
+        names = list(topic_names(session).values())
     return {
         "site": settings.site,
         "organization": settings.organization,
         "name": "Preview Reader",
-        "topics": [topic.name for topic in settings.topics[:2]],
+        "topics": names[:2],
         "preferences_url": "#preferences-link",
         "unsubscribe_url": "#unsubscribe-link",
         "latest": shown,
