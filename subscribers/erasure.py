@@ -46,7 +46,10 @@ def erase(session: Session, subscriber: Subscriber, key: str, now: datetime, edi
     session.execute(delete(SignupRequest).where(SignupRequest.email == email))
     # Counter keys end with the address they count (see subscribers.ratelimit).
     session.execute(
-        delete(RateLimit).where(or_(RateLimit.key.endswith(f":{email}"), RateLimit.key == email))
+        delete(RateLimit).where(
+            # autoescape: "_" and "%" are common in addresses and are not wildcards here.
+            or_(RateLimit.key.endswith(f":{email}", autoescape=True), RateLimit.key == email)
+        )
     )
     session.delete(subscriber)
     if session.get(ErasedAddress, digest(key, email)) is None:
