@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from newsletter.catalog import topic_names
 from newsletter.config import Settings
 from newsletter.deliver.transactional import from_templates
+from newsletter.digest.sent import latest_sent, reader_subject
 from newsletter.errors import NewsletterError, PermanentFailure, first_line
 from newsletter.mail.transport import Transport
-from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
 from subscribers.audience import topic_slugs
 from subscribers.links import link
@@ -57,9 +57,6 @@ def welcome_context(
     known = known_topics(session)
     slugs = topic_slugs(session, [subscriber.id], known).get(subscriber.id, [])
     names = topic_names(session)
-    latest = session.scalars(
-        select(Issue).where(Issue.status == IssueStatus.SENT).order_by(Issue.sent_at.desc())
-    ).first()
     return {
         "site": settings.site,
         "organization": settings.organization,
@@ -71,8 +68,16 @@ def welcome_context(
         "unsubscribe_url": link(
             base, secret, Purpose.UNSUBSCRIBE, subscriber.id, subscriber.email, now
         ),
-        "latest": Latest(latest.subject, f"{base}/archive/{latest.key}") if latest else None,
+        "latest": latest_issue(session, base),
     }
+
+
+def latest_issue(session: Session, base_url: str) -> Latest | None:
+    """The archive's newest issue with the subject readers got, for "catch up" links."""
+    issue = latest_sent(session)
+    if issue is None:
+        return None
+    return Latest(reader_subject(issue) or issue.key, f"{base_url}/archive/{issue.key}")
 
 
 def build_welcome(

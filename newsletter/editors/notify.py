@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.deliver.transactional import from_templates
+from newsletter.digest.sent import reader_subject
 from newsletter.editors.invites import Invitation
 from newsletter.editors.models import NO_PASSWORD, Editor
 from newsletter.errors import DeliveryError
@@ -38,15 +39,6 @@ def editor_addresses(session: Session) -> list[str]:
 def local(when: datetime, settings: Settings) -> str:
     """A time as editors read it: "Fri 13 Mar 2026 10:00 EDT"."""
     return when.astimezone(settings.zone).strftime("%a %d %b %Y %H:%M %Z")
-
-
-def reader_subject(issue: Issue) -> str:
-    """The subject readers get: the editor's own, else the all-topics variant's rendered one."""
-    if issue.subject:
-        return issue.subject
-    # The all-topics variant's key, "", sorts first.
-    first = min(issue.variants, key=lambda variant: variant.topic_key, default=None)
-    return first.subject if first is not None else ""
 
 
 def build_notice(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from newsletter.digest.build import SENT_STATES
+from newsletter.digest.sent import reader_subject
 from newsletter.digest.text import long_date
 from newsletter.digest.variants import ALL_TOPICS, web_version
 from newsletter.models import Issue, IssuePost, IssueVariant
@@ -115,7 +116,7 @@ def _web_page(request: Request, runtime: Runtime, issue: Issue) -> str:
                 "nav": "archive",
                 "issue": {
                     "key": issue.key,
-                    "subject": _subject(issue),
+                    "subject": reader_subject(issue) or issue.key,
                     "date": long_date(issue.sent_at or issue.period_end, settings.zone),
                     "topics": topics,
                 },
@@ -127,12 +128,6 @@ def _web_page(request: Request, runtime: Runtime, issue: Issue) -> str:
             cache.clear()
         cache[version] = html
     return cache[version]
-
-
-def _subject(issue: Issue) -> str:
-    """The subject everyone got (the all-topics version), as the archive's list shows it."""
-    everyone = [v.subject for v in issue.variants if v.topic_key == ALL_TOPICS]
-    return (everyone[0] if everyone else issue.subject) or issue.key
 
 
 def _email_body(document: str) -> Markup:

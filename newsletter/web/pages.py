@@ -21,9 +21,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from newsletter.config import Settings
-from newsletter.digest.build import SENT_STATES
+from newsletter.digest.sent import latest_sent, reader_subject
 from newsletter.digest.text import long_date
-from newsletter.models import Issue, Post, Topic
+from newsletter.models import Post, Topic
 from newsletter.publish import conditional, text
 from newsletter.publish.channels import newest_posts
 from newsletter.publish.store import Document, etag_for
@@ -91,14 +91,12 @@ def _topics(session: Session) -> list[dict[str, str]]:
 
 
 def _home(session: Session, settings: Settings) -> dict[str, Any]:
-    latest = session.scalars(
-        select(Issue).where(Issue.status.in_(SENT_STATES)).order_by(Issue.period_end.desc())
-    ).first()
+    latest = latest_sent(session)
     issue = None
     if latest is not None:
         issue = {
             "key": latest.key,
-            "subject": text.line(latest.subject) or latest.key,
+            "subject": text.line(reader_subject(latest)) or latest.key,
             "date": long_date(latest.sent_at or latest.period_end, settings.zone),
         }
     return {

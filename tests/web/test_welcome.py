@@ -134,3 +134,23 @@ def test_a_topic_added_in_the_admin_is_named_in_the_welcome(
     _welcomes(site)
     text = part(smtp.to("judge@example.org")[-1].message, "plain")
     assert "new stories on The Courts." in " ".join(text.split())
+
+
+def test_the_latest_issue_is_named_by_the_subject_readers_got(
+    client: TestClient, site: Runtime, smtp: SmtpServer
+) -> None:
+    """An issue's own subject is set only when an editor wrote one; else its rendering's."""
+    at = NOW - timedelta(days=3)
+    with site.sessions.begin() as session:
+        rendered = factories.variant(
+            at, "<p>h</p>", "t", subject="Rendered: the week at the border"
+        )
+        session.add(
+            factories.issue(
+                at, key="2026-W47", status=IssueStatus.SENT, sent_at=at, variants=[rendered]
+            )
+        )
+    _confirmed(client, smtp, "reader@example.org")
+    _welcomes(site)
+    text = " ".join(part(smtp.to("reader@example.org")[-1].message, "plain").split())
+    assert '"Rendered: the week at the border": https://news.example.org/archive/2026-W47' in text

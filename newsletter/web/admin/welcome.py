@@ -7,15 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
 from newsletter.catalog import topic_names
-from newsletter.models import Issue, IssueStatus
 from newsletter.web.admin.auth import EditorDep
 from newsletter.web.admin.issues import VARIANT_CSP
 from newsletter.web.admin.pages import render
 from newsletter.web.state import runtime_of
-from newsletter.welcome import Latest
+from newsletter.welcome import latest_issue
 
 router = APIRouter()
 
@@ -26,10 +24,7 @@ def _sample(request: Request) -> dict[str, Any]:
     settings = runtime.settings
     base = settings.site.base_url
     with runtime.sessions() as session:
-        latest = session.scalars(
-            select(Issue).where(Issue.status == IssueStatus.SENT).order_by(Issue.sent_at.desc())
-        ).first()
-        shown = Latest(latest.subject, f"{base}/archive/{latest.key}") if latest else None
+        shown = latest_issue(session, base)
         names = list(topic_names(session).values())
     return {
         "site": settings.site,
