@@ -6,7 +6,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
@@ -91,18 +91,33 @@ def trusted_proxies(value: str) -> str:
     return ", ".join(items)
 
 
+def url_origin(url: str) -> str | None:
+    """An http(s) URL's origin, "https://news.example.org[:port]" lower-cased; None otherwise.
+
+    urlsplit raises on a malformed host or port: such a URL has no origin either.
+    """
+    try:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.hostname:
+            port = f":{parts.port}" if parts.port is not None else ""
+            return f"{parts.scheme}://{parts.hostname}{port}"
+    except ValueError:
+        pass
+    return None
+
+
 def web_origin(value: str) -> str:
     """ "https://news.example.org" (scheme, host, a port if any; nothing else), lower-cased."""
-    try:
-        parts = urlsplit(value.strip())
-        port = parts.port
-    except ValueError:
-        port, parts = None, urlsplit("")
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+    origin = url_origin(value.strip())
+    # With an origin, urlsplit has read the value once already: it cannot raise the second time.
+    if origin is None or not _nothing_but_origin(urlsplit(value.strip())):
         raise ValueError(f"{value!r} is not an origin; give one like https://news.example.org")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"{value!r} is not an origin; give one like https://news.example.org")
-    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port is not None else "")
+    return origin
+
+
+def _nothing_but_origin(parts: SplitResult) -> bool:
+    extra = parts.query or parts.fragment or parts.username or parts.password
+    return parts.path in ("", "/") and not extra
 
 
 def readable_colour(value: str) -> str:

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from newsletter.config.checks import url_origin
 from newsletter.pipeline.signup import SignupForm, TooManySignups, take_signup
 from newsletter.runtime import Runtime
 from newsletter.web.public import PublicRoute, client_of, error, page
@@ -37,18 +38,7 @@ def origin_of(request: Request) -> str | None:
     stated = request.headers.get("origin")
     if stated and stated != "null":
         return stated.lower().rstrip("/")
-    return _origin_of_url(request.headers.get("referer", ""))
-
-
-def _origin_of_url(url: str) -> str | None:
-    try:
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https") and parts.hostname:
-            port = f":{parts.port}" if parts.port is not None else ""
-            return f"{parts.scheme}://{parts.hostname}{port}"
-    except ValueError:
-        pass
-    return None
+    return url_origin(request.headers.get("referer", ""))
 
 
 def allowed_origin(runtime: Runtime, request: Request) -> str | None:
@@ -62,7 +52,7 @@ def allowed_origin(runtime: Runtime, request: Request) -> str | None:
 def _allowed(runtime: Runtime) -> list[str]:
     # Our own pages' forms (home, topics) are cached for every reader, so carry no CSRF field:
     # they post here too, known by their origin like a newsroom's.
-    own = _origin_of_url(runtime.settings.site.base_url)
+    own = url_origin(runtime.settings.site.base_url)
     return [*runtime.settings.subscribers.embed_origins, *([own] if own else [])]
 
 
@@ -77,8 +67,8 @@ def embedded_form(request: Request, fields: SignupFieldsDep) -> HTMLResponse:
     allowed = allowed_origin(runtime, request)
     if allowed is None:
         raise error(403, "This signup form is not on a site that may use it. Nothing was saved.")
-    stated = fields.origin_page if _origin_of_url(fields.origin_page) == allowed else ""
-    if stated and allowed == _origin_of_url(runtime.settings.site.base_url):
+    stated = fields.origin_page if url_origin(fields.origin_page) == allowed else ""
+    if stated and allowed == url_origin(runtime.settings.site.base_url):
         stated = urlsplit(stated).path or "/"  # our own page: its path, as /subscribe records
     origin = SignupOrigin.read(stated or request.headers.get("referer", ""), "", {})
     form = SignupForm(
@@ -90,7 +80,7 @@ def embedded_form(request: Request, fields: SignupFieldsDep) -> HTMLResponse:
         raise error(422, f"{str(exc).capitalize()}. Please go back and try again.") from None
     # The way back only to a page of an allowed site, never wherever a Referer points.
     came_from = origin.page
-    ours_or_allowed = came_from.startswith("/") or _origin_of_url(came_from) in _allowed(runtime)
+    ours_or_allowed = came_from.startswith("/") or url_origin(came_from) in _allowed(runtime)
     back = came_from if ours_or_allowed else ""
     return page(request, "web/subscribe_done.html", {"back_url": back})
 
