@@ -7,6 +7,7 @@ the routes here when the feeds they show must be revalidated first.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -204,14 +205,10 @@ def favicon(request: Request) -> Response:
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
         f'<rect width="64" height="64" rx="12" fill="{site.accent_color}"/>'
         '<text x="32" y="44" font-family="Arial, sans-serif" font-size="36" font-weight="bold"'
-        f' text-anchor="middle" fill="#fff">{_escape(initial)}</text></svg>'
+        f' text-anchor="middle" fill="#fff">{html.escape(initial)}</text></svg>'
     )
     headers = {"Cache-Control": "public, max-age=86400"}
     return Response(svg, media_type="image/svg+xml", headers=headers)
-
-
-def _escape(char: str) -> str:
-    return {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"}.get(char, char)
 
 
 class PageFastPath:

@@ -21,7 +21,7 @@ FIELD_OF: dict[type[Exception], str] = {
     InvalidName: "name",
     UnknownTopic: "topics",
 }
-FieldError = (InvalidAddress, InvalidName, UnknownTopic)
+FieldError = tuple(FIELD_OF)
 
 
 @dataclass(frozen=True)

@@ -127,3 +127,11 @@ def test_pages_without_secrets_go_out_gzipped(runtime: Runtime) -> None:
         assert "content-encoding" not in identity.headers
     # A page with a CSRF field stays uncompressed: its size must not leak the token (BREACH).
     assert "content-encoding" not in client.get("/subscribe", headers=gzip).headers
+
+
+def test_the_favicon_is_the_sites_initial_on_its_accent_colour(runtime: Runtime) -> None:
+    runtime.settings.site.name = "&amp News"  # an initial that must be escaped in the SVG
+    icon = TestClient(create_app(runtime)).get("/favicon.svg")
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert 'fill="#0b5cab"' in icon.text
+    assert ">&amp;</text>" in icon.text
