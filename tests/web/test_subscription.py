@@ -684,20 +684,20 @@ def test_saving_a_paused_readers_name_keeps_the_pause(site: Runtime):
     assert (stored.name, stored.paused_until) == ("Rea", NOW + timedelta(weeks=4))
 
 
+def _save_preferences(site: Runtime, email: str, **fields: object) -> Response:
+    """A new active reader opens their preferences link and posts the form with `fields`."""
+    client = browser(site, headers={"Accept": "text/html"})
+    path = _link(site, Purpose.PREFERENCES, _active(site, email), email)
+    page = client.get(path)
+    token = path.split("token=")[1]
+    return client.post(
+        "/preferences", data={"token": token, "csrf_token": csrf_of(page.text), **fields}
+    )
+
+
 @pytest.mark.parametrize("weeks", ["99", "-1", "soon"])
 def test_a_pause_the_form_does_not_offer_is_refused(site: Runtime, weeks: str):
-    client = browser(site, headers={"Accept": "text/html"})
-    subscriber_id = _active(site, "reader@example.org")
-    path = _link(site, Purpose.PREFERENCES, subscriber_id, "reader@example.org")
-    page = client.get(path)
-    refused = client.post(
-        "/preferences",
-        data={
-            "token": path.split("token=")[1],
-            "csrf_token": csrf_of(page.text),
-            "pause_weeks": weeks,
-        },
-    )
+    refused = _save_preferences(site, "reader@example.org", pause_weeks=weeks)
     assert refused.status_code == 422
     assert "Traceback" not in refused.text
     assert subscriber(site, "reader@example.org").paused_until is None  # type: ignore[union-attr]
@@ -718,19 +718,12 @@ def test_a_name_that_cannot_go_in_a_header_is_refused_at_signup(
 
 
 def test_a_name_with_a_line_break_is_refused_at_preferences(site: Runtime):
-    client = browser(site, headers={"Accept": "text/html"})
-    subscriber_id = _active(site, "reader@example.org")
-    path = _link(site, Purpose.PREFERENCES, subscriber_id, "reader@example.org")
-    page = client.get(path)
-    refused = client.post(
-        "/preferences",
-        data={
-            "token": path.split("token=")[1],
-            "csrf_token": csrf_of(page.text),
-            "topics": ["asylum"],
-            "pause_weeks": "2",
-            "name": "Rea\r\nBcc: x@example.net",
-        },
+    refused = _save_preferences(
+        site,
+        "reader@example.org",
+        topics=["asylum"],
+        pause_weeks="2",
+        name="Rea\r\nBcc: x@example.net",
     )
     assert refused.status_code == 422
     assert "Nothing was saved: the name must be one line of text" in refused.text
