@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -9,6 +11,20 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from newsletter.errors import DatabaseError, first_line
+
+
+def compared(dialect: str) -> Callable[[object, str | None, str, bool, object], bool]:
+    """Autogenerate's filter: APScheduler's own table, and indexes of another database, are
+    not the models' business (the scheduler owns its table; a PostgreSQL-only index is absent
+    from SQLite on purpose)."""
+
+    def include(obj: object, name: str | None, type_: str, reflected: bool, other: object) -> bool:
+        if type_ == "table" and name == "apscheduler_jobs":
+            return False
+        only = getattr(obj, "info", {}).get("dialect") if type_ == "index" else None
+        return only in (None, dialect)
+
+    return include
 
 
 def alembic_config(url: str | None = None) -> Config:

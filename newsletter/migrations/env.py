@@ -10,14 +10,10 @@ import newsletter.models
 import newsletter.schedule.models  # noqa: F401  (the scheduler's lease and job runs)
 import subscribers.models  # noqa: F401  (registers the audience's tables)
 from newsletter.db import Base, make_engine
+from newsletter.migrate import compared
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """APScheduler creates and owns its job table; autogenerate must not drop it."""
-    return not (type_ == "table" and name == "apscheduler_jobs")
 
 
 def _run(connection: Connection) -> None:
@@ -27,7 +23,7 @@ def _run(connection: Connection) -> None:
         # SQLite alters tables by copying them; batch mode does that for us.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_object=_ours,
+        include_object=compared(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,54 @@
+"""trigram indexes for the subscriber search on PostgreSQL; room for sealed TOTP secrets
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-11-30 18:40:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0017'
+down_revision: str | None = '0016'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+COLUMNS = ("email", "name")
+
+
+SECRETS = ("totp_secret", "totp_pending")
+
+
+def upgrade() -> None:
+    # A Fernet token of a 32-character secret is 140 characters; 255 leaves room for more.
+    with op.batch_alter_table("editors") as batch:
+        for column in SECRETS:
+            batch.alter_column(
+                column, type_=sa.String(length=255), existing_type=sa.String(length=64)
+            )
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    # pg_trgm ships with PostgreSQL and is a trusted extension (13+): a database's owner may
+    # create it without being a superuser.
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    for column in COLUMNS:
+        op.create_index(
+            f"ix_subscribers_{column}_trgm",
+            "subscribers",
+            [column],
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+        )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for column in COLUMNS:
+            op.drop_index(f"ix_subscribers_{column}_trgm", table_name="subscribers")
+    with op.batch_alter_table("editors") as batch:
+        for column in SECRETS:
+            batch.alter_column(
+                column, type_=sa.String(length=64), existing_type=sa.String(length=255)
+            )
