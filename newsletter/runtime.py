@@ -13,6 +13,7 @@ from newsletter.db import make_engine, make_sessionmaker
 from newsletter.extras import require_workers
 from newsletter.keys import SigningKeys, signing_keys
 from newsletter.mail.transport import Transport, transport_from_settings
+from newsletter.sealed import Sealer
 
 
 @dataclass
@@ -23,9 +24,12 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     # Resolved once, when the runtime is made (the key file is read, or written, here only).
     keys: SigningKeys = field(init=False)
+    # Secrets the database keeps (editors' TOTP secrets) are sealed under the same keys.
+    sealer: Sealer = field(init=False)
 
     def __post_init__(self) -> None:
         self.keys = signing_keys(self.settings)
+        self.sealer = Sealer(self.keys)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:

@@ -40,8 +40,9 @@ class Editor(Base):
     invite_expires_at: Mapped[datetime | None]
     # Two-factor sign-in (TOTP, RFC 6238): the confirmed secret, one being set up, and the last
     # time step a code was accepted for (a code is good once: no step at or before it again).
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_pending: Mapped[str | None] = mapped_column(String(64))
+    # Both sealed (newsletter/sealed.py): a copy of the database alone passes no second step.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_pending: Mapped[str | None] = mapped_column(String(255))
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     @property

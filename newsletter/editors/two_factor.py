@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.editors.accounts import AccountError
 from newsletter.editors.models import Editor, RecoveryCode
+from newsletter.sealed import Sealer
 
 RECOVERY_CODES = 10
 # Codes from the step before and after now are accepted too: a phone's clock a little off,
@@ -25,6 +26,9 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _TOTP_CODE = re.compile(r"\d{6}")
 # Longest code read from a form: anything longer is no code of ours.
 MAX_CODE_LENGTH = 40
+# A secret stored before secrets were sealed (the stop that brought two-factor sign-in):
+# read as it is, and sealed at its next use.
+_UNSEALED = re.compile(r"[A-Z2-7]{16,64}")
 
 
 def _hash(code: str) -> str:
@@ -40,12 +44,25 @@ def new_recovery_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
-def begin_enrolment(editor: Editor) -> str:
-    """A new secret for the editor to add to their app; it counts once a code confirms it."""
+def _opened(sealer: Sealer, stored: str) -> str:
+    return stored if _UNSEALED.fullmatch(stored) else sealer.open(stored)
+
+
+def begin_enrolment(editor: Editor, sealer: Sealer) -> str:
+    """A new secret for the editor to add to their app; it counts once a code confirms it.
+
+    The database keeps it sealed: a copy of the database alone signs nobody in.
+    """
     if editor.two_factor:
         raise AccountError("two-factor sign-in is already set up")
-    editor.totp_pending = pyotp.random_base32()
-    return editor.totp_pending
+    secret = pyotp.random_base32()
+    editor.totp_pending = sealer.seal(secret)
+    return secret
+
+
+def pending_secret(editor: Editor, sealer: Sealer) -> str | None:
+    """The secret being set up, for the QR code; None when none is."""
+    return None if editor.totp_pending is None else _opened(sealer, editor.totp_pending)
 
 
 def provisioning_uri(secret: str, email: str, issuer: str) -> str:
@@ -88,15 +105,17 @@ def _claim_step(session: Session, editor_id: int, step: int) -> bool:
     return bool(getattr(claimed, "rowcount", 0) == 1)
 
 
-def confirm_enrolment(session: Session, editor: Editor, code: str, now: datetime) -> list[str]:
+def confirm_enrolment(
+    session: Session, editor: Editor, code: str, now: datetime, sealer: Sealer
+) -> list[str]:
     """Turn two-factor sign-in on with a code from the app; the new recovery codes, shown once."""
-    pending = editor.totp_pending
+    pending = pending_secret(editor, sealer)
     if pending is None:
         raise AccountError("start setting up two-factor sign-in first")
     step = _matching_step(pending, code.strip()[:MAX_CODE_LENGTH], now)
     if step is None:
         raise AccountError("that code does not match; check the app and the phone's clock")
-    editor.totp_secret = pending
+    editor.totp_secret = sealer.seal(pending)
     editor.totp_pending = None
     editor.totp_last_step = step
     return replace_recovery_codes(session, editor)
@@ -121,14 +140,20 @@ def turn_off(session: Session, editor: Editor) -> None:
     session.execute(delete(RecoveryCode).where(RecoveryCode.editor_id == editor.id))
 
 
-def verify_second_factor(session: Session, editor: Editor, code: str, now: datetime) -> bool:
+def verify_second_factor(
+    session: Session, editor: Editor, code: str, now: datetime, sealer: Sealer
+) -> bool:
     """A current app code not used before, or an unused recovery code (then spent)."""
-    secret = editor.totp_secret
-    if secret is None:
+    stored = editor.totp_secret
+    if stored is None:
         return False
+    secret = _opened(sealer, stored)
     code = code.strip()[:MAX_CODE_LENGTH]
     step = _matching_step(secret, code, now)
     if step is not None:
+        if _UNSEALED.fullmatch(stored) or not sealer.is_current(stored):
+            # Kept sealed under the current key, so a rotated-out key can be retired.
+            editor.totp_secret = sealer.seal(secret)
         return _claim_step(session, editor.id, step)
     spent = session.execute(
         update(RecoveryCode)

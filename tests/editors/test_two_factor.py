@@ -7,6 +7,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
+from pydantic import SecretStr
+from sqlalchemy import text
 
 from newsletter.editors.accounts import AccountError, add_editor, find_editor
 from newsletter.editors.models import Role
@@ -19,6 +21,7 @@ from newsletter.editors.two_factor import (
     turn_off,
     verify_second_factor,
 )
+from newsletter.errors import ConfigError
 from newsletter.runtime import Runtime
 
 # Ten seconds into a 30-second step, so one step either side is unambiguous.
@@ -31,14 +34,15 @@ def _enrolled(runtime: Runtime) -> tuple[str, list[str]]:
     with runtime.sessions.begin() as session:
         editor = add_editor(session, "ed@example.org", "correct horse battery", Role.EDITOR, NOW)
         session.flush()
-        secret = begin_enrolment(editor)
-        codes = confirm_enrolment(session, editor, pyotp.TOTP(secret).at(NOW), NOW)
+        secret = begin_enrolment(editor, runtime.sealer)
+        codes = confirm_enrolment(session, editor, pyotp.TOTP(secret).at(NOW), NOW, runtime.sealer)
     return secret, codes
 
 
 def _verify(runtime: Runtime, code: str, at: datetime) -> bool:
     with runtime.sessions.begin() as session:
-        return verify_second_factor(session, find_editor(session, "ed@example.org"), code, at)
+        editor = find_editor(session, "ed@example.org")
+        return verify_second_factor(session, editor, code, at, runtime.sealer)
 
 
 def test_enrolment_needs_a_code_from_the_new_secret(runtime: Runtime) -> None:
@@ -46,20 +50,20 @@ def test_enrolment_needs_a_code_from_the_new_secret(runtime: Runtime) -> None:
         editor = add_editor(session, "ed@example.org", "correct horse battery", Role.EDITOR, NOW)
         session.flush()
         with pytest.raises(AccountError, match="start setting up"):
-            confirm_enrolment(session, editor, "123456", NOW)
-        secret = begin_enrolment(editor)
+            confirm_enrolment(session, editor, "123456", NOW, runtime.sealer)
+        secret = begin_enrolment(editor, runtime.sealer)
         assert not editor.two_factor
         wrong = pyotp.TOTP(pyotp.random_base32()).at(NOW)
         with pytest.raises(AccountError, match="does not match"):
-            confirm_enrolment(session, editor, wrong, NOW)
-        codes = confirm_enrolment(session, editor, pyotp.TOTP(secret).at(NOW), NOW)
+            confirm_enrolment(session, editor, wrong, NOW, runtime.sealer)
+        codes = confirm_enrolment(session, editor, pyotp.TOTP(secret).at(NOW), NOW, runtime.sealer)
         assert editor.two_factor
         assert editor.totp_pending is None
         assert len(codes) == 10
         assert len(set(codes)) == 10
         assert recovery_codes_left(session, editor.id) == 10
         with pytest.raises(AccountError, match="already"):
-            begin_enrolment(editor)
+            begin_enrolment(editor, runtime.sealer)
 
 
 def test_the_uri_and_qr_code_carry_the_secret_for_the_app() -> None:
@@ -117,3 +121,52 @@ def test_turning_it_off_drops_the_secret_and_codes(runtime: Runtime) -> None:
     later = NOW + 3 * STEP
     assert not _verify(runtime, pyotp.TOTP(secret).at(later), later)
     assert not _verify(runtime, codes[0], later)
+
+
+def _stored(runtime: Runtime) -> str | None:
+    with runtime.sessions() as session:
+        return session.scalar(text("SELECT totp_secret FROM editors"))
+
+
+def _rekeyed(runtime: Runtime, current: str, previous: list[str]) -> Runtime:
+    """The same database, the process restarted with other secret keys."""
+    settings = runtime.settings.model_copy(
+        update={
+            "secret_key": SecretStr(current),
+            "secret_keys_previous": [SecretStr(key) for key in previous],
+        }
+    )
+    return Runtime(settings, runtime.engine, runtime.sessions)
+
+
+def test_the_secret_is_stored_sealed_and_resealed_under_a_rotated_key(runtime: Runtime) -> None:
+    secret, _ = _enrolled(runtime)
+    sealed = _stored(runtime)
+    assert sealed is not None
+    assert secret not in sealed
+    old, new = runtime.signing_key, "n3w-" + "k" * 40
+    rotated = _rekeyed(runtime, new, [old])
+    later = NOW + 2 * STEP
+    assert _verify(rotated, pyotp.TOTP(secret).at(later), later)
+    resealed = _stored(runtime)
+    assert resealed not in (None, sealed)
+    # Once resealed, the old key can go: the new one alone opens it.
+    alone = _rekeyed(runtime, new, [])
+    latest = later + 2 * STEP
+    assert _verify(alone, pyotp.TOTP(secret).at(latest), latest)
+
+
+def test_a_secret_stored_before_sealing_still_works_and_is_sealed(runtime: Runtime) -> None:
+    secret, _ = _enrolled(runtime)
+    with runtime.sessions.begin() as session:
+        session.execute(text("UPDATE editors SET totp_secret = :s"), {"s": secret})
+    later = NOW + 2 * STEP
+    assert _verify(runtime, pyotp.TOTP(secret).at(later), later)
+    assert _stored(runtime) not in (None, secret)
+
+
+def test_a_secret_no_key_opens_is_one_clear_error(runtime: Runtime) -> None:
+    secret, _ = _enrolled(runtime)
+    stranger = _rekeyed(runtime, "another-" + "k" * 40, [])
+    with pytest.raises(ConfigError, match="secret_keys_previous"):
+        _verify(stranger, pyotp.TOTP(secret).at(NOW), NOW)

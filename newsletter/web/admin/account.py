@@ -14,6 +14,7 @@ from newsletter.editors.models import Editor
 from newsletter.editors.two_factor import (
     begin_enrolment,
     confirm_enrolment,
+    pending_secret,
     provisioning_uri,
     qr_svg,
     recovery_codes_left,
@@ -43,7 +44,7 @@ def _page(
         fresh = session.get(Editor, editor.id)
         assert fresh is not None  # the guard just loaded it
         left = recovery_codes_left(session, fresh.id)
-        pending = fresh.totp_pending
+        pending = pending_secret(fresh, runtime.sealer)
         enrolled = fresh.two_factor
     setup = None
     if pending is not None and not enrolled:
@@ -89,22 +90,30 @@ def _act(
 
 def _code_checked(request: Request, session: Session, editor: Editor, code: str) -> None:
     # Changing the second factor takes the second factor: a stolen session alone cannot.
-    if not verify_second_factor(session, editor, code, runtime_of(request).clock.now()):
+    runtime = runtime_of(request)
+    if not verify_second_factor(session, editor, code, runtime.clock.now(), runtime.sealer):
         raise AccountError("that code does not match, or was used already")
 
 
 @router.post("/account/two-factor/start", dependencies=[Csrf])
 def start(request: Request, editor: EnrollingDep) -> Response:
+    sealer = runtime_of(request).sealer
+
     def act(session: Session, mine: Editor) -> None:
-        begin_enrolment(mine)
+        begin_enrolment(mine, sealer)
 
     return _act(request, editor, act)
 
 
 @router.post("/account/two-factor/confirm", dependencies=[Csrf])
 def confirm(request: Request, editor: EnrollingDep, code: Code) -> Response:
-    now = runtime_of(request).clock.now()
-    return _act(request, editor, lambda session, mine: confirm_enrolment(session, mine, code, now))
+    runtime = runtime_of(request)
+    now = runtime.clock.now()
+    return _act(
+        request,
+        editor,
+        lambda session, mine: confirm_enrolment(session, mine, code, now, runtime.sealer),
+    )
 
 
 @router.post("/account/two-factor/recovery-codes", dependencies=[Csrf])

@@ -282,7 +282,7 @@ def code(request: Request, code: Annotated[str, Form(max_length=100)]) -> Respon
         if editor is None or not editor.active or editor.session_version != pending["version"]:
             passed = False
         else:
-            passed = verify_second_factor(session, editor, code, now)
+            passed = verify_second_factor(session, editor, code, now, runtime.sealer)
             if passed:
                 editor.last_login_at = now
     if not passed:
