@@ -29,6 +29,7 @@ COMMANDS = {
     "sources": "newsletter.cli.sources:app",
     "editors": "newsletter.cli.editors:app",
     "bounces": "newsletter.cli.bounces:app",
+    "doctor": "newsletter.cli.doctor:doctor",
 }
 DIGEST_COMMANDS = {
     "build": "newsletter.cli.digest:build",
