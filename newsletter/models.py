@@ -80,6 +80,9 @@ class Source(Base):
     # of (None: none, or they were told it is over), so that each alert goes out once.
     failures_in_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     alert: Mapped[str | None] = mapped_column(String(500))
+    # Every run and every failed one, ever: /metrics serves them as counters.
+    runs_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    errors_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     posts: Mapped[list[Post]] = relationship(back_populates="source")
 

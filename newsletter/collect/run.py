@@ -319,6 +319,7 @@ def _remember(source: Source, harvest: Harvest, now: datetime, result: SourceRep
         source.modified_after = harvest.cursor
     source.last_run_at = source.last_success_at = now
     source.failures_in_row = 0
+    source.runs_total = (source.runs_total or 0) + 1
     source.last_error = "; ".join(why for _where, why in harvest.problems)[:2000] or None
     source.last_error_at = now if harvest.problems else source.last_error_at
     if not harvest.not_modified:  # an unchanged document is as untidy as it was
@@ -338,6 +339,8 @@ def _failed(
         source = session.get_one(Source, source_id)
         source.last_run_at = source.last_error_at = now
         source.failures_in_row = (source.failures_in_row or 0) + 1
+        source.runs_total = (source.runs_total or 0) + 1
+        source.errors_total = (source.errors_total or 0) + 1
         source.last_error = message[:2000]
         source.last_summary = result.counts()
         session.execute(delete(CollectSkip).where(CollectSkip.source_id == source_id))

@@ -238,6 +238,8 @@ class WebSettings(_Section):
     # Bearer token that shows /healthz's details (lease holder, this process's role, version);
     # unset: only the public status is ever shown.
     health_token: SecretStr | None = None
+    # Bearer token for GET /metrics (Prometheus' text format); unset: /metrics answers 404.
+    metrics_token: SecretStr | None = None
 
     @field_validator("forwarded_allow_ips")
     @classmethod

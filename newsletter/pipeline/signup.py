@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from newsletter.metrics import SIGNUPS
 from newsletter.runtime import Runtime
 from subscribers.addresses import normalise
 from subscribers.errors import QueueFull, SubscribersError
@@ -72,6 +73,7 @@ def take_signup(runtime: Runtime, form: SignupForm) -> bool:
     except QueueFull as exc:
         log.warning("signup from %s refused: %s", form.client, exc)
         raise
+    SIGNUPS.inc()
     return True
 
 

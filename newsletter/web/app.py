@@ -12,9 +12,20 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from newsletter import __version__
+from newsletter.pipeline.metrics import registry_for
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
-from newsletter.web import admin, archive, embed, feeds, health, pages, push, subscription
+from newsletter.web import (
+    admin,
+    archive,
+    embed,
+    feeds,
+    health,
+    metrics,
+    pages,
+    push,
+    subscription,
+)
 from newsletter.web.admin import imports as admin_imports
 from newsletter.web.compression import PublicPageCompression
 from newsletter.web.layout import layout_globals
@@ -38,8 +49,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.templates = Jinja2Templates(env=environment(runtime.settings))
     app.state.templates.env.globals.update(layout_globals(runtime))
+    app.state.metrics = registry_for(runtime)
     app.include_router(pages.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     # Feeds before the archive: /archive/feed.xml must not be taken for an issue key.
     app.include_router(feeds.router)
     app.include_router(archive.router)

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from newsletter.metrics import FEED_ANSWERS
 from newsletter.models import Topic
 from newsletter.publish import conditional
 from newsletter.publish.cache import FeedCache
@@ -45,7 +46,8 @@ class FeedFastPath:
                     self._answers = HeldAnswers(
                         lambda held: (runtime.settings.feeds.max_age, _link(runtime, held))
                     )
-                await self._answers.send(scope, send, document)
+                status = await self._answers.send(scope, send, document)
+                FEED_ANSWERS.labels(status=str(status)).inc()
                 return
         await self.app(scope, receive, send)
 
@@ -90,6 +92,7 @@ async def _serve(request: Request, path: str, slug: str | None = None) -> Respon
     status, headers, body = conditional.respond(
         request.method, request.headers, document, max_age, link
     )
+    FEED_ANSWERS.labels(status=str(status)).inc()
     return Response(body, status_code=status, headers=headers)
 
 

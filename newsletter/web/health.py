@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from newsletter import __version__
 from newsletter.db import ping
 from newsletter.runtime import Runtime
+from newsletter.web.bearer import carries
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -57,16 +57,8 @@ def _check(runtime: Runtime, read: StatusReader | None) -> SchedulerStatus:
 
 
 def operator(request: Request, runtime: Runtime) -> bool:
-    """Whether the request carries [web] health_token as its bearer token (never, when unset).
-
-    A token rather than an editor's session: monitoring sends a header, not a cookie, and the
-    session cookie is only ever sent to /admin.
-    """
-    token = runtime.settings.web.health_token
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if token is None or scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())
+    """Whether the request carries [web] health_token as its bearer token (never, when unset)."""
+    return carries(request, runtime.settings.web.health_token)
 
 
 def _details(status: SchedulerStatus) -> dict[str, Any]:

@@ -41,7 +41,8 @@ class HeldAnswers:
             encoded = self._encoded[key] = (encode(full), encode(shared))
         return encoded
 
-    async def send(self, scope: Scope, send: Send, document: Document) -> None:
+    async def send(self, scope: Scope, send: Send, document: Document) -> int:
+        """Answer with the document (200), or 304 when the client has it; the status sent."""
         asked = {
             name.decode("latin-1"): value.decode("latin-1")
             for name, value in scope["headers"]
@@ -58,3 +59,4 @@ class HeldAnswers:
                 body = document.gzipped if gzipped else document.body
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        return status

@@ -16,6 +16,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from newsletter.confirmations import ConfirmationSender
+from newsletter.metrics import CONFIRMATIONS
 from newsletter.models import Topic
 from newsletter.pipeline.signup import SignupForm, TooManySignups, take_link_request
 from newsletter.runtime import Runtime
@@ -48,6 +49,7 @@ from subscribers.errors import (
 )
 from subscribers.links import link
 from subscribers.manage import (
+    Confirmed,
     Preferences,
     confirm,
     undo_unsubscribe,
@@ -198,9 +200,11 @@ def confirm_submit(request: Request, opened: ConfirmLink) -> HTMLResponse:
     now = runtime.clock.now()
     subscriber = opened.subscriber
     try:
-        confirm(opened.session, subscriber, now, client_of(request))
+        confirmed = confirm(opened.session, subscriber, now, client_of(request))
     except InvalidToken as exc:
         raise bad_link(runtime, Purpose.CONFIRM, exc) from None
+    if confirmed is Confirmed.NOW:
+        CONFIRMATIONS.inc()
     preferences = _link(runtime, Purpose.PREFERENCES, subscriber, now)
     answer = page(request, "web/confirmed.html", {"preferences_url": preferences, "undone": False})
     # The welcome email goes out now, not at the next poll: woken once the confirmation has

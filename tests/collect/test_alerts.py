@@ -49,9 +49,13 @@ def test_a_failing_source_is_told_once_then_its_recovery_once(
     with runtime.sessions.begin() as session:
         source = session.scalars(select(Source)).one()
         assert source.failures_in_row == 3
+        assert (source.runs_total, source.errors_total) == (3, 3)  # /metrics' counters
         assert source.alert is not None
         source.url = f"{site}/feed.xml"  # fixed at the source
     collect_and_publish(runtime)
+    with runtime.sessions() as session:
+        source = session.scalars(select(Source)).one()
+        assert (source.failures_in_row, source.runs_total, source.errors_total) == (0, 4, 3)
     assert tell_source_alerts(runtime) == []  # already told, by the run
     assert len(smtp.received) == 2
     (trouble_subject, trouble), (well_subject, well) = _bodies(smtp)
