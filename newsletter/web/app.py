@@ -17,6 +17,7 @@ from newsletter.runtime import Runtime
 from newsletter.templating import environment
 from newsletter.web import (
     admin,
+    api,
     archive,
     embed,
     feeds,
@@ -58,6 +59,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(archive.router)
     app.include_router(subscription.router)
     app.include_router(embed.router)
+    app.include_router(api.router)
     app.include_router(push.router, max_body_size=limits.max_body_bytes)
     # Before the admin's own routes: /admin/subscribers/import is not a subscriber's id.
     app.include_router(admin_imports.router, max_body_size=limits.max_import_bytes)

@@ -46,6 +46,7 @@ def test_every_admin_screen_passes_axe(
         "welcome": "/admin/welcome",
         "import": "/admin/subscribers/import",
         "sending-domain": "/admin/sending-domain",
+        "api-tokens": "/admin/api-tokens",
     }
     # The sending domain's page asks DNS: a pass, a warning and failures, all drawn.
     records = [txt("example.org", "v=spf1 ip4:127.0.0.1 -all"), DMARC_MONITORING]

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from newsletter.web.admin import (
     account,
+    api_tokens,
     assets,
     audience,
     auth,
@@ -32,3 +33,4 @@ router.include_router(topics.router)
 router.include_router(subscriber_pages.router)
 router.include_router(audience.router)
 router.include_router(sending.router)
+router.include_router(api_tokens.router)
