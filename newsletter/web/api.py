@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +16,7 @@ from newsletter import __version__
 from newsletter.editors.api_tokens import SCOPES, token_for
 from newsletter.editors.models import ApiToken
 from newsletter.pipeline.subscriber_api import Added, add_subscriber
+from newsletter.web.ids import Before, RowId
 from newsletter.web.signups import wake_sender
 from newsletter.web.state import runtime_of
 from subscribers import editing
@@ -146,7 +147,7 @@ def list_subscribers(
     q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
     status: Status | None = None,
     topic: Annotated[str | None, Query(max_length=100)] = None,
-    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    before: Before = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> SubscriberPage:
     """Newest first, a page at a time (`before` = the last page's `next_before`)."""
@@ -159,9 +160,7 @@ def list_subscribers(
 
 
 @router.get("/subscribers/{subscriber_id}", responses=ERRORS)
-def get_subscriber(
-    request: Request, subscriber_id: Annotated[int, Path(ge=1, le=2**62)], token: Reading
-) -> SubscriberOut:
+def get_subscriber(request: Request, subscriber_id: RowId, token: Reading) -> SubscriberOut:
     with runtime_of(request).sessions() as session:
         return _out(session, _one(session, subscriber_id))
 
@@ -191,7 +190,7 @@ def create_subscriber(request: Request, new: NewSubscriber, token: Writing) -> R
 @router.patch("/subscribers/{subscriber_id}", responses=ERRORS)
 def change_subscriber(
     request: Request,
-    subscriber_id: Annotated[int, Path(ge=1, le=2**62)],
+    subscriber_id: RowId,
     change: Change,
     token: Writing,
 ) -> SubscriberOut:
@@ -213,9 +212,7 @@ def change_subscriber(
 
 
 @router.post("/subscribers/{subscriber_id}/unsubscribe", responses=ERRORS)
-def unsubscribe_subscriber(
-    request: Request, subscriber_id: Annotated[int, Path(ge=1, le=2**62)], token: Writing
-) -> SubscriberOut:
+def unsubscribe_subscriber(request: Request, subscriber_id: RowId, token: Writing) -> SubscriberOut:
     """Unsubscribe (and suppress) on the reader's behalf, as when they ask the newsroom."""
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:

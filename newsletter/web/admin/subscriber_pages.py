@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from newsletter.pipeline import reader
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render
+from newsletter.web.ids import Before
 from newsletter.web.signups import wake_sender
 from newsletter.web.state import runtime_of
 from subscribers import editing, erasure
@@ -119,7 +120,7 @@ def find(
     request: Request,
     editor: EditorDep,
     form: SearchDep,
-    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    before: Before = None,
     done: Short = "",
 ) -> Response:
     """Search by address or name, filter, and page by id (the link to the next page keeps all)."""
