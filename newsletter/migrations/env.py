@@ -7,7 +7,8 @@ from sqlalchemy import Connection
 
 import newsletter.editors.models
 import newsletter.models
-import newsletter.schedule.models  # noqa: F401  (the scheduler's lease and job runs)
+import newsletter.schedule.models
+import newsletter.webhooks.models  # noqa: F401  (outbound webhooks)
 import subscribers.models  # noqa: F401  (registers the audience's tables)
 from newsletter.db import Base, make_engine
 from newsletter.migrate import compared

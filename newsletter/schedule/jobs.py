@@ -19,6 +19,7 @@ from newsletter.mail.transport import Transport
 from newsletter.pipeline import due
 from newsletter.pipeline.draft import build_draft
 from newsletter.pipeline.publishing import collect_and_publish
+from newsletter.pipeline.webhooks import run_webhooks
 from newsletter.runtime import Runtime
 from subscribers.hygiene import prune_unconfirmed
 from subscribers.ratelimit import DatabaseStore
@@ -81,6 +82,10 @@ def bounces_job() -> str:
 
 def tidy_job() -> str:
     return tidy(_context().runtime)
+
+
+def webhooks_job() -> str:
+    return run_webhooks(_context().runtime)
 
 
 # -- the jobs ---------------------------------------------------------------------------------

@@ -88,6 +88,14 @@ def job_specs(settings: Settings) -> list[JobSpec]:
             "forget expired signup rate-limit counters, delete old unconfirmed signups",
             "daily 03:17 local",
         ),
+        JobSpec(
+            "webhooks",
+            "newsletter.schedule.jobs:webhooks_job",
+            every(60, zone),
+            INTERVAL_GRACE,
+            "queue subscriber and issue events for webhook endpoints, send them",
+            "every 60 s",
+        ),
     ]
     if schedule.bounce_mailbox is not None:
         specs.append(

@@ -47,6 +47,7 @@ def test_every_admin_screen_passes_axe(
         "import": "/admin/subscribers/import",
         "sending-domain": "/admin/sending-domain",
         "api-tokens": "/admin/api-tokens",
+        "webhooks": "/admin/webhooks",
     }
     # The sending domain's page asks DNS: a pass, a warning and failures, all drawn.
     records = [txt("example.org", "v=spf1 ip4:127.0.0.1 -all"), DMARC_MONITORING]

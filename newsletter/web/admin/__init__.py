@@ -16,6 +16,7 @@ from newsletter.web.admin import (
     sources,
     subscriber_pages,
     topics,
+    webhooks,
     welcome,
 )
 
@@ -34,3 +35,4 @@ router.include_router(subscriber_pages.router)
 router.include_router(audience.router)
 router.include_router(sending.router)
 router.include_router(api_tokens.router)
+router.include_router(webhooks.router)

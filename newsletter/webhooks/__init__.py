@@ -1,0 +1,1 @@
+"""Outbound webhooks: subscriber and issue events, signed per Standard Webhooks, retried."""
