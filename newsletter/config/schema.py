@@ -303,9 +303,9 @@ class DeliverySettings(_Section):
     relays: list[RelaySettings] = Field(default_factory=list)
     # Workers (and the in-process sender) claim this many deliveries at a time ...
     claim_size: int = Field(default=200, ge=1, le=10_000)
-    # ... for this long: a sender that dies leaves its rows to others once the time is up. A
-    # claim must be long enough to send claim_size messages at the relays' rate.
-    claim_seconds: float = Field(default=300.0, ge=5)
+    # ... for this long, renewed every third of it while the sender lives: a sender that dies
+    # leaves its rows to others once the time is up.
+    claim_seconds: float = Field(default=30.0, ge=5)
     # With NEWSLETTER_BROKER_URL: how many batch tasks `digest send` keeps going at once
     # (each sends a claim, then queues its successor); more than workers × concurrency.
     lanes: int = Field(default=16, ge=1, le=1000)

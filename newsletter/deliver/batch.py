@@ -11,7 +11,8 @@ relays' transports through a ConnectionPool (newsletter.deliver.pool); the Break
 (newsletter.deliver.breaker) pauses the issue when the relay refuses everything, and the Tally
 (newsletter.deliver.tally) reports progress.
 
-Only the thread that calls run_batch() touches the store. An outcome is recorded at most
+Only the thread that calls run_batch() touches the store, but for the heartbeat's renewals
+(newsletter.deliver.heartbeat). An outcome is recorded at most
 `batch_size` outcomes (or a quarter of a second) after it arrives, so a SIGKILL can send again
 at most batch_size + connections messages per sending process: those sent but not yet recorded.
 """
@@ -29,6 +30,7 @@ from sqlalchemy import select
 from newsletter.clock import Clock
 from newsletter.config import DeliverySettings
 from newsletter.deliver.breaker import Breaker
+from newsletter.deliver.heartbeat import Heartbeat
 from newsletter.deliver.message import IssueMessage, Person
 from newsletter.deliver.plan import Counts
 from newsletter.deliver.pool import ConnectionPool
@@ -44,6 +46,9 @@ from newsletter.runtime import Runtime
 __all__ = ["Progress", "Sender", "open_sender"]
 
 FLUSH_SECONDS = 0.25
+# A batch starts no message after this long: its Celery task is acknowledged well within the
+# broker's visibility timeout (newsletter.deliver.tasks), and the rest is the next batch's.
+BATCH_SECONDS = 120.0
 
 
 class Sender:
@@ -110,27 +115,30 @@ class Sender:
     def run_batch(self) -> int:
         """Claim up to claim_size due deliveries and send them; return how many were claimed.
 
-        Nothing new is started once the claim is close to running out (another sender may then
-        take the rows), and rows not sent are given back at the end.
+        The heartbeat renews the claim while the batch runs; nothing new is started once it
+        could not be renewed in time (another sender may then take the rows) or after
+        BATCH_SECONDS, and rows not sent are given back at the end.
         """
         if self.halted or not self.still_sending():
             return 0
         now = self.clock.now()
-        until = now + timedelta(seconds=self.settings.claim_seconds)
-        rows = self.store.claim(self.holder, now, until, self.settings.claim_size)
-        # Leave time for the last message's SMTP exchange to finish within the claim.
-        cutoff = time.monotonic() + self.settings.claim_seconds - self.settings.timeout_seconds - 5
+        claim_seconds = self.settings.claim_seconds
+        rows = self.store.claim(
+            self.holder, now, now + timedelta(seconds=claim_seconds), self.settings.claim_size
+        )
+        ends = time.monotonic() + BATCH_SECONDS
         try:
-            for row in rows:
-                if self.halted or time.monotonic() > cutoff:
-                    break
-                self._offer(row)
-            # Wait only for outcomes still out; those already buffered are recorded at once
-            # (waiting for the flush interval here cost a quarter second every batch).
-            while self.pool.outstanding > 0 and not self.stop.is_set():
-                self._collect(timeout=0.1)
-            self.buffer.extend(self.breaker.settle())
-            self._flush()
+            with Heartbeat(self.store, self.holder, claim_seconds, self.clock) as heartbeat:
+                for row in rows:
+                    if self.halted or not heartbeat.may_start() or time.monotonic() > ends:
+                        break
+                    self._offer(row)
+                # Wait only for outcomes still out; those already buffered are recorded at once
+                # (waiting for the flush interval here cost a quarter second every batch).
+                while self.pool.outstanding > 0 and not self.stop.is_set():
+                    self._collect(timeout=0.1)
+                self.buffer.extend(self.breaker.settle())
+                self._flush()
         finally:
             self.store.release(self.holder, [row.id for row in rows])
         self.tally.report()

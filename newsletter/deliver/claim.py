@@ -4,7 +4,8 @@ A claim is (claimed_by, claimed_until) on the row, written by one UPDATE whose i
 with FOR UPDATE SKIP LOCKED on PostgreSQL (concurrent claimers pass over each other's rows
 instead of waiting) and re-checks the claim in the outer WHERE, so a row that changed hands
 while the statement waited is not taken twice. SQLite runs the same statement under its
-database-wide write lock. A sender that dies leaves its rows claimed until claimed_until; then
+database-wide write lock. A live sender renews its claims (newsletter.deliver.heartbeat), so
+claims can be short: a sender that dies leaves its rows claimed only until claimed_until, then
 any sender may take them again.
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "holder_name",
     "release",
     "release_local",
+    "renew",
     "seconds_until_due",
 ]
 
@@ -116,6 +118,18 @@ def release(sessions: sessionmaker[Session], holder: str, ids: Collection[int]) 
             .values(claimed_by=None, claimed_until=None)
             .execution_options(synchronize_session=False)
         )
+
+
+def renew(sessions: sessionmaker[Session], holder: str, until: datetime) -> int:
+    """Extend every open claim this holder has to `until` (its heartbeat); how many it holds."""
+    with sessions.begin() as session:
+        result = session.execute(
+            update(Delivery)
+            .where(Delivery.claimed_by == holder, Delivery.status.in_(OPEN))
+            .values(claimed_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def release_local(sessions: sessionmaker[Session], issue_id: int) -> int:

@@ -91,6 +91,15 @@ class MemoryDeliveryStore:
                 if row.claimed_by == holder:
                     row.claimed_by, row.claimed_until = None, None
 
+    def renew(self, holder: str, until: datetime) -> int:
+        with self._lock:
+            held = [
+                row for row in self.rows.values() if row.claimed_by == holder and row.status in OPEN
+            ]
+            for row in held:
+                row.claimed_until = until
+            return len(held)
+
     def record(self, outcomes: list[Outcome], now: datetime) -> list[Move]:
         moves: list[Move] = []
         with self._lock:

@@ -29,6 +29,9 @@ class SqlDeliveryStore:
     def release(self, holder: str, ids: Collection[int]) -> None:
         claims.release(self.sessions, holder, ids)
 
+    def renew(self, holder: str, until: datetime) -> int:
+        return claims.renew(self.sessions, holder, until)
+
     def record(self, outcomes: list[Outcome], now: datetime) -> list[Move]:
         return record(self.sessions, outcomes, self.retry, now)
 

@@ -78,6 +78,10 @@ class DeliveryStore(Protocol):
         """Give back rows this holder claimed and did not settle."""
         ...
 
+    def renew(self, holder: str, until: datetime) -> int:
+        """Extend this holder's open claims to `until`; called from the heartbeat's thread."""
+        ...
+
     def record(self, outcomes: list[Outcome], now: datetime) -> list[Move]:
         """Store what the mail server said for each message; return each row's move."""
         ...

@@ -6,8 +6,8 @@ its own successor while deliveries remain, so the number of tasks in the queue s
 number of lanes. The last lane to find nothing open marks the issue sent.
 
 A worker killed mid-batch loses its task too (acknowledged late, so the broker hands it out again
-after the visibility timeout) and leaves its rows claimed until delivery.claim_seconds have
-passed; the other lanes then take them.
+after the visibility timeout) and leaves its rows claimed until its last renewal runs out (at
+most delivery.claim_seconds, newsletter.deliver.heartbeat); the other lanes then take them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from celery import Celery
 
 from newsletter.config import Settings, load_settings
-from newsletter.deliver.batch import open_sender
+from newsletter.deliver.batch import BATCH_SECONDS, open_sender
 from newsletter.deliver.claim import holder_name, seconds_until_due
 from newsletter.deliver.relays import Relay, relays_for
 from newsletter.deliver.state import SendResult, finish, pause
@@ -58,7 +58,7 @@ def make_app(settings: Settings, lane: Lane | None = None) -> Celery:
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         broker_transport_options={
-            "visibility_timeout": claim + 60,
+            "visibility_timeout": claim + BATCH_SECONDS + 60,
             "unacked_restore_interval": 5,
             "unacked_restore_throttle": 1,
         },

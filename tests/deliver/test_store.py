@@ -152,6 +152,20 @@ def test_claims_never_overlap_and_run_out(make: MakeHarness) -> None:
     assert {row.id for row in again} == {row.id for row in first + second}
 
 
+def test_a_renewed_claim_outlives_its_first_term(make: MakeHarness) -> None:
+    h = make(6, LATER)
+    soon, later = NOW + timedelta(seconds=30), NOW + timedelta(seconds=60)
+    mine = h.store.claim("a", NOW, soon, 4)
+    h.store.claim("b", NOW, soon, 100)
+    h.store.record([_outcome(mine[0])], NOW)  # settled: no longer held
+    assert h.store.renew("a", later) == 3
+    # At `soon` b's rows are free again, a's renewed ones are not.
+    taken = h.store.claim("c", soon, later, 100)
+    assert [row.email for row in taken] == h.emails[4:]
+    assert h.store.claim("c", later, later + timedelta(seconds=30), 100) != []
+    assert h.store.renew("nobody", later) == 0
+
+
 def test_outcomes_move_each_delivery_and_bounce_a_missing_address(make: MakeHarness) -> None:
     h = make(6, LATER)
     rows = h.store.claim("a", NOW, NOW + timedelta(minutes=5), 4)
