@@ -9,7 +9,9 @@ the parent's high-water mark, because exec carries it over from the address spac
 
 With --workers 1,2,4 (PostgreSQL and Redis needed: --database-url, --redis-url) it sends the
 same issue through 1, 2 and 4 `newsletter worker` processes instead, each run on a fresh schema,
-beside the in-process `digest send` on the same database, and prints the scaling ratio.
+beside the in-process `digest send` on the same database, and prints the scaling ratio; then it
+sends once more through the most workers and SIGKILLs one a third of the way in, and prints how
+long the rows it held waited.
 
 smtp-sink and smtp-source come from Debian's postfix package, unpacked without installing:
     apt-get download postfix && dpkg-deb -x postfix_*.deb /tmp/postfix
@@ -197,8 +199,44 @@ def sender_env(url: str, var: Path, port: int, connections: int) -> dict[str, st
     }
 
 
-def run_once(args: argparse.Namespace, count: int, port: int, workers: int) -> float:
-    """Messages per second of one send: in-process (workers == 0) or through N workers."""
+def _kill_one_and_time_recovery(url: str, victim: subprocess.Popen[bytes], count: int) -> None:
+    """SIGKILL a worker a third of the way in; print how long until the rows it held were sent
+    (they wait for its claims to run out: delivery.claim_seconds after its last renewal)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    sent = text("SELECT count(*) FROM deliveries WHERE status = 'sent'")
+    open_rows = "status IN ('pending', 'deferred')"
+    held = text(f"SELECT id FROM deliveries WHERE claimed_by LIKE :holder AND {open_rows}")
+    waiting = text(f"SELECT count(*) FROM deliveries WHERE id = ANY(:ids) AND {open_rows}")
+    with engine.connect() as db:
+        while (db.scalar(sent) or 0) < count // 3:
+            time.sleep(0.05)
+            db.rollback()
+        victim.kill()
+        victim.wait()
+        killed = time.perf_counter()
+        stranded = list(db.scalars(held, {"holder": f"worker:%:{victim.pid}:%"}))
+        db.rollback()
+        if not stranded:
+            print("  (the killed worker held no rows at that moment)")
+            return
+        while db.scalar(waiting, {"ids": stranded}):
+            time.sleep(0.1)
+            db.rollback()
+    engine.dispose()
+    print(
+        f"  one worker SIGKILLed: its {len(stranded)} claimed rows were all sent "
+        f"{time.perf_counter() - killed:.1f} s later (claims: 30 s, renewed every 10 s)",
+        flush=True,
+    )
+
+
+def run_once(
+    args: argparse.Namespace, count: int, port: int, workers: int, kill: bool = False
+) -> float:
+    """Messages per second of one send: in-process (workers == 0) or through N workers, one of
+    which is SIGKILLed a third of the way in when `kill`."""
     schema = f"bench_deliver_{os.getpid()}_{workers}"
     url = _schema_url(args.database_url, schema)
     newsletter = str(Path(sys.executable).parent / "newsletter")
@@ -235,12 +273,13 @@ def run_once(args: argparse.Namespace, count: int, port: int, workers: int) -> f
                     )
                 time.sleep(3)  # let them connect to the broker before the clock starts
             start = time.perf_counter()
-            subprocess.run(
-                [newsletter, "digest", "send", str(issue_id)],
-                env=env,
-                check=True,
-                stdout=subprocess.DEVNULL,
+            sender = subprocess.Popen(
+                [newsletter, "digest", "send", str(issue_id)], env=env, stdout=subprocess.DEVNULL
             )
+            if kill:
+                _kill_one_and_time_recovery(url, procs[0], count)
+            if sender.wait() != 0:
+                raise SystemExit("digest send failed")
             return count / (time.perf_counter() - start)
     finally:
         for proc in procs:
@@ -267,6 +306,10 @@ def main_workers(args: argparse.Namespace) -> None:
         for n in counts:
             rates[n] = run_once(args, count, port, n)
             print(f"{n} worker process(es):    {rates[n]:,.0f} msg/s", flush=True)
+        killed = max(counts)
+        if killed >= 2:
+            rate = run_once(args, count, port, killed, kill=True)
+            print(f"{killed} workers, one killed:  {rate:,.0f} msg/s", flush=True)
     finally:
         sink.terminate()
         sink.wait()

@@ -14,6 +14,7 @@ from newsletter.editors.models import Editor
 from newsletter.editors.notify import local
 from newsletter.web.admin.auth import Csrf, PublisherDep
 from newsletter.web.admin.pages import render
+from newsletter.web.ids import RowId
 from newsletter.web.state import runtime_of
 
 router = APIRouter()
@@ -89,7 +90,7 @@ def make(
 
 
 @router.post("/api-tokens/{token_id}/revoke", dependencies=[Csrf])
-def revoke_token(request: Request, token_id: int, publisher: PublisherDep) -> Response:
+def revoke_token(request: Request, token_id: RowId, publisher: PublisherDep) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
         if revoke(session, token_id, publisher.email, runtime.clock.now()):

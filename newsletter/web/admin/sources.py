@@ -20,6 +20,7 @@ from newsletter.models import Source, Topic
 from newsletter.pipeline.publishing import collect_and_publish
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render
+from newsletter.web.ids import RowId
 from newsletter.web.state import runtime_of
 
 router = APIRouter()
@@ -137,7 +138,7 @@ def test_selectors(request: Request, publisher: PublisherDep, form: FormDep) -> 
 
 
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
-def source_page(request: Request, source_id: int, editor: EditorDep) -> Response:
+def source_page(request: Request, source_id: RowId, editor: EditorDep) -> Response:
     return _source_page(request, source_id, editor)
 
 
@@ -162,7 +163,7 @@ def _source_page(
 
 
 @router.get("/sources/{source_id}/edit", response_class=HTMLResponse)
-def edit_source(request: Request, source_id: int, publisher: PublisherDep) -> Response:
+def edit_source(request: Request, source_id: RowId, publisher: PublisherDep) -> Response:
     with runtime_of(request).sessions() as session:
         fields, chosen = _values(_load(session, source_id))
     return _form_page(request, publisher, fields, chosen, source_id)
@@ -170,7 +171,7 @@ def edit_source(request: Request, source_id: int, publisher: PublisherDep) -> Re
 
 @router.post("/sources/{source_id}/edit", dependencies=[Csrf])
 def save_source(
-    request: Request, source_id: int, publisher: PublisherDep, form: FormDep
+    request: Request, source_id: RowId, publisher: PublisherDep, form: FormDep
 ) -> Response:
     fields, chosen = form
     runtime = runtime_of(request)
@@ -186,12 +187,12 @@ def save_source(
 
 
 @router.post("/sources/{source_id}/enable", dependencies=[Csrf])
-def enable(request: Request, source_id: int, publisher: PublisherDep) -> Response:
+def enable(request: Request, source_id: RowId, publisher: PublisherDep) -> Response:
     return _switch(request, source_id, publisher.email, True)
 
 
 @router.post("/sources/{source_id}/disable", dependencies=[Csrf])
-def disable(request: Request, source_id: int, publisher: PublisherDep) -> Response:
+def disable(request: Request, source_id: RowId, publisher: PublisherDep) -> Response:
     return _switch(request, source_id, publisher.email, False)
 
 
@@ -206,7 +207,7 @@ def _switch(request: Request, source_id: int, who: str, enabled: bool) -> Respon
 
 
 @router.post("/sources/{source_id}/remove", dependencies=[Csrf])
-def remove(request: Request, source_id: int, publisher: PublisherDep) -> Response:
+def remove(request: Request, source_id: RowId, publisher: PublisherDep) -> Response:
     runtime = runtime_of(request)
     try:
         with runtime.sessions.begin() as session:
@@ -217,7 +218,7 @@ def remove(request: Request, source_id: int, publisher: PublisherDep) -> Respons
 
 
 @router.post("/sources/{source_id}/key", dependencies=[Csrf])
-def make_key(request: Request, source_id: int, publisher: PublisherDep) -> Response:
+def make_key(request: Request, source_id: RowId, publisher: PublisherDep) -> Response:
     """A new push key, shown on this answer only: it is not stored, and not put in a URL."""
     runtime = runtime_of(request)
     try:
@@ -229,7 +230,7 @@ def make_key(request: Request, source_id: int, publisher: PublisherDep) -> Respo
 
 
 @router.post("/sources/{source_id}/run", dependencies=[Csrf])
-def run_now(request: Request, source_id: int, _publisher: PublisherDep) -> Response:
+def run_now(request: Request, source_id: RowId, _publisher: PublisherDep) -> Response:
     """This one source through the scheduler's own join: collect, then rebuild what changed."""
     runtime = runtime_of(request)
     with runtime.sessions() as session:

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from newsletter.pipeline import reader
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render
-from newsletter.web.ids import Before
+from newsletter.web.ids import Before, RowId
 from newsletter.web.signups import wake_sender
 from newsletter.web.state import runtime_of
 from subscribers import editing, erasure
@@ -147,7 +147,7 @@ def find(
 
 
 @router.get("/subscribers/{subscriber_id}", response_class=HTMLResponse)
-def one(request: Request, subscriber_id: int, editor: EditorDep, done: Short = "") -> Response:
+def one(request: Request, subscriber_id: RowId, editor: EditorDep, done: Short = "") -> Response:
     with runtime_of(request).sessions() as session:
         story = reader.story(session, subscriber_id)
         if story is None:
@@ -191,7 +191,7 @@ def _act(
 @router.post("/subscribers/{subscriber_id}/edit", dependencies=[Csrf])
 def edit(
     request: Request,
-    subscriber_id: int,
+    subscriber_id: RowId,
     publisher: PublisherDep,
     name: Annotated[str, Form(max_length=200)] = "",
     topics: Annotated[list[str] | None, Form()] = None,
@@ -207,7 +207,7 @@ def edit(
 
 
 @router.post("/subscribers/{subscriber_id}/unsubscribe", dependencies=[Csrf])
-def unsubscribe(request: Request, subscriber_id: int, publisher: PublisherDep) -> Response:
+def unsubscribe(request: Request, subscriber_id: RowId, publisher: PublisherDep) -> Response:
     who = publisher.email
     return _act(
         request,
@@ -220,7 +220,7 @@ def unsubscribe(request: Request, subscriber_id: int, publisher: PublisherDep) -
 @router.post("/subscribers/{subscriber_id}/suppress", dependencies=[Csrf])
 def suppress(
     request: Request,
-    subscriber_id: int,
+    subscriber_id: RowId,
     publisher: PublisherDep,
     reason: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
@@ -235,7 +235,7 @@ def suppress(
 
 
 @router.post("/subscribers/{subscriber_id}/lift", dependencies=[Csrf])
-def lift(request: Request, subscriber_id: int, publisher: PublisherDep) -> Response:
+def lift(request: Request, subscriber_id: RowId, publisher: PublisherDep) -> Response:
     who = publisher.email
     return _act(
         request,
@@ -246,7 +246,7 @@ def lift(request: Request, subscriber_id: int, publisher: PublisherDep) -> Respo
 
 
 @router.post("/subscribers/{subscriber_id}/resend", dependencies=[Csrf])
-def resend(request: Request, subscriber_id: int, publisher: PublisherDep) -> Response:
+def resend(request: Request, subscriber_id: RowId, publisher: PublisherDep) -> Response:
     """Queued for the background sender (the signup queue), which it is woken to work on."""
     who = publisher.email
     response = _act(
@@ -262,7 +262,7 @@ def resend(request: Request, subscriber_id: int, publisher: PublisherDep) -> Res
 
 
 @router.post("/subscribers/{subscriber_id}/export", dependencies=[Csrf])
-def export(request: Request, subscriber_id: int, publisher: PublisherDep) -> Response:
+def export(request: Request, subscriber_id: RowId, publisher: PublisherDep) -> Response:
     """One person's data as a JSON download; the export itself is recorded on their timeline."""
     runtime = runtime_of(request)
     now = runtime.clock.now()
@@ -288,7 +288,7 @@ def export(request: Request, subscriber_id: int, publisher: PublisherDep) -> Res
 @router.post("/subscribers/{subscriber_id}/erase", dependencies=[Csrf])
 def erase(
     request: Request,
-    subscriber_id: int,
+    subscriber_id: RowId,
     publisher: PublisherDep,
     confirm: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:

@@ -13,6 +13,7 @@ from newsletter.catalog_edits import CatalogError
 from newsletter.models import Topic
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render
+from newsletter.web.ids import RowId
 from newsletter.web.state import runtime_of
 
 router = APIRouter()
@@ -52,7 +53,7 @@ def add_topic(
 @router.post("/topics/{topic_id}", dependencies=[Csrf])
 def save_topic(
     request: Request,
-    topic_id: int,
+    topic_id: RowId,
     publisher: PublisherDep,
     name: Text = "",
     description: Text = "",
@@ -81,7 +82,7 @@ def _save(
 
 
 @router.post("/topics/{topic_id}/remove", dependencies=[Csrf])
-def remove_topic(request: Request, topic_id: int, publisher: PublisherDep) -> Response:
+def remove_topic(request: Request, topic_id: RowId, publisher: PublisherDep) -> Response:
     runtime = runtime_of(request)
     try:
         with runtime.sessions.begin() as session:
