@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from newsletter import migrate
-from newsletter.db import Base
+from newsletter.db import Base, make_engine
 from newsletter.models import Post, Source, Topic
 from newsletter.runtime import Runtime
 from newsletter.schema_version import HEAD, current_revision
 from subscribers.models import Subscriber, SubscriberTopic
+from tests.conftest import POSTGRES_URL
 
 
 def test_migrations_build_exactly_the_models(runtime: Runtime) -> None:
@@ -114,3 +116,28 @@ def test_source_defaults(runtime: Runtime) -> None:
         source = session.scalars(select(Source)).one()
     assert source.enabled is True
     assert source.etag is None
+
+
+def test_trigram_indexes_use_pg_trgm_from_outside_the_search_path(database_url: str) -> None:
+    """pg_trgm is often in `public` already while the service's schema is another."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    assert POSTGRES_URL is not None
+    admin = create_engine(POSTGRES_URL)
+    home = f"trgm_home_{secrets.token_hex(4)}"
+    with admin.begin() as connection:
+        connection.execute(text("DROP EXTENSION IF EXISTS pg_trgm CASCADE"))
+        connection.execute(text(f'CREATE SCHEMA "{home}"'))
+        connection.execute(text(f'CREATE EXTENSION pg_trgm SCHEMA "{home}"'))
+    engine = make_engine(database_url)
+    try:
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            found = set(connection.scalars(text("SELECT indexname FROM pg_indexes")))
+        assert {"ix_subscribers_email_trgm", "ix_subscribers_name_trgm"} <= found
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text("DROP EXTENSION pg_trgm CASCADE"))
+            connection.execute(text(f'DROP SCHEMA "{home}"'))
+        admin.dispose()

@@ -31,15 +31,23 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     # pg_trgm ships with PostgreSQL and is a trusted extension (13+): a database's owner may
-    # create it without being a superuser.
+    # create it without being a superuser. It may exist already in another schema than ours
+    # (public, most often), out of the search path: its operator class is named with its schema.
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    schema = op.get_bind().scalar(
+        sa.text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'"
+        )
+    )
+    quoted = op.get_bind().dialect.identifier_preparer.quote_schema(schema)
     for column in COLUMNS:
         op.create_index(
             f"ix_subscribers_{column}_trgm",
             "subscribers",
             [column],
             postgresql_using="gin",
-            postgresql_ops={column: "gin_trgm_ops"},
+            postgresql_ops={column: f"{quoted}.gin_trgm_ops"},
         )
 
 
