@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from newsletter import __version__
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
-from newsletter.web import admin, archive, embed, feeds, health, pages, push, subscription
+from newsletter.web import admin, archive, clicks, embed, feeds, health, pages, push, subscription
 from newsletter.web.admin import imports as admin_imports
 from newsletter.web.compression import PublicPageCompression
 from newsletter.web.layout import layout_globals
@@ -39,6 +39,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.templates = Jinja2Templates(env=environment(runtime.settings))
     app.state.templates.env.globals.update(layout_globals(runtime))
     app.include_router(pages.router)
+    app.include_router(clicks.router)
     app.include_router(health.router)
     # Feeds before the archive: /archive/feed.xml must not be taken for an issue key.
     app.include_router(feeds.router)
@@ -65,6 +66,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     # Added last, so it is the outermost: a poll of a fresh feed skips every other layer.
     app.add_middleware(pages.PageFastPath)
     app.add_middleware(feeds.FeedFastPath)
+    # Outermost of all: a click is the busiest request there is, right after a send.
+    app.add_middleware(clicks.ClickFastPath)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
