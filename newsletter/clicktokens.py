@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _DOMAIN = b"click/1:"
+_READER_DOMAIN = b"reader/1:"
 _MAC_BYTES = 8
 # Four varints of at most 9 bytes each and the MAC: anything longer is not ours.
 MAX_TOKEN_CHARS = 60
@@ -57,8 +58,21 @@ def _read_varints(data: bytes) -> list[int] | None:
     return values if shift == 0 else None
 
 
-def _mac(key: str, payload: bytes) -> bytes:
-    return hmac.new(key.encode(), _DOMAIN + payload, hashlib.sha256).digest()[:_MAC_BYTES]
+def _mac(key: str, payload: bytes, domain: bytes = _DOMAIN) -> bytes:
+    return hmac.new(key.encode(), domain + payload, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def _encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _decode(text: str) -> bytes | None:
+    if len(text) > MAX_TOKEN_CHARS or not _ALPHABET.fullmatch(text):
+        return None
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
 
 
 def make_click_token(key: str, click: Click) -> str:
@@ -68,16 +82,13 @@ def make_click_token(key: str, click: Click) -> str:
     if any(n < 0 for n in numbers):
         raise ValueError("click token numbers are never negative")
     payload = b"".join(_varint(n) for n in numbers)
-    return base64.urlsafe_b64encode(payload + _mac(key, payload)).rstrip(b"=").decode()
+    return _encode(payload + _mac(key, payload))
 
 
 def read_click_token(keys: Iterable[str], token: str) -> Click | None:
     """The click a token names, or None for anything not signed by one of `keys`."""
-    if len(token) > MAX_TOKEN_CHARS or not _ALPHABET.fullmatch(token):
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (binascii.Error, ValueError):
+    raw = _decode(token)
+    if raw is None:
         return None
     payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
     if not payload or not any(hmac.compare_digest(mac, _mac(key, payload)) for key in keys):
@@ -86,3 +97,26 @@ def read_click_token(keys: Iterable[str], token: str) -> Click | None:
     if numbers is None or len(numbers) not in (3, 4):
         return None
     return Click(*numbers)
+
+
+def make_reader_mark(key: str, issue_id: int, subscriber_id: int) -> str:
+    """The per-subscriber part of an issue's links (analytics.per_subscriber): who clicked.
+
+    Bound to the issue, so a mark copied into another issue's link names nobody.
+    """
+    payload = _varint(subscriber_id)
+    return _encode(payload + _mac(key, _varint(issue_id) + payload, _READER_DOMAIN))
+
+
+def read_reader_mark(keys: Iterable[str], issue_id: int, mark: str) -> int | None:
+    raw = _decode(mark)
+    if raw is None:
+        return None
+    payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
+    signed = _varint(issue_id) + payload
+    if not payload or not any(
+        hmac.compare_digest(mac, _mac(key, signed, _READER_DOMAIN)) for key in keys
+    ):
+        return None
+    numbers = _read_varints(payload)
+    return numbers[0] if numbers is not None and len(numbers) == 1 else None

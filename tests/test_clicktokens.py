@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.clicktokens import Click, make_click_token, read_click_token
+from newsletter.clicktokens import (
+    Click,
+    make_click_token,
+    make_reader_mark,
+    read_click_token,
+    read_reader_mark,
+)
 
 KEY = "k" * 40
 OTHER = "o" * 40
@@ -54,3 +60,14 @@ def test_garbage_is_no_click(token: str) -> None:
 def test_a_token_made_with_a_negative_number_is_refused_when_made() -> None:
     with pytest.raises(ValueError, match="negative"):
         make_click_token(KEY, Click(-1, 0, 0))
+
+
+def test_a_reader_mark_names_the_subscriber_for_its_own_issue_only() -> None:
+    mark = make_reader_mark(KEY, 5, 4242)
+    assert read_reader_mark([KEY], 5, mark) == 4242
+    assert read_reader_mark([KEY], 6, mark) is None
+    assert read_reader_mark([OTHER], 5, mark) is None
+    assert (
+        read_reader_mark([KEY], 5, mark[:2] + ("A" if mark[2] != "A" else "B") + mark[3:]) is None
+    )
+    assert read_reader_mark([KEY], 5, "garbage!") is None

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -98,16 +98,30 @@ def fold_events(session: Session, before: datetime) -> int:
 def counted(session: Session, issue_id: int) -> dict[str, int]:
     """Every click of one issue by verdict, counts and unfolded events together."""
     totals: Counter[str] = Counter()
-    for verdict, clicks in session.execute(
-        select(ClickCount.verdict, func.sum(ClickCount.clicks))
-        .where(ClickCount.issue_id == issue_id)
-        .group_by(ClickCount.verdict)
-    ):
-        totals[verdict] += int(clicks or 0)
-    for verdict, clicks in session.execute(
-        select(ClickEvent.verdict, func.count())
-        .where(ClickEvent.issue_id == issue_id)
-        .group_by(ClickEvent.verdict)
-    ):
-        totals[verdict] += int(clicks)
+    for key, clicks in hourly(session, [issue_id]).items():
+        totals[key[4]] += clicks
     return dict(totals)
+
+
+FigureKey = tuple[int, int, int, datetime, str]  # issue, position, variant, hour, verdict
+
+
+def hourly(session: Session, issue_ids: Iterable[int]) -> Counter[FigureKey]:
+    """Clicks per issue, link, variant, hour and verdict: the counts and unfolded events."""
+    ids = list(issue_ids)
+    totals: Counter[FigureKey] = Counter()
+    if not ids:
+        return totals
+    for row in session.execute(select(ClickCount).where(ClickCount.issue_id.in_(ids))).scalars():
+        totals[(row.issue_id, row.position, row.variant_id, row.hour, row.verdict)] += row.clicks
+    events = select(
+        ClickEvent.issue_id,
+        ClickEvent.position,
+        ClickEvent.variant_id,
+        ClickEvent.at,
+        ClickEvent.verdict,
+    ).where(ClickEvent.issue_id.in_(ids))
+    for event in session.execute(events):
+        key = (event.issue_id, event.position, event.variant_id, hour_of(event.at), event.verdict)
+        totals[key] += 1
+    return totals

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from newsletter.clicktokens import Click, make_click_token
+from newsletter.digest.placeholders import marker
 
 # Kinds of tracked link; "trap" is the hidden link no person sees (its clicks are machines').
 STORY, DONATE, ARCHIVE, TRAP = "story", "donate", "archive", "trap"
@@ -52,8 +53,11 @@ class ClickLinks:
     issue_id: int
     variant_id: int
     book: LinkBook
+    # analytics.per_subscriber: each link ends in the reader's mark, filled in per recipient.
+    personal: bool = False
 
     def __call__(self, kind: str, url: str, post_id: int | None = None) -> str:
         position = self.book.position(kind, url, post_id)
         token = make_click_token(self.key, Click(self.issue_id, position, self.variant_id))
-        return f"{self.base_url}/r/{token}"
+        mark = marker("reader_mark") if self.personal else ""
+        return f"{self.base_url}/r/{token}{mark}"

@@ -171,7 +171,14 @@ def _store_variant(
     clicks = None
     if click_key is not None:
         session.flush()  # the variant's id goes into its tokens
-        clicks = ClickLinks(settings.site.base_url, click_key, issue.id, variant.id, book)
+        clicks = ClickLinks(
+            settings.site.base_url,
+            click_key,
+            issue.id,
+            variant.id,
+            book,
+            personal=settings.analytics.per_subscriber,
+        )
     rendered = renderer.render(edition_of(issue), layout, clicks=clicks)
     variant.subject, variant.html, variant.text = rendered.subject, rendered.html, rendered.text
     return variant

@@ -20,7 +20,7 @@ from newsletter.analytics.behaviour import Behaviour, Hit
 from newsletter.analytics.machines import request_verdict
 from newsletter.analytics.queue import ClickQueue, Flusher
 from newsletter.analytics.store import fold_events, write_hits
-from newsletter.clicktokens import Click, read_click_token
+from newsletter.clicktokens import Click, read_click_token, read_reader_mark
 from newsletter.digest.clicklinks import TRAP
 from newsletter.errors import first_line
 from newsletter.models import IssueLink
@@ -55,7 +55,13 @@ class ClickDesk:
         self._links: OrderedDict[tuple[int, int], Target] = OrderedDict()
 
     def read(self, token: str) -> Click | None:
-        return read_click_token(self.keys, token)
+        """The link's click; with per-subscriber figures on, and a good mark, who made it."""
+        link, _, mark = token.partition(".")
+        click = read_click_token(self.keys, link)
+        if click is None or not (mark and self.per_subscriber):
+            return click
+        reader = read_reader_mark(self.keys, click.issue_id, mark)
+        return Click(click.issue_id, click.position, click.variant_id, reader)
 
     def cached(self, click: Click) -> Target | None:
         target = self._links.get((click.issue_id, click.position))

@@ -10,6 +10,7 @@ from newsletter.web.admin import (
     edit,
     editors,
     issues,
+    reports,
     signup_forms,
     sources,
     subscriber_pages,
@@ -30,3 +31,4 @@ router.include_router(sources.router)
 router.include_router(topics.router)
 router.include_router(subscriber_pages.router)
 router.include_router(audience.router)
+router.include_router(reports.router)
