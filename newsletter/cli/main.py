@@ -29,6 +29,7 @@ COMMANDS = {
     "sources": "newsletter.cli.sources:app",
     "editors": "newsletter.cli.editors:app",
     "bounces": "newsletter.cli.bounces:app",
+    "report": "newsletter.cli.report:report",
 }
 DIGEST_COMMANDS = {
     "build": "newsletter.cli.digest:build",

@@ -7,6 +7,7 @@ exports and `newsletter report` alike.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -22,6 +23,7 @@ from newsletter.models import Delivery, DeliveryStatus, Issue, IssueLink, IssueV
 from newsletter.runtime import Runtime
 from subscribers.models import Status, SubscriberEvent
 
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
 FILTERS = tuple(verdict for verdict in VERDICTS if verdict != HUMAN)
 # Clicks over the first days after the send, and exits counted against the issue that long.
 FIRST_DAYS = 7
@@ -222,3 +224,21 @@ def sent_issue_report(runtime: Runtime, issue_id: int) -> IssueReport | None:
 def month_of(runtime: Runtime, month: date) -> list[IssueReport]:
     with runtime.sessions() as session:
         return month_reports(session, month, runtime.settings.zone)
+
+
+def latest_sent_id(runtime: Runtime) -> int | None:
+    with runtime.sessions() as session:
+        return session.scalar(
+            select(Issue.id)
+            .where(Issue.sent_at.is_not(None))
+            .order_by(Issue.sent_at.desc(), Issue.id.desc())
+            .limit(1)
+        )
+
+
+def parse_month(value: str) -> date | None:
+    """ "2026-11" as the month's first day; None for anything else (or before 1970)."""
+    match = _MONTH.fullmatch(value)
+    if match is None or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1970:
+        return None
+    return date(int(match[1]), int(match[2]), 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -12,7 +11,7 @@ from starlette.exceptions import HTTPException
 
 from newsletter.models import Issue
 from newsletter.pipeline.report_csv import reports_csv
-from newsletter.pipeline.reports import month_of, sent_issue_report, top_stories
+from newsletter.pipeline.reports import month_of, parse_month, sent_issue_report, top_stories
 from newsletter.runtime import Runtime
 from newsletter.web.admin.auth import EditorDep
 from newsletter.web.admin.pages import render
@@ -26,7 +25,6 @@ FILTER_NAMES = {
     "burst": "many links at once",
     "trap": "hidden trap link",
 }
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def report_context(runtime: Runtime, issue: Issue) -> dict[str, Any]:
@@ -54,10 +52,10 @@ def issue_csv(request: Request, issue_id: int, _editor: EditorDep) -> Response:
 
 
 def _month(value: str) -> date:
-    match = _MONTH.match(value)
-    if match is None or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1970:
+    chosen = parse_month(value)
+    if chosen is None:
         raise HTTPException(404, "A month is written YYYY-MM.")
-    return date(int(match[1]), int(match[2]), 1)
+    return chosen
 
 
 @router.get("/reports")
