@@ -197,3 +197,18 @@ def test_with_the_database_down_a_known_link_still_redirects_and_the_click_waits
         clocked.sessions = working
         down.dispose()
     assert _counts(clocked, client, mailed.issue_id) == {"human": 3}
+
+
+@pytest.mark.parametrize("per_subscriber", [False, True])
+def test_the_privacy_page_says_what_clicks_keep(runtime: Runtime, per_subscriber: bool) -> None:
+    from newsletter.config.schema import AnalyticsSettings
+
+    runtime.settings = runtime.settings.model_copy(
+        update={"analytics": AnalyticsSettings(per_subscriber=per_subscriber, retention_days=45)}
+    )
+    page = TestClient(create_app(runtime)).get("/privacy").text
+    assert "no tracking pixel" in page
+    if per_subscriber:
+        assert "We keep each click with your subscription for 45 days" in page
+    else:
+        assert "no click is kept with your name or address" in page
