@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from newsletter.analytics.machines import BURST, HUMAN, TRAP
 
 
-@dataclass
+@dataclass(slots=True)
 class Hit:
     """One request to /r/ on its way to the counts; `verdict` may still turn to a machine's."""
 
@@ -27,7 +27,7 @@ class Hit:
     subscriber_id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Seen:
     hits: deque[Hit] = field(default_factory=deque)
     trapped: bool = False
@@ -53,10 +53,13 @@ class Behaviour:
     def judge(self, client: bytes, hit: Hit, trap: bool) -> None:
         """Record the hit; turn it, and this client's other hits on the issue, to machines'."""
         key = (client, hit.issue_id)
-        seen = self._seen.pop(key, None) or _Seen()
-        self._seen[key] = seen
-        while len(self._seen) > self.clients:
-            self._seen.popitem(last=False)
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = self._seen[key] = _Seen()
+            if len(self._seen) > self.clients:
+                self._seen.popitem(last=False)
+        else:
+            self._seen.move_to_end(key)
         cutoff = hit.at - self.window
         while seen.hits and seen.hits[0].at < cutoff:
             seen.hits.popleft()

@@ -76,6 +76,7 @@ def test_a_story_link_redirects_to_the_story_with_utm_and_counts_one_human(
     assert query["utm_medium"] == ["email"]
     assert query["utm_campaign"][0].startswith("digest-")
     assert response.headers["cache-control"] == "private, no-store"
+    assert response.headers.get_list("content-length") == ["0"]
     assert _counts(clocked, client, mailed.issue_id) == {"human": 1}
     with clocked.sessions() as session:
         row = session.scalars(select(ClickCount)).one()
