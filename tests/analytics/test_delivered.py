@@ -13,6 +13,7 @@ from newsletter.analytics.store import counted
 from newsletter.clicktokens import make_reader_mark
 from newsletter.clock import FixedClock
 from newsletter.config.schema import AnalyticsSettings
+from newsletter.pipeline import reader
 from newsletter.pipeline.clicks import fold_old_clicks
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
@@ -62,11 +63,17 @@ def test_per_subscriber_ties_the_click_to_the_reader_until_retention_folds_it(
     email = deliver_issue(runtime, smtp)
     links = email.tracked(runtime.settings.site.base_url)
     assert all("." in link.rsplit("/", 1)[1] for link in links)
-    _click(runtime, links[0])
+    _click(runtime, email.of_kind(runtime, "story")[0])
     with runtime.sessions() as session:
         (event,) = session.scalars(select(ClickEvent)).all()
         assert (event.subscriber_id, event.verdict) == (email.subscriber_id, "human")
         assert counted(session, email.issue_id) == {"human": 1}
+    with runtime.sessions() as session:
+        story = reader.story(session, email.subscriber_id)
+    assert story is not None
+    clicks = [moment.text for moment in story.moments if moment.kind == "click"]
+    assert len(clicks) == 1
+    assert clicks[0].startswith("Clicked “Story 0” in issue 20")
     assert fold_old_clicks(runtime) == 0  # too young
     clock.advance(timedelta(days=31))
     assert fold_old_clicks(runtime) == 1
