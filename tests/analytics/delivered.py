@@ -25,6 +25,24 @@ from tests.smtpd import SmtpServer
 _HREF = re.compile(r'href="([^"]+)"')
 
 
+def tracked_links(runtime: Runtime, issue_id: int, html: str) -> dict[str, IssueLink]:
+    """The /r/ links in an email's HTML, in order, each once, with the stored link each names."""
+    prefix = runtime.settings.site.base_url + "/r/"
+    with runtime.sessions() as session:
+        stored = {
+            link.position: link
+            for link in session.scalars(select(IssueLink).where(IssueLink.issue_id == issue_id))
+        }
+    found = {}
+    for href in dict.fromkeys(_HREF.findall(html)):
+        if href.startswith(prefix):
+            token = href.removeprefix(prefix).split(".")[0]
+            click = read_click_token(runtime.verification_keys, token)
+            assert click is not None, href
+            found[href] = stored[click.position]
+    return found
+
+
 @dataclass(frozen=True)
 class Delivered:
     issue_id: int
@@ -39,22 +57,8 @@ class Delivered:
 
     def of_kind(self, runtime: Runtime, kind: str) -> list[str]:
         """The email's /r/ links to stored links of one kind (story, donate, archive, trap)."""
-        base = runtime.settings.site.base_url
-        with runtime.sessions() as session:
-            kinds = {
-                link.position: link.kind
-                for link in session.scalars(
-                    select(IssueLink).where(IssueLink.issue_id == self.issue_id)
-                )
-            }
-        found = []
-        for href in self.tracked(base):
-            token = href.rsplit("/", 1)[1].split(".")[0]
-            click = read_click_token(runtime.verification_keys, token)
-            assert click is not None, href
-            if kinds[click.position] == kind:
-                found.append(href)
-        return found
+        links = tracked_links(runtime, self.issue_id, self.html)
+        return [href for href, link in links.items() if link.kind == kind]
 
 
 def deliver_issue(

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from newsletter.digest.build import build_issue
-from newsletter.models import IssueLink, IssueStatus, IssueVariant
+from newsletter.models import IssueStatus, IssueVariant
 from newsletter.runtime import Runtime
+from tests.analytics.delivered import tracked_links
 from tests.factories import add_post, add_topics
-
-_HREF = re.compile(r'href="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -42,24 +40,10 @@ def mailed_issue(runtime: Runtime, stories: int = 3) -> Mailed:
         ).one()
         variant.issue.status = IssueStatus.SENT
         variant.issue.sent_at = now
-        stored = {
-            link.position: link
-            for link in session.scalars(
-                select(IssueLink).where(IssueLink.issue_id == result.issue_id)
-            )
-        }
         html, text = variant.html, variant.text
-    base = runtime.settings.site.base_url + "/r/"
     links: dict[str, list[str]] = {}
     targets: dict[str, str] = {}
-    from newsletter.clicktokens import read_click_token
-
-    for href in dict.fromkeys(_HREF.findall(html)):
-        if not href.startswith(base):
-            continue
-        click = read_click_token(runtime.verification_keys, href[len(base) :])
-        assert click is not None, href
-        link = stored[click.position]
+    for href, link in tracked_links(runtime, result.issue_id, html).items():
         links.setdefault(link.kind, []).append(href)
         targets[href] = link.url
     return Mailed(result.issue_id, html, text, links, targets)
