@@ -7,6 +7,7 @@ database except the first look-up of a link, and that falls back to the site's h
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ class ClickDesk:
             self.queue, self._write, runtime.clock.now, window, settings.flush_seconds
         )
         self._links: OrderedDict[tuple[int, int], Target] = OrderedDict()
+        self._links_lock = threading.Lock()
 
     def read(self, token: str) -> Click | None:
         """The link's click; with per-subscriber figures on, and a good mark, who made it."""
@@ -64,9 +66,11 @@ class ClickDesk:
         return Click(click.issue_id, click.position, click.variant_id, reader)
 
     def cached(self, click: Click) -> Target | None:
-        target = self._links.get((click.issue_id, click.position))
-        if target is not None:
-            self._links.move_to_end((click.issue_id, click.position))
+        key = (click.issue_id, click.position)
+        with self._links_lock:  # load() fills the cache from the thread pool
+            target = self._links.get(key)
+            if target is not None:
+                self._links.move_to_end(key)
         return target
 
     def load(self, click: Click) -> Target | None:
@@ -85,9 +89,10 @@ class ClickDesk:
         if row is None:
             return None
         target = Target(row.kind, row.url if _web_url(row.url) else self.home)
-        self._links[(click.issue_id, click.position)] = target
-        while len(self._links) > LINKS_KEPT:
-            self._links.popitem(last=False)
+        with self._links_lock:
+            self._links[(click.issue_id, click.position)] = target
+            while len(self._links) > LINKS_KEPT:
+                self._links.popitem(last=False)
         return target
 
     def record(
