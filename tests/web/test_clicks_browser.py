@@ -151,4 +151,19 @@ def test_a_click_from_the_email_lands_on_the_story_and_shows_in_the_report(
         assert box is not None
         assert box["x"] + box["width"] <= width
         found.extend(f"issue report at {width}px: {v}" for v in violations(page))
+
+    # The month's page, from the navigation: the top stories across the month's issues.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    with page.expect_navigation():
+        page.click("nav >> text=Reports")
+    top = page.locator("#month-top-table tbody tr").all_inner_texts()
+    assert [row.split("\t")[1] for row in top] == ["Story 0"]
+    issues = page.locator("#month-issues tbody tr").all_inner_texts()
+    assert len(issues) == 1
+    assert issues[0].split("\t")[1:5] == ["1", "1", "0", "2"]
+    for label, width in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SHOTS / f"admin-month-report-{label}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        found.extend(f"month report at {width}px: {v}" for v in violations(page))
     assert found == [], "\n".join(found)
