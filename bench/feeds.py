@@ -62,7 +62,7 @@ def start_serve(runtime: Runtime, port: int) -> subprocess.Popen[bytes]:
         [newsletter, "serve", "--port", str(port), "--no-access-log"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=None if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL,
     )
 
 
@@ -145,10 +145,18 @@ def wait_for(url: str, seconds: float = 20.0) -> None:
     raise SystemExit(f"nothing answered at {url}")
 
 
-def wrk(url: str, seconds: int, connections: int, header: str | None = None) -> float:
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int,
+    header: str | None = None,
+    script: Path | None = None,
+) -> float:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if header:
         command[1:1] = ["-H", header]
+    if script:
+        command[1:1] = ["-s", str(script)]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)

@@ -238,6 +238,22 @@ class IssueVariant(Base):
     issue: Mapped[Issue] = relationship(back_populates="variants")
 
 
+class IssueLink(Base):
+    """A link an issue's emails carry through /r/: kept for good, so old emails keep working."""
+
+    __tablename__ = "issue_links"
+    __table_args__ = (UniqueConstraint("issue_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    # The number click tokens carry: 0, 1, 2 ... in the order links were first rendered.
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # story | donate | archive | trap
+    # The target with its UTM parameters, as rendered; never taken from a request.
+    url: Mapped[str] = mapped_column(Text)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+
+
 class DeliveryStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"

@@ -30,6 +30,7 @@ COMMANDS = {
     "editors": "newsletter.cli.editors:app",
     "bounces": "newsletter.cli.bounces:app",
     "doctor": "newsletter.cli.doctor:doctor",
+    "report": "newsletter.cli.report:report",
 }
 DIGEST_COMMANDS = {
     "build": "newsletter.cli.digest:build",

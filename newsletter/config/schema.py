@@ -319,6 +319,25 @@ class DeliverySettings(_Section):
         return value
 
 
+class AnalyticsSettings(_Section):
+    """Click figures: what /r/ links record, how machines are told apart, how long raw rows stay."""
+
+    # Off (the default), a click is only counted per issue, link, variant and hour. On, the
+    # link also carries the subscriber (signed) and the click is kept against them: say so in
+    # the privacy note before turning it on.
+    per_subscriber: bool = False
+    # Raw per-subscriber events older than this are folded into the hourly counts and deleted.
+    retention_days: int = Field(default=90, ge=1, le=3650)
+    # Clicks wait in memory for the writer; past this many the newest are dropped (and counted
+    # in the log), so a slow or absent database never slows a redirect or fills the memory.
+    queue_size: int = Field(default=100_000, ge=100, le=10_000_000)
+    flush_seconds: float = Field(default=1.0, gt=0, le=60)
+    # One client opening this many different links of one issue within burst_seconds is a
+    # link scanner, not a reader: those clicks count as filtered.
+    burst_links: int = Field(default=3, ge=2, le=100)
+    burst_seconds: float = Field(default=10.0, gt=0, le=600)
+
+
 class ScheduleSettings(_Section):
     """What `newsletter serve` runs by itself, and how it catches up after downtime."""
 
@@ -372,6 +391,7 @@ class Settings(BaseSettings):
 
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
 
     @classmethod
     def settings_customise_sources(

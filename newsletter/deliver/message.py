@@ -18,6 +18,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
+from newsletter.clicktokens import make_reader_mark
 from newsletter.deliver.msgid import MessageIds
 from newsletter.deliver.verp import verp_address
 from newsletter.digest.placeholders import _SPLIT, PERSONAL_FIELDS, Template, marker, values_for
@@ -203,6 +204,8 @@ class IssueMessage:
             "email": person.email,
             "unsubscribe_url": f"{base}/unsubscribe?token={unsubscribe}",
             "preferences_url": f"{base}/preferences?token={preferences}",
+            # Lands only in links of an issue rendered with analytics.per_subscriber on.
+            "reader_mark": "." + make_reader_mark(secret, self.issue_id, person.subscriber_id),
             "unsubscribe_mailto": verp_address(
                 secret, person.subscriber_id, person.email, self.domain, prefix="unsubscribe"
             ),

@@ -59,6 +59,7 @@ def build_issue(
     settings: Settings,
     now: datetime,
     topic_keys: Iterable[str] | None = None,
+    click_key: str | None = None,
 ) -> BuildResult:
     """Build or rebuild the draft for the period ending `now`; an editor's choices are kept.
 
@@ -82,7 +83,7 @@ def build_issue(
         session.add(issue)
     _store_plan(session, issue, plan, now)
     keys = audience_keys(session, now) if topic_keys is None else set(topic_keys)
-    variants = render_variants(session, issue, settings, now, keys)
+    variants = render_variants(session, issue, settings, now, keys, click_key)
     return BuildResult(
         key=period.key,
         issue_id=issue.id,

@@ -48,7 +48,9 @@ class Template:
 
 # The personal parts of every issue. In the HTML part each is used as `<name>.html`, whose value
 # is HTML-escaped; in the text part and in headers, as the bare name.
-PERSONAL_FIELDS = ("name", "email", "unsubscribe_url", "preferences_url")
+# reader_mark is "" or, where analytics.per_subscriber is on, "." and the signed subscriber id
+# that ends every /r/ link (it is URL-safe, so the same value serves HTML and text).
+PERSONAL_FIELDS = ("name", "email", "unsubscribe_url", "preferences_url", "reader_mark")
 
 
 def html_marker(name: str) -> str:

@@ -15,6 +15,7 @@ from premailer import Premailer
 from newsletter.config import Settings
 from newsletter.digest import intro as intro_md
 from newsletter.digest import intro_text
+from newsletter.digest.clicklinks import ARCHIVE, DONATE, STORY, TRAP, ClickLinks
 from newsletter.digest.compose import Layout, Period, Story
 from newsletter.digest.links import Tracker
 from newsletter.digest.placeholders import MARK, html_marker, marker, scrub
@@ -78,6 +79,16 @@ def clean(text: str) -> str:
     return _ENCODED_MARK_ANY_CASE.sub("", scrub(text))
 
 
+class _Direct:
+    """No /r/ rewriting: the link is its target."""
+
+    def __call__(self, kind: str, url: str, post_id: int | None = None) -> str:
+        return url
+
+
+_direct = _Direct()
+
+
 class Renderer:
     """Renders any variant of any issue for one site's settings and templates."""
 
@@ -87,9 +98,20 @@ class Renderer:
         self.env.filters["wrap"] = wrap
         self.env.filters["breakable"] = breakable
 
-    def render(self, edition: Edition, layout: Layout, *, personal: bool = True) -> Rendered:
-        """One variant; an empty layout is a quiet week; `personal` False is the web version."""
-        context = self.context(edition, layout, personal=personal)
+    def render(
+        self,
+        edition: Edition,
+        layout: Layout,
+        *,
+        personal: bool = True,
+        clicks: ClickLinks | None = None,
+    ) -> Rendered:
+        """One variant; an empty layout is a quiet week; `personal` False is the web version.
+
+        With `clicks`, story, donate and archive links go through /r/ (a stored variant that
+        is mailed); without, they point at their targets (previews, test sends, the archive).
+        """
+        context = self.context(edition, layout, personal=personal, clicks=clicks)
         try:
             subject = squash(self._template("digest_subject.txt").render(context))
             context["subject"] = subject
@@ -107,7 +129,14 @@ class Renderer:
     def _template(self, name: str) -> Template:
         return self.env.get_template(f"email/{name}")
 
-    def context(self, edition: Edition, layout: Layout, *, personal: bool) -> dict[str, Any]:
+    def context(
+        self,
+        edition: Edition,
+        layout: Layout,
+        *,
+        personal: bool,
+        clicks: ClickLinks | None = None,
+    ) -> dict[str, Any]:
         site, org, digest = self.settings.site, self.settings.organization, self.settings.digest
         more_url = str(digest.more_url) if digest.more_url else site.base_url + "/"
         stories = [*([layout.featured] if layout.featured else []), *layout.stories]
@@ -119,8 +148,11 @@ class Renderer:
             campaign=digest.utm_campaign,
             urls=[site.base_url, str(org.donate_url), more_url, *(story.url for story in stories)],
         )
-        featured = self._card(layout.featured, track, FEATURED_TEASER) if layout.featured else None
-        cards = [self._card(story, track, TEASER) for story in layout.stories]
+        via = clicks if clicks is not None and personal else _direct
+        featured = (
+            self._card(layout.featured, track, via, FEATURED_TEASER) if layout.featured else None
+        )
+        cards = [self._card(story, track, via, TEASER) for story in layout.stories]
         intro_source = clean(edition.intro_markdown)
         return {
             "site": {
@@ -133,15 +165,17 @@ class Renderer:
                 "heading": clean(org.donate_heading),
                 "text": clean(org.donate_text),
                 "button": clean(org.donate_button),
-                "url": track(clean(str(org.donate_url))),
+                "url": via(DONATE, track(clean(str(org.donate_url)))),
             }
             if edition.donate
             else None,
             "issue": {
                 "key": edition.key,
                 "date": long_date(edition.period.end, self.settings.zone),
-                "web_url": track(f"{site.base_url}/archive/{edition.key}"),
+                "web_url": via(ARCHIVE, track(f"{site.base_url}/archive/{edition.key}")),
             },
+            # A link no person sees or hears (see digest.html): whatever opens it is a machine.
+            "trap_url": via(TRAP, site.base_url + "/") if via is not _direct else None,
             "quiet": layout.quiet,
             "featured": featured,
             "stories": cards,
@@ -167,12 +201,14 @@ class Renderer:
             "rule": rule(),
         }
 
-    def _card(self, story: Story, track: Tracker, limit: int) -> dict[str, Any]:
+    def _card(
+        self, story: Story, track: Tracker, via: ClickLinks | _Direct, limit: int
+    ) -> dict[str, Any]:
         topic = story.topics[0].name if story.topics else ""
         return {
             "id": story.id,
             "title": clean(squash(story.title)),
-            "url": track(clean(story.url)),
+            "url": via(STORY, track(clean(story.url)), story.id),
             "teaser": clean(shorten(story.teaser, limit)),
             "author": clean(squash(story.author or "")),
             "topic": clean(topic),

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
+from newsletter.digest.clicklinks import BookedLink, ClickLinks, LinkBook
 from newsletter.digest.compose import QUIET, Layout, Period, Story, TopicRef, lay_out
 from newsletter.digest.render import Edition, Rendered, Renderer
-from newsletter.models import Issue, IssueVariant, Post
+from newsletter.models import Issue, IssueLink, IssueVariant, Post
 from subscribers.audience import topic_sets
 
 ALL_TOPICS = ""
@@ -88,21 +89,30 @@ def render_variants(
     settings: Settings,
     now: datetime,
     topic_keys: Iterable[str],
+    click_key: str | None = None,
 ) -> list[IssueVariant]:
-    """Replace the issue's stored variants with fresh ones, one per topic key that has posts."""
+    """Replace the issue's stored variants with fresh ones, one per topic key that has posts.
+
+    With `click_key` (the signing key) their story, donate and archive links go through /r/.
+    """
     renderer = Renderer(settings)
     issue.variants.clear()
     session.flush()
+    book = link_book(session, issue.id)
     for key in sorted(set(topic_keys) | {ALL_TOPICS}):
-        rendered = render_variant(issue, key, settings, renderer)
-        if rendered is not None:
-            issue.variants.append(_variant(key, rendered, now))
+        _store_variant(session, issue, key, settings, now, renderer, book, click_key)
+    _store_links(session, issue.id, book)
     session.flush()
     return list(issue.variants)
 
 
 def ensure_variant(
-    session: Session, issue: Issue, topic_key: str, settings: Settings, now: datetime
+    session: Session,
+    issue: Issue,
+    topic_key: str,
+    settings: Settings,
+    now: datetime,
+    click_key: str | None = None,
 ) -> IssueVariant | None:
     """The stored variant for `topic_key`, rendering it now if a new topic set appeared since.
 
@@ -115,20 +125,60 @@ def ensure_variant(
     )
     if existing is not None:
         return existing
-    rendered = render_variant(issue, topic_key, settings)
-    if rendered is None:
-        return None
-    variant = _variant(topic_key, rendered, now)
-    issue.variants.append(variant)
+    book = link_book(session, issue.id)
+    variant = _store_variant(
+        session, issue, topic_key, settings, now, Renderer(settings), book, click_key
+    )
+    _store_links(session, issue.id, book)
     session.flush()
     return variant
 
 
-def _variant(topic_key: str, rendered: Rendered, now: datetime) -> IssueVariant:
-    return IssueVariant(
-        topic_key=topic_key,
-        subject=rendered.subject,
-        html=rendered.html,
-        text=rendered.text,
-        rendered_at=now,
+def link_book(session: Session, issue_id: int) -> LinkBook:
+    rows = session.scalars(select(IssueLink).where(IssueLink.issue_id == issue_id))
+    return LinkBook([BookedLink(row.position, row.kind, row.url, row.post_id) for row in rows])
+
+
+def _store_links(session: Session, issue_id: int, book: LinkBook) -> None:
+    session.add_all(
+        IssueLink(
+            issue_id=issue_id,
+            position=link.position,
+            kind=link.kind,
+            url=link.url,
+            post_id=link.post_id,
+        )
+        for link in book.added
     )
+    book.added.clear()
+
+
+def _store_variant(
+    session: Session,
+    issue: Issue,
+    topic_key: str,
+    settings: Settings,
+    now: datetime,
+    renderer: Renderer,
+    book: LinkBook,
+    click_key: str | None,
+) -> IssueVariant | None:
+    layout = layout_for(issue, topic_key, settings.digest.max_posts)
+    if layout is None:
+        return None
+    variant = IssueVariant(topic_key=topic_key, subject="", html="", text="", rendered_at=now)
+    issue.variants.append(variant)
+    clicks = None
+    if click_key is not None:
+        session.flush()  # the variant's id goes into its tokens
+        clicks = ClickLinks(
+            settings.site.base_url,
+            click_key,
+            issue.id,
+            variant.id,
+            book,
+            personal=settings.analytics.per_subscriber,
+        )
+    rendered = renderer.render(edition_of(issue), layout, clicks=clicks)
+    variant.subject, variant.html, variant.text = rendered.subject, rendered.html, rendered.text
+    return variant

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+import newsletter.analytics.models
 import newsletter.editors.models
 import newsletter.models
 import newsletter.schedule.models

@@ -24,7 +24,7 @@ def build_draft(
     settings = runtime.settings
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
-        result = build_issue(session, settings, now)
+        result = build_issue(session, settings, now, click_key=runtime.signing_key)
     if not result.created:
         return result, ""
     with runtime.sessions() as session:

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus
+from newsletter.analytics.machines import HUMAN
+from newsletter.analytics.models import ClickEvent
+from newsletter.models import Delivery, DeliveryStatus, Issue, IssueLink, IssueStatus, Post
 from subscribers.audience import topic_slugs
 from subscribers.models import Status, Subscriber, SubscriberEvent, Suppression
 
@@ -96,6 +98,29 @@ def _delivery_moment(delivery: Delivery, issue: Issue) -> Moment:
     return Moment(at, "delivery", text, reply)
 
 
+def _click_moments(session: Session, subscriber_id: int) -> list[Moment]:
+    """Their clicks, kept only with analytics.per_subscriber and until retention folds them."""
+    rows = session.execute(
+        select(ClickEvent, Issue.key, IssueLink.kind, Post.title)
+        .join(Issue, Issue.id == ClickEvent.issue_id)
+        .join(
+            IssueLink,
+            (IssueLink.issue_id == ClickEvent.issue_id)
+            & (IssueLink.position == ClickEvent.position),
+        )
+        .outerjoin(Post, Post.id == IssueLink.post_id)
+        .where(ClickEvent.subscriber_id == subscriber_id)
+        .order_by(ClickEvent.id.desc())
+        .limit(DELIVERIES)
+    ).all()
+    moments = []
+    for event, key, kind, title in rows:
+        what = f"“{title}”" if title else f"the {kind} link"
+        machine = "" if event.verdict == HUMAN else f" (counted as a machine: {event.verdict})"
+        moments.append(Moment(event.at, "click", f"Clicked {what} in issue {key}{machine}"))
+    return moments
+
+
 def _status_at(events: list[SubscriberEvent], at: datetime) -> SubscriberEvent | None:
     """The last change of state at or before `at` (None: they had not signed up yet)."""
     last = None
@@ -178,6 +203,7 @@ def story(session: Session, subscriber_id: int) -> Story | None:
     for planned_one, issue in planned:
         by_issue[issue.id] = planned_one
         moments.append(_delivery_moment(planned_one, issue))
+    moments.extend(_click_moments(session, subscriber_id))
     moments.sort(key=lambda moment: _as_utc(moment.at))
     recent = session.scalars(
         select(Issue)

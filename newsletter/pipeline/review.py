@@ -83,6 +83,7 @@ def _preview_values(runtime: Runtime) -> dict[str, bytes]:
             "email": "reader@example.org",
             "unsubscribe_url": f"{base}/unsubscribe?token=preview",
             "preferences_url": f"{base}/preferences?token=preview",
+            "reader_mark": "",
         }
     )
 

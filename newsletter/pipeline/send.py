@@ -39,7 +39,14 @@ def variant_renderer(runtime: Runtime) -> RenderVariant:
         # meets such a topic set, so a send of a million messages does not carry it otherwise.
         from newsletter.digest.variants import ensure_variant
 
-        return ensure_variant(session, issue, topic_key, runtime.settings, runtime.clock.now())
+        return ensure_variant(
+            session,
+            issue,
+            topic_key,
+            runtime.settings,
+            runtime.clock.now(),
+            click_key=runtime.signing_key,
+        )
 
     return render
 

@@ -17,6 +17,7 @@ from newsletter.deliver.bounces import process_with_settings
 from newsletter.errors import CollectError, ScheduleError
 from newsletter.mail.transport import Transport
 from newsletter.pipeline import due
+from newsletter.pipeline.clicks import fold_old_clicks
 from newsletter.pipeline.draft import build_draft
 from newsletter.pipeline.publishing import collect_and_publish
 from newsletter.pipeline.webhooks import run_webhooks
@@ -88,6 +89,10 @@ def webhooks_job() -> str:
     return run_webhooks(_context().runtime)
 
 
+def clicks_job() -> str:
+    return clicks(_context().runtime)
+
+
 # -- the jobs ---------------------------------------------------------------------------------
 
 
@@ -143,3 +148,10 @@ def tidy(runtime: Runtime) -> str:
     purged = DatabaseStore(runtime.sessions).purge(now, settings.rate_limit_window)
     pruned = prune_unconfirmed(runtime.sessions, now, settings.prune_unconfirmed_days)
     return f"forgot {purged} expired rate-limit counters; deleted {pruned} unconfirmed signups"
+
+
+def clicks(runtime: Runtime) -> str:
+    """Per-subscriber click events past `analytics.retention_days` become hourly counts."""
+    folded = fold_old_clicks(runtime)
+    days = runtime.settings.analytics.retention_days
+    return f"folded {folded} click events older than {days} days into the hourly counts"

@@ -96,6 +96,14 @@ def job_specs(settings: Settings) -> list[JobSpec]:
             "queue subscriber and issue events for webhook endpoints, send them",
             "every 60 s",
         ),
+        JobSpec(
+            "clicks",
+            "newsletter.schedule.jobs:clicks_job",
+            CronTrigger(hour=3, minute=47, timezone=zone),
+            timedelta(hours=12),
+            f"fold click events older than {settings.analytics.retention_days} days into counts",
+            "daily 03:47 local",
+        ),
     ]
     if schedule.bounce_mailbox is not None:
         specs.append(

@@ -19,6 +19,7 @@ from newsletter.web import (
     admin,
     api,
     archive,
+    clicks,
     embed,
     feeds,
     health,
@@ -52,6 +53,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.templates.env.globals.update(layout_globals(runtime))
     app.state.metrics = registry_for(runtime)
     app.include_router(pages.router)
+    app.include_router(clicks.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     # Feeds before the archive: /archive/feed.xml must not be taken for an issue key.
@@ -80,6 +82,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     # Added last, so it is the outermost: a poll of a fresh feed skips every other layer.
     app.add_middleware(pages.PageFastPath)
     app.add_middleware(feeds.FeedFastPath)
+    # Outermost of all: a click is the busiest request there is, right after a send.
+    app.add_middleware(clicks.ClickFastPath)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -192,7 +192,9 @@ def topics_page(request: Request) -> HTMLResponse:
 @router.get("/privacy", response_class=HTMLResponse)
 def privacy(request: Request) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
-    response: HTMLResponse = templates.TemplateResponse(request, "web/privacy.html", {})
+    analytics = request.app.state.runtime.settings.analytics
+    context = {"per_subscriber": analytics.per_subscriber, "days": analytics.retention_days}
+    response: HTMLResponse = templates.TemplateResponse(request, "web/privacy.html", context)
     return response
 
 

@@ -281,3 +281,10 @@ def test_tidy_deletes_only_signups_left_unconfirmed_too_long(runtime: Runtime) -
     runtime.settings.subscribers.prune_unconfirmed_days = 0
     runtime.clock = FixedClock(now + timedelta(days=365))
     assert jobs.tidy(runtime).endswith("; deleted 0 unconfirmed signups")
+
+
+def test_the_clicks_job_folds_nothing_on_a_fresh_database(runtime: Runtime) -> None:
+    days = runtime.settings.analytics.retention_days
+    assert jobs.clicks(runtime) == (
+        f"folded 0 click events older than {days} days into the hourly counts"
+    )

@@ -82,7 +82,7 @@ def test_job_specs_follow_the_settings() -> None:
         site={"timezone": "Europe/Berlin"},
     )
     specs = {spec.id: spec for spec in job_specs(settings)}
-    assert set(specs) == {"collect", "build", "send", "bounces", "tidy", "webhooks"}
+    assert set(specs) == {"collect", "build", "send", "bounces", "tidy", "clicks", "webhooks"}
     assert str(specs["webhooks"].trigger) == "interval[0:01:00]"
     assert str(specs["tidy"].trigger) == "cron[hour='3', minute='17']"
     assert str(specs["build"].trigger) == "cron[day_of_week='wed', hour='7', minute='30']"

@@ -11,6 +11,7 @@ from newsletter.web.admin import (
     edit,
     editors,
     issues,
+    reports,
     sending,
     signup_forms,
     sources,
@@ -36,3 +37,4 @@ router.include_router(audience.router)
 router.include_router(sending.router)
 router.include_router(api_tokens.router)
 router.include_router(webhooks.router)
+router.include_router(reports.router)

@@ -92,7 +92,14 @@ async def save(request: Request, issue_id: int, _editor: EditorDep) -> Response:
         _apply(issue, form)
         session.flush()
         session.expire(issue, ["posts"])
-        render_variants(session, issue, runtime.settings, now, audience_keys(session, now))
+        render_variants(
+            session,
+            issue,
+            runtime.settings,
+            now,
+            audience_keys(session, now),
+            click_key=runtime.signing_key,
+        )
     return RedirectResponse(f"/admin/issues/{issue_id}", status_code=303)
 
 

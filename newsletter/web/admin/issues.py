@@ -25,6 +25,7 @@ from newsletter.pipeline import review as use_case
 from newsletter.runtime import Runtime
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render
+from newsletter.web.admin.reports import report_context
 from newsletter.web.state import runtime_of
 from subscribers.audience import topic_sets
 from subscribers.models import Status, SubscriberEvent
@@ -41,6 +42,7 @@ PREVIEW_VALUES = {
     "email": "preview@example.org",
     "unsubscribe_url": "#unsubscribe-link",
     "preferences_url": "#preferences-link",
+    "reader_mark": "",
 }
 
 
@@ -160,6 +162,7 @@ def preview(
         "text": _filled(chosen.text, _text_values(runtime.settings.site.base_url))
         if chosen is not None
         else "",
+        **report_context(runtime, issue),
     }
     return render(request, "web/admin/issue.html", context)
 

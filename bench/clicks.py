@@ -1,0 +1,249 @@
+"""Clicks benchmark: a burst on /r/ links through `newsletter serve` beside nginx's same 302s.
+
+First an exact burst: REQUESTS clicks from as many clients (one in ten a link scanner), sent
+with CONCURRENCY at once; the service is then stopped (its last batch written) and the
+database must hold every reader's click once and every scanner's as filtered. Then the rate:
+wrk through the same links (a new client per request) against the service and against nginx
+answering the same 302s from its config. Goal: >= 0.25 of nginx's requests per second.
+Run: .venv/bin/python bench/clicks.py [--seconds 5] [--connections 32] [--requests 5000]
+Needs nginx (Debian's nginx-light) and wrk on PATH for the rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from feeds import NGINX_CONF, free_port, start_serve, wait_for, wrk
+
+from newsletter import migrate
+from newsletter.analytics.store import counted
+from newsletter.config import load_settings
+from newsletter.digest.build import build_issue
+from newsletter.models import IssueLink, IssueStatus, IssueVariant, Post, Topic
+from newsletter.runtime import Runtime
+
+GOAL = 0.25
+STORIES = 8
+SCANNER = "Mozilla/5.0 (compatible; Barracuda Sentinel)"
+_HREF = re.compile(r'href="[^"]*?(/r/[A-Za-z0-9_-]+)"')
+
+LUA = """
+local paths = {{ {paths} }}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local agent = "Mozilla/5.0 (iPhone; reader " .. counter .. ") Mobile/15E148"
+  if counter % 10 == 0 then agent = "{scanner}" end
+  return wrk.format("GET", paths[(counter % #paths) + 1], {{["User-Agent"] = agent}})
+end
+"""
+
+
+def sent_issue(tmp: Path) -> tuple[Runtime, int, dict[str, str]]:
+    """A fresh database with a sent issue of STORIES stories: its id and /r/ path → target."""
+    tmp.chmod(0o755)
+    settings = load_settings(database_url=f"sqlite:///{tmp / 'bench.db'}", var_dir=tmp / "var")
+    runtime = Runtime.build(settings)
+    migrate.upgrade(runtime.engine)
+    now = datetime.now(UTC)
+    with runtime.sessions.begin() as session:
+        session.add(Topic(slug="asylum", name="Asylum", description=""))
+        for n in range(STORIES):
+            at = now - timedelta(hours=n + 1)
+            url = f"https://demo.example.org/posts/{n}"
+            session.add(
+                Post(
+                    url=url,
+                    content_hash=f"{n:064d}",
+                    title=f"Story {n}",
+                    teaser="A teaser.",
+                    published_at=at,
+                    updated_at=at,
+                    first_seen_at=at,
+                )
+            )
+        session.flush()
+        result = build_issue(session, settings, now, topic_keys=[""], click_key=runtime.signing_key)
+        variant = session.scalars(
+            select(IssueVariant).where(IssueVariant.issue_id == result.issue_id)
+        ).one()
+        variant.issue.status = IssueStatus.SENT
+        variant.issue.sent_at = now
+        links = {
+            link.position: link
+            for link in session.scalars(
+                select(IssueLink).where(IssueLink.issue_id == result.issue_id)
+            )
+        }
+        stories = {link.url for link in links.values() if link.kind == "story"}
+        paths = {}
+        for path in dict.fromkeys(_HREF.findall(variant.html)):
+            target = _target(runtime, links, path)
+            if target in stories:
+                paths[path] = target
+    assert result.issue_id is not None
+    assert len(paths) == STORIES, paths
+    return runtime, result.issue_id, paths
+
+
+def _target(runtime: Runtime, links: dict[int, IssueLink], path: str) -> str:
+    from newsletter.clicktokens import read_click_token
+
+    click = read_click_token(runtime.verification_keys, path.removeprefix("/r/"))
+    assert click is not None
+    return links[click.position].url
+
+
+async def burst(port: int, paths: list[str], requests: int, concurrency: int) -> tuple[int, int]:
+    """Every request from a client of its own (its user agent), over `concurrency` kept-alive
+    connections; returns (readers', scanners') redirects seen. Raw HTTP/1.1, so that the
+    client is not what limits the burst."""
+    readers = scanners = 0
+    numbers = iter(range(1, requests + 1))
+
+    async def worker() -> None:
+        nonlocal readers, scanners
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for n in numbers:
+                scanner = n % 10 == 0
+                agent = SCANNER if scanner else f"Mozilla/5.0 (iPhone; reader {n}) Mobile/15E148"
+                writer.write(
+                    f"GET {paths[n % len(paths)]} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                    f"User-Agent: {agent}\r\n\r\n".encode()
+                )
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+                if not head.startswith(b"HTTP/1.1 302 ") or b"content-length: 0" not in head:
+                    raise SystemExit(f"click {n}: {head[:200]!r}")
+                if scanner:
+                    scanners += 1
+                else:
+                    readers += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return readers, scanners
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: uvicorn's graceful shutdown, in which the click writer writes its last batch."""
+    process.terminate()
+    process.wait(30)
+
+
+def exact_burst(runtime: Runtime, issue_id: int, paths: list[str], requests: int) -> None:
+    port = free_port()
+    app = start_serve(runtime, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/healthz")
+        started = time.perf_counter()
+        readers, scanners = asyncio.run(burst(port, paths, requests, 100))
+        elapsed = time.perf_counter() - started
+    finally:
+        stop(app)
+    with runtime.sessions() as session:
+        figures = counted(session, issue_id)
+    made = readers + scanners
+    print(
+        f"exact burst: {made:,} clicks from {made:,} clients, 100 at a time, in {elapsed:.1f} s "
+        f"({made / elapsed:,.0f} req/s); {scanners:,} of them marked as scanners"
+    )
+    ok = figures.get("human", 0) == made - scanners and figures.get("scanner", 0) == scanners
+    print(
+        f"  in the database: {figures.get('human', 0):,} human (expected {made - scanners:,}), "
+        f"{figures.get('scanner', 0):,} scanner (expected {scanners:,}), "
+        f"other verdicts {sum(v for k, v in figures.items() if k not in ('human', 'scanner'))}: "
+        f"{'every click counted exactly once' if ok else 'MISMATCH'}"
+    )
+    if not ok:
+        raise SystemExit(1)
+
+
+NGINX_CLICKS = """
+        location = /healthz {{ return 200 "ok"; }}
+{locations}
+"""
+
+
+def rate(
+    runtime: Runtime, tmp: Path, paths: dict[str, str], seconds: int, connections: int
+) -> tuple[float, float]:
+    script = tmp / "clicks.lua"
+    quoted = ", ".join(f'"{path}"' for path in paths)
+    script.write_text(LUA.format(paths=quoted, scanner=SCANNER))
+    locations = "\n".join(
+        f'        location = {path} {{ return 302 "{target}"; }}' for path, target in paths.items()
+    )
+    public = tmp / "public"
+    public.mkdir(exist_ok=True)
+    conf = NGINX_CONF.format(tmp=tmp, port="{port}", root=public)
+    app_port, nginx_port = free_port(), free_port()
+    conf = conf.replace("{port}", str(nginx_port)).replace(
+        "add_header Cache-Control",
+        NGINX_CLICKS.format(locations=locations) + "add_header Cache-Control",
+    )
+    (tmp / "nginx.conf").write_text(conf)
+    app = start_serve(runtime, app_port)
+    nginx = subprocess.Popen(["nginx", "-c", str(tmp / "nginx.conf"), "-p", str(tmp)])
+    try:
+        wait_for(f"http://127.0.0.1:{app_port}/healthz")
+        wait_for(f"http://127.0.0.1:{nginx_port}/healthz")
+        first = next(iter(paths))
+        app_302 = httpx.get(f"http://127.0.0.1:{app_port}{first}")
+        nginx_302 = httpx.get(f"http://127.0.0.1:{nginx_port}{first}")
+        assert app_302.status_code == nginx_302.status_code == 302
+        assert app_302.headers["location"] == nginx_302.headers["location"], "not the same 302"
+        app_rate = wrk(f"http://127.0.0.1:{app_port}/", seconds, connections, script=script)
+        nginx_rate = wrk(f"http://127.0.0.1:{nginx_port}/", seconds, connections, script=script)
+        return app_rate, nginx_rate
+    finally:
+        stop(app)
+        nginx.terminate()
+        nginx.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=5000)
+    args = parser.parse_args()
+    if args.requests < 10 or args.requests > 1_000_000:
+        raise SystemExit("--requests: between 10 and 1,000,000")
+    with tempfile.TemporaryDirectory(prefix="bench-clicks-") as name:
+        tmp = Path(name)
+        runtime, issue_id, paths = sent_issue(tmp)
+        exact_burst(runtime, issue_id, list(paths), args.requests)
+        if not (shutil.which("nginx") and shutil.which("wrk")):
+            print("rate: skipped (nginx and wrk are needed: apt-get install nginx-light wrk)")
+            return
+        app_rate, nginx_rate = rate(runtime, tmp, paths, args.seconds, args.connections)
+        print(
+            f"rate on {len(paths)} story links, a new client per click (1 in 10 a scanner), "
+            f"`newsletter serve` (1 process) vs 1 nginx worker, wrk -c{args.connections} "
+            f"for {args.seconds}s each:"
+        )
+        print(
+            f"  302: app {app_rate:,.0f} req/s, nginx {nginx_rate:,.0f} req/s, "
+            f"ratio {app_rate / nginx_rate:.2f} (goal >= {GOAL})"
+        )
+        runtime.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Engagement figures: clicks counted in aggregate, machines filtered, raw events folded away."""
