@@ -305,7 +305,7 @@ class DeliverySettings(_Section):
     claim_size: int = Field(default=200, ge=1, le=10_000)
     # ... for this long, renewed every third of it while the sender lives: a sender that dies
     # leaves its rows to others once the time is up.
-    claim_seconds: float = Field(default=30.0, ge=5)
+    claim_seconds: float = Field(default=20.0, ge=5)
     # With NEWSLETTER_BROKER_URL: how many batch tasks `digest send` keeps going at once
     # (each sends a claim, then queues its successor); more than workers × concurrency.
     lanes: int = Field(default=16, ge=1, le=1000)

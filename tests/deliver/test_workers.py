@@ -140,7 +140,7 @@ def test_workers_send_everyone_once_within_the_rate_when_one_is_killed(
                 worker.kill()
     received = smtp.received
     # The rows the dead worker held went out once its claims ran out: within claim_seconds
-    # (30 s) of its last renewal, and a lane's poll after that.
+    # (20 s) of its last renewal, and a lane's poll after that.
     recovered = [m.at for m in received if m.at > killed and set(m.recipients) & stranded]
     assert stranded, "the killed worker held no rows: the test killed it between batches"
     assert len(recovered) >= len(stranded) - CONCURRENCY * (BATCH + CONNECTIONS)
