@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from newsletter.digest.placeholders import html_marker, marker
 from newsletter.editors.accounts import add_editor
@@ -60,3 +61,12 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     )
     assert response.status_code == 303, response.text
     return response.headers.get("set-cookie", "")
+
+
+def confirmed(client: TestClient, url: str, data: dict[str, str]) -> Response:
+    """POST an action that asks once more (approve, send now), then answer with the count shown."""
+    asked = client.post(url, data=data)
+    assert asked.status_code == 200, asked.text
+    count = re.search(r'name="audience" value="(\d+)"', asked.text)
+    assert count is not None, asked.text
+    return client.post(url, data={**data, "audience": count[1]})

@@ -199,6 +199,7 @@ def test_a_failing_mail_server_is_reported_not_a_traceback(
     assert response.status_code == 502
     assert "The test was not sent" in response.text
     assert "550" in response.text
+    assert 'name="addresses" value="ed@example.org"' in response.text
 
 
 def test_a_test_of_a_version_the_issue_lacks_is_404_and_sends_nothing(
@@ -232,7 +233,12 @@ def test_bad_test_addresses_are_refused(
         f"/admin/issues/{issue_id}/test",
         data={"csrf_token": csrf_of(page.text), "addresses": addresses},
     )
+    # Inside the admin, on the issue's page: what was typed is still there, the reason beside it.
     assert response.status_code == 400
+    assert "Sign out" in response.text
+    assert f'name="addresses" value="{addresses}"' in response.text
+    assert 'aria-describedby="addresses-error"' in response.text
+    assert 'id="addresses-error"' in response.text
 
 
 def test_the_deliverability_report_scores_the_version_a_subscriber_gets(

@@ -10,6 +10,7 @@ from newsletter.web.admin import (
     edit,
     editors,
     issues,
+    sending,
     signup_forms,
     sources,
     subscriber_pages,
@@ -21,6 +22,7 @@ router = APIRouter(prefix="/admin")
 router.include_router(assets.router)
 router.include_router(auth.router)
 router.include_router(issues.router)
+router.include_router(sending.router)
 router.include_router(edit.router)
 router.include_router(signup_forms.router)
 router.include_router(welcome.router)

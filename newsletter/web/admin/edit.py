@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,11 +14,12 @@ from newsletter.deliver.proof import proof_addresses
 from newsletter.digest.intro import to_html
 from newsletter.digest.variants import audience_keys, render_variants
 from newsletter.editors import review
+from newsletter.editors.models import Editor
 from newsletter.errors import DeliveryError, DigestError, MessageError
 from newsletter.models import Issue, IssuePost
 from newsletter.pipeline import review as use_case
 from newsletter.web.admin.auth import Csrf, EditorDep
-from newsletter.web.admin.issues import load_issue
+from newsletter.web.admin.issues import issue_page, load_issue
 from newsletter.web.admin.pages import render
 from newsletter.web.state import runtime_of
 
@@ -106,23 +108,48 @@ def intro_preview(intro_markdown: Annotated[str, Form()], _editor: EditorDep) ->
 def send_test(
     request: Request,
     issue_id: int,
-    _editor: EditorDep,
+    editor: EditorDep,
     addresses: Annotated[str, Form()] = "",
     variant: Annotated[str, Form()] = "",
 ) -> Response:
-    """The same test copies as `newsletter digest test`; any editor may send them."""
+    """The same test copies as `newsletter digest test`; any editor may send them.
+
+    A refusal (a bad address, the mail server saying no) shows the issue's page again with
+    the addresses as typed and the reason beside them.
+    """
     runtime = runtime_of(request)
     try:
         recipients = proof_addresses(addresses)
-    except MessageError as exc:
-        raise HTTPException(400, str(exc)) from None
-    try:
         use_case.send_test(runtime, issue_id, recipients, variant)
     except DigestError as exc:
         raise HTTPException(404, f"{str(exc).capitalize()}.") from None
-    except (DeliveryError, MessageError) as exc:
-        raise HTTPException(502, f"The test was not sent: {exc}") from None
+    except MessageError as exc:
+        return _test_refused(request, editor, issue_id, variant, addresses, str(exc))
+    except DeliveryError as exc:
+        reason = f"the test was not sent: {exc}"
+        return _test_refused(request, editor, issue_id, variant, addresses, reason, 502)
     sent = ", ".join(recipients)
     return RedirectResponse(
-        f"/admin/issues/{issue_id}?variant={variant}&tested={sent}", status_code=303
+        f"/admin/issues/{issue_id}?{urlencode({'variant': variant, 'tested': sent})}",
+        status_code=303,
+    )
+
+
+def _test_refused(
+    request: Request,
+    editor: Editor,
+    issue_id: int,
+    variant: str,
+    typed: str,
+    reason: str,
+    status_code: int = 400,
+) -> Response:
+    return issue_page(
+        request,
+        editor,
+        issue_id,
+        variant=variant,
+        errors={"addresses": f"{reason[:1].upper()}{reason[1:]}."},
+        typed={"addresses": typed},
+        status_code=status_code,
     )
