@@ -130,12 +130,85 @@ def test_a_featured_story_must_be_included(built: tuple[Runtime, int, dict[str, 
         f"/admin/issues/{issue_id}/edit",
         data={
             "csrf_token": csrf_of(form.text),
+            "subject": "Kept as typed",
             "include": [str(posts["first-story"])],
             "featured": str(posts["second-story"]),
         },
     )
     assert response.status_code == 400
     assert "Second Story" in _all_topics_text(runtime, issue_id)  # nothing was saved
+    # The form comes back inside the admin as the editor left it, the reason beside the stories.
+    assert 'value="Kept as typed"' in response.text
+    assert 'aria-describedby="featured-error"' in response.text
+    assert "must be one of the included stories" in response.text
+    second = re.search(rf'value="{posts["second-story"]}"[^>]*>', response.text)
+    assert second is not None
+    assert (
+        "checked" in response.text.split(f'name="include" value="{posts["first-story"]}"')[1][:80]
+    )
+
+
+def test_a_subject_too_long_comes_back_typed_with_its_error(
+    built: tuple[Runtime, int, dict[str, int]],
+) -> None:
+    runtime, issue_id, _ = built
+    client = _client(runtime)
+    form = client.get(f"/admin/issues/{issue_id}/edit")
+    long = "x" * 501
+    response = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={"csrf_token": csrf_of(form.text), "subject": long, "intro_markdown": "My intro"},
+    )
+    assert response.status_code == 400
+    assert f'value="{long}"' in response.text
+    assert 'aria-describedby="subject-error"' in response.text
+    assert "My intro</textarea>" in response.text
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        assert issue.subject != long
+
+
+def test_up_and_down_buttons_reorder_save_and_say_so(
+    built: tuple[Runtime, int, dict[str, int]],
+) -> None:
+    runtime, issue_id, _ = built
+    client = _client(runtime)
+    form = client.get(f"/admin/issues/{issue_id}/edit")
+    assert "Asylum" in form.text  # the stories' topics by name
+    order = re.findall(r'name="position_(\d+)"', form.text)
+    assert len(order) == 3
+    moved = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "include": order,
+            "subject": "Typed before moving",
+            "move": f"up:{order[2]}",
+            **{f"position_{post}": str(n) for n, post in enumerate(order)},
+        },
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    assert moved.headers["location"] == f"/admin/issues/{issue_id}/edit?saved=1#stories"
+    page = client.get(moved.headers["location"])
+    assert "Saved" in page.text
+    assert 'value="Typed before moving"' in page.text
+    assert re.findall(r'name="position_(\d+)"', page.text) == [order[0], order[2], order[1]]
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        assert [entry.post_id for entry in issue.posts] == [
+            int(order[0]),
+            int(order[2]),
+            int(order[1]),
+        ]
+    saved = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={"csrf_token": csrf_of(page.text), "include": order},
+    )
+    assert saved.url.path == f"/admin/issues/{issue_id}"
+    assert "Saved" in saved.text
 
 
 def test_intro_preview_is_sanitised_and_changes_nothing(
@@ -282,3 +355,17 @@ def test_the_spam_check_reports_a_missing_tool_clearly(
     assert report.spam_score is None
     assert "not installed" in report.spam_note
     assert "not installed" in report.client_note
+
+
+def test_the_issues_list_shows_a_drafts_story_count_and_period(
+    built: tuple[Runtime, int, dict[str, int]],
+) -> None:
+    runtime, issue_id, _ = built
+    page = _client(runtime).get("/admin/issues")
+    row = page.text.split(f'data-issue="{issue_id}"')[1].split("</tr>")[0]
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        included = sum(1 for entry in issue.posts if not entry.excluded)
+        start = issue.period_start.astimezone(runtime.settings.zone)
+    assert f"{included} stories · {start.strftime('%d %b')} – " in row

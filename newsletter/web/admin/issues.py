@@ -22,7 +22,7 @@ from newsletter.digest.placeholders import Template, values_for
 from newsletter.editors import review
 from newsletter.editors.models import Editor
 from newsletter.errors import DigestError
-from newsletter.models import Delivery, Issue, IssueStatus, IssueVariant, Topic
+from newsletter.models import Delivery, Issue, IssuePost, IssueStatus, IssueVariant, Topic
 from newsletter.pipeline import review as use_case
 from newsletter.pipeline.audience import audience as who_receives
 from newsletter.runtime import Runtime
@@ -105,6 +105,14 @@ def issues_list(request: Request, editor: EditorDep) -> Response:
             session.scalars(select(Issue).order_by(Issue.period_end.desc(), Issue.id.desc()))
         )
         counts = _delivery_counts(session)
+        stories = {
+            issue_id: count
+            for issue_id, count in session.execute(
+                select(IssuePost.issue_id, func.count())
+                .where(IssuePost.excluded.is_(False))
+                .group_by(IssuePost.issue_id)
+            )
+        }
         unsubscribed = {
             i.id: _moved_since(session, i.sent_at, Status.UNSUBSCRIBED) for i in issues if i.sent_at
         }
@@ -118,6 +126,7 @@ def issues_list(request: Request, editor: EditorDep) -> Response:
             "editor": editor,
             "groups": groups,
             "counts": counts,
+            "stories": stories,
             "unsubscribed": unsubscribed,
             "zone": runtime.settings.zone,
         },
@@ -142,8 +151,9 @@ def preview(
     editor: EditorDep,
     variant: str = "",
     tested: str = "",
+    saved: str = "",
 ) -> Response:
-    return issue_page(request, editor, issue_id, variant=variant, tested=tested)
+    return issue_page(request, editor, issue_id, variant=variant, tested=tested, saved=saved == "1")
 
 
 def issue_page(
@@ -153,6 +163,7 @@ def issue_page(
     *,
     variant: str = "",
     tested: str = "",
+    saved: bool = False,
     errors: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
     status_code: int = 200,
@@ -174,6 +185,7 @@ def issue_page(
         "editor": editor,
         "issue": issue,
         "tested": tested,
+        "saved": saved,
         "errors": errors or {},
         "typed": typed or {},
         "variants": variants,

@@ -1,0 +1,131 @@
+"""The edit form of a draft read into one checked choice, or one error naming its field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.datastructures import FormData
+
+from newsletter.models import Issue, IssuePost
+
+LIMIT = 500  # characters of subject and preheader, as the columns hold
+
+
+class FormError(ValueError):
+    """One thing wrong with the form: the field's name and a sentence for the editor."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Row:
+    """One story as the form shows it."""
+
+    post_id: int
+    title: str
+    teaser: str
+    topics: tuple[str, ...]  # the topics' names, as readers see them
+    included: bool
+    featured: bool
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the editor asked for: the fields, and the stories in their order."""
+
+    subject: str = ""
+    preheader: str = ""
+    intro_markdown: str = ""
+    donate_enabled: bool = True
+    rows: tuple[Row, ...] = field(default_factory=tuple)
+
+    @property
+    def featured(self) -> int | None:
+        return next((row.post_id for row in self.rows if row.featured), None)
+
+
+def _row(entry: IssuePost, included: bool, featured: bool) -> Row:
+    post = entry.post
+    names = tuple(topic.name for topic in post.topics)
+    return Row(post.id, post.title, post.teaser, names, included, featured)
+
+
+def stored(issue: Issue) -> Choice:
+    """The issue as saved (its posts and their topics loaded)."""
+    return Choice(
+        issue.subject,
+        issue.preheader,
+        issue.intro_markdown,
+        issue.donate_enabled,
+        tuple(_row(e, not e.excluded, e.featured) for e in issue.posts),
+    )
+
+
+def _ints(form: FormData, name: str) -> set[int]:
+    return {
+        int(value) for value in form.getlist(name) if isinstance(value, str) and value.isdigit()
+    }
+
+
+def _ordered(issue: Issue, form: FormData) -> list[IssuePost]:
+    """The stories in the order the form gives (`position_<id>`), then one `move` applied."""
+
+    def wanted(entry: IssuePost) -> tuple[int, int]:
+        raw = str(form.get(f"position_{entry.post_id}", ""))[:9]
+        return (int(raw) if raw.lstrip("-").isdigit() else entry.position, entry.position)
+
+    ordered = sorted(issue.posts, key=wanted)
+    direction, _, ident = str(form.get("move", "")).partition(":")
+    index = next((i for i, e in enumerate(ordered) if str(e.post_id) == ident), None)
+    if index is not None and direction in ("up", "down"):
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(ordered):
+            ordered[index], ordered[other] = ordered[other], ordered[index]
+    return ordered
+
+
+def read(issue: Issue, form: FormData) -> Choice:
+    """The form as a Choice in the editor's order; FormError (with the Choice typed) if wrong."""
+    included = _ints(form, "include")
+    featured_value = str(form.get("featured", ""))
+    featured = int(featured_value) if featured_value.isdigit() else None
+    choice = Choice(
+        str(form.get("subject", "")).strip(),
+        str(form.get("preheader", "")).strip(),
+        str(form.get("intro_markdown", "")),
+        form.get("donate_enabled") == "on",
+        tuple(_row(e, e.post_id in included, e.post_id == featured) for e in _ordered(issue, form)),
+    )
+    for name in ("subject", "preheader"):
+        if len(getattr(choice, name)) > LIMIT:
+            raise Typed(choice, FormError(name, f"The {name} holds at most {LIMIT} characters."))
+    if featured is not None and featured not in included:
+        message = "The featured story must be one of the included stories."
+        raise Typed(choice, FormError("featured", message))
+    return choice
+
+
+class Typed(FormError):
+    """A FormError carrying what was typed, so the form comes back as the editor left it."""
+
+    def __init__(self, choice: Choice, error: FormError) -> None:
+        super().__init__(error.field, error.message)
+        self.choice = choice
+
+
+def write(issue: Issue, choice: Choice) -> None:
+    """Write a checked Choice into the issue: fields, which posts, their order, the featured one."""
+    issue.subject = choice.subject
+    issue.preheader = choice.preheader
+    issue.intro_markdown = choice.intro_markdown
+    issue.donate_enabled = choice.donate_enabled
+    entries = {entry.post_id: entry for entry in issue.posts}
+    for position, row in enumerate(choice.rows):
+        entry = entries[row.post_id]
+        entry.position = position
+        entry.excluded = not row.included
+        entry.featured = row.featured
+    issue.featured_post_id = choice.featured
