@@ -149,3 +149,19 @@ def test_a_sending_issue_shows_progress_and_a_sent_one_its_results(
     assert 'href="/archive/2026-W48"' in page.text
     assert "send-progress" not in page.text
     assert client.get("/admin/issues/999/progress.json").status_code == 404
+
+
+def test_a_refusal_with_nothing_typed_stays_inside_the_admin(
+    runtime: Runtime, client: TestClient
+) -> None:
+    issue_id, token = _publisher(runtime, client)
+    refused = client.post(
+        f"/admin/issues/{issue_id}/unapprove",
+        data={"csrf_token": token},
+        headers={"Accept": "text/html"},
+    )
+    assert refused.status_code == 409
+    assert "/admin/static/admin.css" in refused.text
+    assert f'href="/admin/issues/{issue_id}" id="back"' in refused.text
+    assert "only an approved issue" in refused.text
+    assert "Back to the home page" not in refused.text
