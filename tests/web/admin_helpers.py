@@ -11,6 +11,7 @@ from httpx import Response
 from newsletter.digest.placeholders import html_marker, marker
 from newsletter.editors.accounts import add_editor
 from newsletter.editors.models import Role
+from newsletter.models import Issue
 from newsletter.runtime import Runtime
 from tests import factories
 
@@ -70,3 +71,11 @@ def confirmed(client: TestClient, url: str, data: dict[str, str]) -> Response:
     count = re.search(r'name="audience" value="(\d+)"', asked.text)
     assert count is not None, asked.text
     return client.post(url, data={**data, "audience": count[1]})
+
+
+def stored_issue(runtime: Runtime, issue_id: int) -> Issue:
+    """The issue as stored now (read in a session of its own)."""
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        return issue

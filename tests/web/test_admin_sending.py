@@ -11,13 +11,20 @@ from newsletter.clock import FixedClock
 from newsletter.deliver.state import start
 from newsletter.editors.models import Role
 from newsletter.mail.transport import MemoryTransport
-from newsletter.models import Issue, IssueStatus
+from newsletter.models import IssueStatus
 from newsletter.pipeline.send import send, variant_renderer
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
 from subscribers.models import Status
 from tests import factories
-from tests.web.admin_helpers import BUILT, csrf_of, make_draft, make_editor, sign_in
+from tests.web.admin_helpers import (
+    BUILT,
+    csrf_of,
+    make_draft,
+    make_editor,
+    sign_in,
+    stored_issue,
+)
 
 
 @pytest.fixture
@@ -38,10 +45,7 @@ def _publisher(runtime: Runtime, client: TestClient) -> tuple[int, str]:
 
 
 def _status(runtime: Runtime, issue_id: int) -> IssueStatus:
-    with runtime.sessions() as session:
-        issue = session.get(Issue, issue_id)
-        assert issue is not None
-        return issue.status
+    return stored_issue(runtime, issue_id).status
 
 
 def test_send_now_shows_who_receives_it_and_acts_only_on_the_second_post(

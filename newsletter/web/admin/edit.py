@@ -20,7 +20,7 @@ from newsletter.pipeline import review as use_case
 from newsletter.web.admin import draft_form
 from newsletter.web.admin.auth import Csrf, EditorDep
 from newsletter.web.admin.issues import issue_page, load_issue
-from newsletter.web.admin.pages import render
+from newsletter.web.admin.pages import render, sentence
 from newsletter.web.state import runtime_of
 
 router = APIRouter()
@@ -75,7 +75,7 @@ async def save(request: Request, issue_id: int, editor: EditorDep) -> Response:
         except draft_form.Typed as exc:
             return _form_page(request, editor, issue, exc.choice, error=exc)
         except review.ReviewError as exc:
-            refused = draft_form.FormError("form", f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+            refused = draft_form.FormError("form", sentence(exc))
             return _form_page(request, editor, issue, draft_form.read(issue, form), error=refused)
         draft_form.write(issue, choice)
         session.flush()
@@ -137,7 +137,7 @@ def _test_refused(
         editor,
         issue_id,
         variant=variant,
-        errors={"addresses": f"{reason[:1].upper()}{reason[1:]}."},
+        errors={"addresses": sentence(reason)},
         typed={"addresses": typed},
         status_code=status_code,
     )

@@ -19,7 +19,7 @@ from newsletter.pipeline.audience import Audience, audience
 from newsletter.runtime import Runtime
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.issues import issue_page, load_issue
-from newsletter.web.admin.pages import render
+from newsletter.web.admin.pages import render, sentence
 from newsletter.web.state import runtime_of
 
 router = APIRouter()
@@ -103,7 +103,7 @@ def _decide(
     try:
         decision()
     except review.ReviewError as exc:
-        return _refused(request, editor, issue_id, field, _sentence(exc), typed)
+        return _refused(request, editor, issue_id, field, sentence(exc), typed)
     except DigestError:
         raise HTTPException(404, "There is no such issue.") from None
     return RedirectResponse(f"/admin/issues/{issue_id}", status_code=303)
@@ -126,7 +126,7 @@ def approve(
             else None
         )
     except ValueError as exc:
-        return _refused(request, publisher, issue_id, "send_at", str(exc), send_at)
+        return _refused(request, publisher, issue_id, "send_at", sentence(exc), send_at)
     asked = _ask(
         request, publisher, issue_id, "approve", audience_shown, send_at=when, typed_send_at=send_at
     )
@@ -157,11 +157,6 @@ def send_now(
     return _decide(
         request, publisher, issue_id, lambda: use_case.send_now(runtime, issue_id, who), "send_now"
     )
-
-
-def _sentence(exc: Exception) -> str:
-    text = str(exc)
-    return f"{text[:1].upper()}{text[1:]}."
 
 
 def _refused(

@@ -20,7 +20,7 @@ from newsletter.editors.models import Editor
 from newsletter.models import Topic
 from newsletter.pipeline import reader
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
-from newsletter.web.admin.pages import render
+from newsletter.web.admin.pages import render, sentence
 from newsletter.web.signups import wake_sender
 from newsletter.web.state import runtime_of
 from subscribers import editing, erasure
@@ -209,7 +209,7 @@ def _act(
                 raise HTTPException(404, "There is no such subscriber.")
             said = done if action(session, subscriber, runtime.clock.now()) else "unchanged"
     except SubscribersError as exc:
-        message = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+        message = sentence(exc)
         return _page(request, editor, subscriber_id, errors={done: message}, typed=typed)
     return RedirectResponse(f"/admin/subscribers/{subscriber_id}?done={said}", status_code=303)
 
