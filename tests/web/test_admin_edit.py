@@ -15,7 +15,7 @@ from newsletter.clock import FixedClock
 from newsletter.digest.build import build_issue
 from newsletter.editors import review
 from newsletter.editors.models import Role
-from newsletter.models import Delivery, Issue, IssueStatus
+from newsletter.models import Delivery, Issue, IssueStatus, Post
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
 from tests.factories import add_post, add_subscriber, add_topics
@@ -369,3 +369,86 @@ def test_the_issues_list_shows_a_drafts_story_count_and_period(
         included = sum(1 for entry in issue.posts if not entry.excluded)
         start = issue.period_start.astimezone(runtime.settings.zone)
     assert f"{included} stories · {start.strftime('%d %b')} – " in row
+
+
+def test_an_issue_overrides_a_storys_words_and_image_and_a_reset_returns_to_the_post(
+    built: tuple[Runtime, int, dict[str, int]],
+) -> None:
+    runtime, issue_id, posts = built
+    client = _client(runtime)
+    first = posts["first-story"]
+    form = client.get(f"/admin/issues/{issue_id}/edit")
+    included = [str(p) for p in posts.values()]
+    saved = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "include": included,
+            f"title_{first}": "A sharper title for this week",
+            f"teaser_{first}": "Our own teaser.",
+            f"image_url_{first}": "https://cdn.example.org/wall.jpg",
+            f"image_alt_{first}": "The wall at dusk",
+        },
+    )
+    assert saved.status_code == 200
+    text = _all_topics_text(runtime, issue_id)
+    assert "A sharper title for this week" in text
+    assert "Our own teaser." in text
+    assert "First Story" not in text
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        html = next(v.html for v in issue.variants if v.topic_key == "")
+        post = session.get(Post, first)
+        assert post is not None
+        assert (post.title, post.image_url) == ("First Story", None)  # the post is untouched
+    assert "https://cdn.example.org/wall.jpg" in html
+    assert 'alt="The wall at dusk"' in html
+
+    page = client.get(f"/admin/issues/{issue_id}/edit")
+    assert "edited for this issue" in page.text
+    reset = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "include": included,
+            f"title_{first}": "A sharper title for this week",
+            "reset": str(first),
+        },
+        follow_redirects=False,
+    )
+    assert reset.status_code == 303
+    text = _all_topics_text(runtime, issue_id)
+    assert "First Story" in text
+    assert "A sharper title" not in text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("image_url", "javascript:alert(1)"),
+        ("image_url", "/relative/picture.jpg"),
+        ("title", "t" * 501),
+    ],
+)
+def test_a_bad_override_comes_back_typed_with_its_error(
+    built: tuple[Runtime, int, dict[str, int]], field: str, value: str
+) -> None:
+    runtime, issue_id, posts = built
+    client = _client(runtime)
+    first = posts["first-story"]
+    form = client.get(f"/admin/issues/{issue_id}/edit")
+    response = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "include": [str(p) for p in posts.values()],
+            f"{field}_{first}": value,
+            "subject": "Kept too",
+        },
+    )
+    assert response.status_code == 400
+    assert f'value="{value}"' in response.text
+    assert f'aria-describedby="{field}_{first}-error"' in response.text
+    assert 'value="Kept too"' in response.text
+    assert value not in _all_topics_text(runtime, issue_id)

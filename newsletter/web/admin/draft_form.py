@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
 
 from newsletter.models import Issue, IssuePost
 
 LIMIT = 500  # characters of subject and preheader, as the columns hold
+# An override's field: its column, and the most characters the column (or a teaser) holds.
+OVERRIDES = {"title": 500, "teaser": 2000, "image_url": 2000, "image_alt": 500}
 
 
 class FormError(ValueError):
@@ -22,7 +25,7 @@ class FormError(ValueError):
 
 @dataclass(frozen=True)
 class Row:
-    """One story as the form shows it."""
+    """One story as the form shows it: the post's own words, and this issue's overrides."""
 
     post_id: int
     title: str
@@ -30,6 +33,8 @@ class Row:
     topics: tuple[str, ...]  # the topics' names, as readers see them
     included: bool
     featured: bool
+    image_url: str = ""
+    overrides: dict[str, str] = field(default_factory=dict)  # OVERRIDES key: the issue's value
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,24 @@ class Choice:
         return next((row.post_id for row in self.rows if row.featured), None)
 
 
-def _row(entry: IssuePost, included: bool, featured: bool) -> Row:
+def _row(entry: IssuePost, included: bool, featured: bool, overrides: dict[str, str]) -> Row:
     post = entry.post
     names = tuple(topic.name for topic in post.topics)
-    return Row(post.id, post.title, post.teaser, names, included, featured)
+    return Row(
+        post.id,
+        post.title,
+        post.teaser,
+        names,
+        included,
+        featured,
+        post.image_url or "",
+        overrides,
+    )
+
+
+def _stored_overrides(entry: IssuePost) -> dict[str, str]:
+    found = {name: getattr(entry, f"{name}_override") for name in OVERRIDES}
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def stored(issue: Issue) -> Choice:
@@ -60,8 +79,32 @@ def stored(issue: Issue) -> Choice:
         issue.preheader,
         issue.intro_markdown,
         issue.donate_enabled,
-        tuple(_row(e, not e.excluded, e.featured) for e in issue.posts),
+        tuple(_row(e, not e.excluded, e.featured, _stored_overrides(e)) for e in issue.posts),
     )
+
+
+def _typed_overrides(form: FormData, entry: IssuePost) -> dict[str, str]:
+    """The override fields as typed for this story; a blank or the post's own value is none."""
+    if str(form.get("reset", "")) == str(entry.post_id):
+        return {}
+    post = entry.post
+    own = {"title": post.title, "teaser": post.teaser, "image_url": post.image_url or ""}
+    typed: dict[str, str] = {}
+    for name in OVERRIDES:
+        value = str(form.get(f"{name}_{entry.post_id}", "")).strip()
+        if value and value != own.get(name):
+            typed[name] = value
+    return typed
+
+
+def _override_problem(name: str, value: str) -> str | None:
+    if len(value) > OVERRIDES[name]:
+        return f"This holds at most {OVERRIDES[name]} characters."
+    if name == "image_url":
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "The image must be a web address starting with https:// (or http://)."
+    return None
 
 
 def _ints(form: FormData, name: str) -> set[int]:
@@ -97,11 +140,19 @@ def read(issue: Issue, form: FormData) -> Choice:
         str(form.get("preheader", "")).strip(),
         str(form.get("intro_markdown", "")),
         form.get("donate_enabled") == "on",
-        tuple(_row(e, e.post_id in included, e.post_id == featured) for e in _ordered(issue, form)),
+        tuple(
+            _row(e, e.post_id in included, e.post_id == featured, _typed_overrides(form, e))
+            for e in _ordered(issue, form)
+        ),
     )
     for name in ("subject", "preheader"):
         if len(getattr(choice, name)) > LIMIT:
             raise Typed(choice, FormError(name, f"The {name} holds at most {LIMIT} characters."))
+    for row in choice.rows:
+        for name, value in row.overrides.items():
+            problem = _override_problem(name, value)
+            if problem is not None:
+                raise Typed(choice, FormError(f"{name}_{row.post_id}", problem))
     if featured is not None and featured not in included:
         message = "The featured story must be one of the included stories."
         raise Typed(choice, FormError("featured", message))
@@ -128,4 +179,6 @@ def write(issue: Issue, choice: Choice) -> None:
         entry.position = position
         entry.excluded = not row.included
         entry.featured = row.featured
+        for name in OVERRIDES:
+            setattr(entry, f"{name}_override", row.overrides.get(name))
     issue.featured_post_id = choice.featured

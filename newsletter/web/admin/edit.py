@@ -62,7 +62,8 @@ def _form_page(
 
 @router.post("/issues/{issue_id}/edit", dependencies=[Csrf])
 async def save(request: Request, issue_id: int, editor: EditorDep) -> Response:
-    """Save and re-render; an up/down button (`move`) saves too and comes back to the form."""
+    """Save and re-render; an up/down button (`move`) or a story's reset (`reset`) saves too
+    and comes back to the form."""
     runtime = runtime_of(request)
     form = await request.form()
     now = runtime.clock.now()
@@ -81,7 +82,7 @@ async def save(request: Request, issue_id: int, editor: EditorDep) -> Response:
         session.flush()
         session.expire(issue, ["posts"])
         render_variants(session, issue, runtime.settings, now, audience_keys(session, now))
-    if form.get("move"):
+    if form.get("move") or form.get("reset"):
         return RedirectResponse(f"/admin/issues/{issue_id}/edit?saved=1#stories", status_code=303)
     return RedirectResponse(f"/admin/issues/{issue_id}?saved=1", status_code=303)
 
