@@ -113,6 +113,21 @@ def test_reorder_with_buttons_and_a_bad_test_address_keeps_the_form(
         assert issue is not None
         assert [entry.post.title for entry in issue.posts] == [before[1], before[0]]
 
+    # This issue's own title for the first story: the preview shows it, the post keeps its own.
+    first = page.locator("#stories tr[data-post]").first
+    first.locator("summary").click()
+    first.locator("input[name^=title_]").fill("Our own title for this week")
+    with page.expect_navigation(wait_until="domcontentloaded"):
+        page.locator("button[name=save]").last.click()
+    preview = page.frame_locator("iframe#desktop")
+    preview.locator("a", has_text="Our own title for this week").first.wait_for()
+    page.goto(f"{url}/admin/issues/{issue_id}/edit")
+    assert "edited for this issue" in page.inner_text("#stories")
+    found += at_widths(page, "edit-override", WIDTHS, SHOTS)
+    with runtime.sessions() as session:
+        titles = {entry.post.title for entry in stored_issue_posts(session, issue_id)}
+    assert "Our own title for this week" not in titles
+
     page.goto(f"{url}/admin/issues/{issue_id}")
     page.fill("#addresses", "editor at example dot org")
     # The previews above it load late and move it: scrolled to first, as a person would.
@@ -126,6 +141,12 @@ def test_reorder_with_buttons_and_a_bad_test_address_keeps_the_form(
     found += at_widths(page, "test-refused", WIDTHS, SHOTS)
     assert smtp.received == []
     assert found == [], "\n".join(found)
+
+
+def stored_issue_posts(session: Any, issue_id: int) -> list[Any]:
+    issue = session.get(Issue, issue_id)
+    assert issue is not None
+    return list(issue.posts)
 
 
 def _titles(page: Any) -> list[str]:
