@@ -34,6 +34,8 @@ class Audience:
 
     receive: int
     others: dict[str, int] = field(default_factory=dict)
+    # Every eligible subscriber by topic key (as subscribers.audience.topic_sets counts them).
+    topic_sets: dict[str, int] = field(default_factory=dict)
 
     @property
     def left_out(self) -> int:
@@ -67,7 +69,9 @@ def audience(runtime: Runtime, issue_id: int) -> Audience:
         covered: dict[str, bool] = {v.topic_key: True for v in issue.variants}
         others = left_out(session, now)
         receive = 0
+        keys: dict[str, int] = {}
         for recipient in eligible(session, now):
+            keys[recipient.topic_key] = keys.get(recipient.topic_key, 0) + 1
             if recipient.id in done:
                 reason = "done"
             else:
@@ -79,7 +83,7 @@ def audience(runtime: Runtime, issue_id: int) -> Audience:
                     continue
                 reason = "off_topic"
             others[reason] = others.get(reason, 0) + 1
-    return Audience(receive, others)
+    return Audience(receive, others, keys)
 
 
 def _settled(session: Session, issue_id: int) -> set[int]:

@@ -17,6 +17,7 @@ from newsletter.pipeline import review
 from newsletter.pipeline.audience import audience
 from newsletter.pipeline.send import send
 from newsletter.runtime import Runtime
+from subscribers.audience import topic_sets
 from subscribers.models import Cause, Status, Suppression
 from tests import factories
 
@@ -70,6 +71,9 @@ def test_the_count_shown_is_the_count_sent_and_the_rest_have_reasons(runtime: Ru
         "off_topic": 1,
     }
     assert shown.reasons()[:2] == [("unconfirmed", 1), ("paused", 1)]
+    with runtime.sessions() as session:
+        assert shown.topic_sets == topic_sets(session, NOW)
+    assert shown.topic_sets == {"": 3, "border-enforcement": 1, "asylum": 1}
 
     review.send_now(runtime, issue_id, "pub@example.org")
     memory = MemoryTransport()

@@ -29,7 +29,6 @@ from newsletter.runtime import Runtime
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render
 from newsletter.web.state import runtime_of
-from subscribers.audience import topic_sets
 from subscribers.models import Status, SubscriberEvent
 
 router = APIRouter()
@@ -174,9 +173,9 @@ def issue_page(
     with runtime.sessions() as session:
         issue = load_issue(session, issue_id)
         names = {row[0]: row[1] for row in session.execute(select(Topic.slug, Topic.name))}
-        audience = topic_sets(session, now)
         counts = delivery_counts(session, issue_id)
         bounced = _moved_since(session, issue.sent_at, Status.BOUNCED)
+    reach = who_receives(runtime, issue_id)
     variants = sorted(issue.variants, key=lambda v: (v.topic_key != "", v.topic_key))
     chosen = next(
         (v for v in variants if v.topic_key == variant), variants[0] if variants else None
@@ -190,8 +189,9 @@ def issue_page(
         "typed": typed or {},
         "variants": variants,
         "chosen": chosen,
-        "audience": audience,
-        "reach": who_receives(runtime, issue_id),
+        # One pass over the eligible subscribers for both: the count and the variants' sizes.
+        "audience": reach.topic_sets,
+        "reach": reach,
         "counts": counts,
         "bounced": bounced,
         "topic_names": names,
