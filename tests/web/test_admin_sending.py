@@ -74,6 +74,7 @@ def test_a_count_that_changed_since_it_was_shown_asks_again(
     issue_id, token = _publisher(runtime, client)
     asked = client.post(f"/admin/issues/{issue_id}/approve", data={"csrf_token": token})
     assert 'name="audience" value="3"' in asked.text
+    assert "It goes out Fri 27 Nov 2026, 10:00 EST" in asked.text  # the next send slot
     with runtime.sessions.begin() as session:
         session.add(factories.subscriber("late@example.net", BUILT))
     again = client.post(

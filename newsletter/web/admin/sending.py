@@ -127,8 +127,18 @@ def approve(
         )
     except ValueError as exc:
         return _refused(request, publisher, issue_id, "send_at", sentence(exc), send_at)
+    # What the approval will use when no time was given: the next `digest.send` slot.
+    shown_at = when or review.next_slot(
+        runtime.settings.digest.send, runtime.settings.zone, runtime.clock.now()
+    )
     asked = _ask(
-        request, publisher, issue_id, "approve", audience_shown, send_at=when, typed_send_at=send_at
+        request,
+        publisher,
+        issue_id,
+        "approve",
+        audience_shown,
+        send_at=shown_at,
+        typed_send_at=send_at,
     )
     if asked is not None:
         return asked
