@@ -227,7 +227,8 @@ def _kill_one_and_time_recovery(url: str, victim: subprocess.Popen[bytes], count
     engine.dispose()
     print(
         f"  one worker SIGKILLed: its {len(stranded)} claimed rows were all sent "
-        f"{time.perf_counter() - killed:.1f} s later (claims: 20 s, renewed every 7 s, and a lane's poll)",
+        f"{time.perf_counter() - killed:.1f} s later "
+        "(claims of 20 s renewed every 7 s, then a lane's poll)",
         flush=True,
     )
 

@@ -215,6 +215,12 @@ class IssuePost(Base):
     position: Mapped[int] = mapped_column(Integer)
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # This issue's own words and picture for the story (NULL: the post's); the post and its
+    # feeds never change, and clearing them returns the story to the post.
+    title_override: Mapped[str | None] = mapped_column(String(500))
+    teaser_override: Mapped[str | None] = mapped_column(Text)
+    image_url_override: Mapped[str | None] = mapped_column(String(2000))
+    image_alt_override: Mapped[str | None] = mapped_column(String(500))
 
     issue: Mapped[Issue] = relationship(back_populates="posts")
     post: Mapped[Post] = relationship()

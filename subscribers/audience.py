@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from subscribers.models import Status, Subscriber, SubscriberTopic, Suppression
@@ -33,12 +33,38 @@ def receives(now: datetime) -> ColumnElement[bool]:
     same expression at the last moment (newsletter.deliver.claim), so an unsubscribe, a
     suppression or a pause since planning wins.
     """
-    suppressed = exists().where(Suppression.email == Subscriber.email)
-    return and_(
-        Subscriber.status == Status.ACTIVE,
-        or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now),
-        ~suppressed,
+    return and_(Subscriber.status == Status.ACTIVE, _unpaused(now), ~_suppressed())
+
+
+def _unpaused(now: datetime) -> ColumnElement[bool]:
+    return or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now)
+
+
+def _suppressed() -> ColumnElement[bool]:
+    return exists().where(Suppression.email == Subscriber.email)
+
+
+def left_out(session: Session, now: datetime) -> dict[str, int]:
+    """How many `receives` leaves out, by reason: a status ("pending"...), "suppressed", "paused".
+
+    The same parts as `receives`, taken apart; one reason each, the first that applies (not
+    active, then suppressed, then paused), so the counts add up to everyone left out.
+    """
+    suppressed = case((_suppressed(), 1), else_=0)
+    paused = case((_unpaused(now), 0), else_=1)
+    rows = session.execute(
+        select(Subscriber.status, suppressed, paused, func.count())
+        .where(~receives(now))
+        .group_by(Subscriber.status, suppressed, paused)
     )
+    counts: dict[str, int] = {}
+    for status, is_suppressed, is_paused, count in rows:
+        if status != Status.ACTIVE:
+            reason = Status(status).value
+        else:
+            reason = "suppressed" if is_suppressed else "paused" if is_paused else "other"
+        counts[reason] = counts.get(reason, 0) + count
+    return counts
 
 
 def _eligible(now: datetime) -> Select[int, str, str]:

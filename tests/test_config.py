@@ -52,6 +52,12 @@ def test_newsletter_toml_in_the_working_folder_is_found() -> None:
     assert load_settings().mail.from_address == "news@example.net"
 
 
+def test_reply_to_is_unset_by_default_and_read_when_given() -> None:
+    assert load_settings().mail.reply_to is None
+    Path("newsletter.toml").write_text('[mail]\nreply_to = " Editor@Example.net "\n')
+    assert load_settings().mail.reply_to == "Editor@example.net"
+
+
 def test_postgres_urls_get_the_psycopg_driver() -> None:
     settings = load_settings(database_url="postgres://u:p@db:5432/news")
     assert settings.database_url == "postgresql+psycopg://u:p@db:5432/news"
@@ -89,6 +95,8 @@ def test_a_wrong_value_names_its_key_in_one_line(
         ('[[topics]]\nslug = "Border Enforcement"\nname = "B"\n', "is not a slug"),
         ('[[topics]]\nslug = "a"\nname = "A"\n[[topics]]\nslug = "a"\nname = "B"\n', "twice"),
         ("[site\n", "not valid TOML"),
+        ('[mail]\nreply_to = "editor at example.org"\n', "is not an email address"),
+        ('[mail]\nreply_to = "a@example.org\\r\\nBcc: x@example.org"\n', "mail.reply_to"),
         # Keys are matched as written: a capitalised table is a misspelling, not [site].
         ('[Site]\nname = "x"\n', "invalid setting NEWSLETTER_SITE: unknown setting"),
         (

@@ -9,6 +9,7 @@ from typing import TypeVar
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -151,6 +152,15 @@ def time_zone(value: str) -> str:
             f"{value!r} is not a known time zone; use an IANA name like 'America/New_York'"
         ) from None
     return value
+
+
+def mail_address(value: str) -> str:
+    """One plain address (no display name), checked by email-validator, as a header may carry it."""
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"{value!r} is not an email address: {exc}") from None
+    return checked.normalized
 
 
 def slug(value: str) -> str:

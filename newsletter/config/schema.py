@@ -161,6 +161,14 @@ class DigestSettings(_Section):
 class MailSettings(_Section):
     from_name: str = "Example Council News"
     from_address: str = "newsletter@example.org"
+    # Where readers' replies go (a person's inbox), set as Reply-To on every digest and
+    # transactional mail; unset: replies go to from_address.
+    reply_to: str | None = None
+
+    @field_validator("reply_to")
+    @classmethod
+    def _reply_to(cls, value: str | None) -> str | None:
+        return checks.mail_address(value) if value is not None else None
 
 
 class SubscriberSettings(_Section):

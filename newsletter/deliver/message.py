@@ -68,6 +68,7 @@ class MailSetup:
     bounce_domain: str
     list_id: str
     dkim: Dkim | None = None
+    reply_to: str | None = None  # where readers' replies go; None: to from_address
 
     @property
     def one_click(self) -> bool:
@@ -154,6 +155,7 @@ class IssueMessage:
         head = b"".join(
             [
                 _header("From", formataddr((setup.from_name, setup.from_address), "utf-8")),
+                _header("Reply-To", setup.reply_to) if setup.reply_to else b"",
                 b"To: " + marker("to").encode() + b"\r\n",
                 _header("Subject", subject),
                 _header("Date", format_datetime(date)),

@@ -26,6 +26,7 @@ def mail_setup(settings: Settings, secret: str) -> MailSetup:
     setup = MailSetup(
         from_name=settings.mail.from_name,
         from_address=settings.mail.from_address,
+        reply_to=settings.mail.reply_to,
         site_url=settings.site.base_url,
         secret=secret,
         bounce_domain=domain,

@@ -34,6 +34,8 @@ def transactional(
     message["Subject"] = " ".join(subject.split())
     message["From"] = formataddr((settings.mail.from_name, settings.mail.from_address))
     message["To"] = ", ".join(to)
+    if settings.mail.reply_to:
+        message["Reply-To"] = settings.mail.reply_to
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(kind, domain=settings.mail.from_address.split("@")[-1])
     # Not a person writing: vacation responders and the like stay quiet (RFC 3834).

@@ -12,23 +12,29 @@ from newsletter.config import Settings
 from newsletter.digest.clicklinks import BookedLink, ClickLinks, LinkBook
 from newsletter.digest.compose import QUIET, Layout, Period, Story, TopicRef, lay_out
 from newsletter.digest.render import Edition, Rendered, Renderer
-from newsletter.models import Issue, IssueLink, IssueVariant, Post
+from newsletter.models import Issue, IssueLink, IssuePost, IssueVariant, Post
 from subscribers.audience import topic_sets
 
 ALL_TOPICS = ""
 
 
-def story_from_post(post: Post) -> Story:
+def story_from_post(post: Post, entry: IssuePost | None = None) -> Story:
+    """The post as a story; with its issue `entry`, the issue's overrides win where set."""
+    title = entry.title_override if entry is not None else None
+    teaser = entry.teaser_override if entry is not None else None
+    image_url = entry.image_url_override if entry is not None else None
+    image_alt = entry.image_alt_override if entry is not None else None
     return Story(
         id=post.id,
         url=post.url,
-        title=post.title,
-        teaser=post.teaser,
+        title=title or post.title,
+        teaser=teaser if teaser is not None else post.teaser,
         published_at=post.published_at,
         first_seen_at=post.first_seen_at,
         author=post.author_name,
-        image_url=post.image_url,
-        image_alt=post.image_alt,
+        image_url=image_url or post.image_url,
+        # The post's description fits the post's picture only.
+        image_alt=image_alt if image_alt is not None or image_url else post.image_alt,
         topics=tuple(TopicRef(topic.slug, topic.name) for topic in post.topics),
         announced=post.announced,
     )
@@ -49,7 +55,7 @@ def issue_stories(issue: Issue) -> tuple[list[Story], int | None]:
     """The included stories in the issue's order, and the featured one's id."""
     included = [entry for entry in issue.posts if not entry.excluded]
     featured = next((entry.post_id for entry in included if entry.featured), None)
-    return [story_from_post(entry.post) for entry in included], featured
+    return [story_from_post(entry.post, entry) for entry in included], featured
 
 
 def layout_for(issue: Issue, topic_key: str, cap: int) -> Layout | None:

@@ -29,6 +29,7 @@ from newsletter.web import (
     subscription,
 )
 from newsletter.web.admin import imports as admin_imports
+from newsletter.web.admin.pages import ADMIN_CSP
 from newsletter.web.compression import PublicPageCompression
 from newsletter.web.layout import layout_globals
 
@@ -117,11 +118,32 @@ def invalid_fields(exc: RequestValidationError) -> str:
     return "The request is not valid: " + "; ".join(problems[:10])
 
 
+def _admin_error(request: Request, status_code: int, message: str) -> Response:
+    """An error inside the admin stays inside it: its look, and a way back to the page."""
+    # The page an action was posted from is its path less the verb (/admin/issues/4/approve);
+    # built from our own path, never from a Referer, so it cannot lead anywhere else.
+    back = request.url.path.rstrip("/").rpartition("/")[0] if request.method == "POST" else ""
+    templates: Jinja2Templates = request.app.state.templates
+    response: HTMLResponse = templates.TemplateResponse(
+        request,
+        "web/admin/error.html",
+        {"status_code": status_code, "message": message, "back": back or "/admin/issues"},
+        status_code=status_code,
+    )
+    response.headers["Content-Security-Policy"] = ADMIN_CSP
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
 def error_page(request: Request, status_code: int, message: str) -> Response:
     """A short page for people, a small JSON body for programs; never a traceback."""
     if "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"error": message}, status_code=status_code)
     templates: Jinja2Templates = request.app.state.templates
+    path = request.url.path
+    if path == "/admin" or path.startswith("/admin/"):
+        return _admin_error(request, status_code, message)
     response: HTMLResponse = templates.TemplateResponse(
         request,
         "web/error.html",

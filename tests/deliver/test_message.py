@@ -141,3 +141,19 @@ def test_one_click_unsubscribe_is_promised_only_over_https() -> None:
     assert "<mailto:unsubscribe+" in unsubscribe
     secure = _parse(_issue().render(Person(42, "a@example.net", "A")).data)
     assert secure["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_reply_to_names_the_person_readers_reach_and_is_absent_unless_set() -> None:
+    person = Person(3, "ana@example.net", "Ana")
+    plain = _parse(_issue().render(person).data)
+    assert plain["Reply-To"] is None
+    setup = MailSetup(**{**SETUP.__dict__, "reply_to": "editor@example.org"})
+    message = _parse(_issue(setup).render(person).data)
+    assert [a.addr_spec for a in message["Reply-To"].addresses] == ["editor@example.org"]
+    assert message["From"].addresses[0].addr_spec == "newsletter@example.org"
+
+
+def test_a_reply_to_with_a_line_break_is_refused() -> None:
+    setup = MailSetup(**{**SETUP.__dict__, "reply_to": "a@example.org\r\nBcc: x@example.org"})
+    with pytest.raises(MessageError, match="line break"):
+        _issue(setup)

@@ -6,10 +6,12 @@ import re
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from newsletter.digest.placeholders import html_marker, marker
 from newsletter.editors.accounts import add_editor
 from newsletter.editors.models import Role
+from newsletter.models import Issue
 from newsletter.runtime import Runtime
 from tests import factories
 
@@ -60,3 +62,20 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     )
     assert response.status_code == 303, response.text
     return response.headers.get("set-cookie", "")
+
+
+def confirmed(client: TestClient, url: str, data: dict[str, str]) -> Response:
+    """POST an action that asks once more (approve, send now), then answer with the count shown."""
+    asked = client.post(url, data=data)
+    assert asked.status_code == 200, asked.text
+    count = re.search(r'name="audience" value="(\d+)"', asked.text)
+    assert count is not None, asked.text
+    return client.post(url, data={**data, "audience": count[1]})
+
+
+def stored_issue(runtime: Runtime, issue_id: int) -> Issue:
+    """The issue as stored now (read in a session of its own)."""
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        return issue

@@ -21,7 +21,14 @@ from newsletter.editors.models import Role
 from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
-from tests.web.admin_helpers import PASSWORD, csrf_of, make_draft, make_editor, sign_in
+from tests.web.admin_helpers import (
+    PASSWORD,
+    confirmed,
+    csrf_of,
+    make_draft,
+    make_editor,
+    sign_in,
+)
 
 PUBLIC_ADMIN = {
     "/admin/login",
@@ -256,9 +263,10 @@ def test_editors_cannot_approve_publishers_can(runtime: Runtime, client: TestCli
     publisher = TestClient(create_app(runtime), base_url="https://news.example.org")
     sign_in(publisher, "pub@example.org")
     page = publisher.get(f"/admin/issues/{issue_id}")
-    approved = publisher.post(
+    approved = confirmed(
+        publisher,
         f"/admin/issues/{issue_id}/approve",
-        data={"csrf_token": csrf_of(page.text), "send_at": "2030-01-04T10:00"},
+        {"csrf_token": csrf_of(page.text), "send_at": "2030-01-04T10:00"},
     )
     assert approved.status_code == 200
     assert "Scheduled for Fri 04 Jan 2030, 10:00 EST" in approved.text
@@ -282,12 +290,16 @@ def test_approve_reads_the_send_time_as_the_command_line_does(
         data={"csrf_token": token, "send_at": "next friday"},
         headers={"Accept": "text/html"},
     )
+    # The issue's page again, inside the admin: the time as typed, the reason beside it.
     assert refused.status_code == 400
     assert "ISO 8601" in refused.text
+    assert 'value="next friday"' in refused.text
+    assert 'aria-describedby="send_at-error"' in refused.text
+    assert "Sign out" in refused.text
     missing = client.post("/admin/issues/999/approve", data={"csrf_token": token})
     assert missing.status_code == 404
-    approved = client.post(
-        f"/admin/issues/{issue_id}/approve", data={"csrf_token": token, "send_at": "now"}
+    approved = confirmed(
+        client, f"/admin/issues/{issue_id}/approve", {"csrf_token": token, "send_at": "now"}
     )
     assert approved.status_code == 200
     with runtime.sessions() as session:

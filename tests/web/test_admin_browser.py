@@ -129,7 +129,11 @@ def test_review_a_draft_end_to_end(
 
     # Approve for the next Friday slot, and see it scheduled on the issues list.
     page.fill("input[name=send_at]", "2026-11-27T10:00")
-    page.click("button[name=approve]")
+    with page.expect_navigation(wait_until="domcontentloaded"):
+        page.click("button[name=approve]")
+    # Asked once more, with who will receive it; then approved.
+    assert page.inner_text("#audience-count") == "1"
+    page.click("#confirm")
     page.wait_for_selector(".scheduled")
     assert "Scheduled for Fri 27 Nov 2026, 10:00 EST" in page.inner_text(".scheduled")
     page.goto(f"{url}/admin/issues")

@@ -15,7 +15,7 @@ from newsletter.clock import FixedClock
 from newsletter.digest.build import build_issue
 from newsletter.editors import review
 from newsletter.editors.models import Role
-from newsletter.models import Delivery, Issue, IssueStatus
+from newsletter.models import Delivery, Issue, IssueStatus, Post
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
 from tests.factories import add_post, add_subscriber, add_topics
@@ -130,12 +130,85 @@ def test_a_featured_story_must_be_included(built: tuple[Runtime, int, dict[str, 
         f"/admin/issues/{issue_id}/edit",
         data={
             "csrf_token": csrf_of(form.text),
+            "subject": "Kept as typed",
             "include": [str(posts["first-story"])],
             "featured": str(posts["second-story"]),
         },
     )
     assert response.status_code == 400
     assert "Second Story" in _all_topics_text(runtime, issue_id)  # nothing was saved
+    # The form comes back inside the admin as the editor left it, the reason beside the stories.
+    assert 'value="Kept as typed"' in response.text
+    assert 'aria-describedby="featured-error"' in response.text
+    assert "must be one of the included stories" in response.text
+    second = re.search(rf'value="{posts["second-story"]}"[^>]*>', response.text)
+    assert second is not None
+    assert (
+        "checked" in response.text.split(f'name="include" value="{posts["first-story"]}"')[1][:80]
+    )
+
+
+def test_a_subject_too_long_comes_back_typed_with_its_error(
+    built: tuple[Runtime, int, dict[str, int]],
+) -> None:
+    runtime, issue_id, _ = built
+    client = _client(runtime)
+    form = client.get(f"/admin/issues/{issue_id}/edit")
+    long = "x" * 501
+    response = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={"csrf_token": csrf_of(form.text), "subject": long, "intro_markdown": "My intro"},
+    )
+    assert response.status_code == 400
+    assert f'value="{long}"' in response.text
+    assert 'aria-describedby="subject-error"' in response.text
+    assert "My intro</textarea>" in response.text
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        assert issue.subject != long
+
+
+def test_up_and_down_buttons_reorder_save_and_say_so(
+    built: tuple[Runtime, int, dict[str, int]],
+) -> None:
+    runtime, issue_id, _ = built
+    client = _client(runtime)
+    form = client.get(f"/admin/issues/{issue_id}/edit")
+    assert "Asylum" in form.text  # the stories' topics by name
+    order = re.findall(r'name="position_(\d+)"', form.text)
+    assert len(order) == 3
+    moved = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "include": order,
+            "subject": "Typed before moving",
+            "move": f"up:{order[2]}",
+            **{f"position_{post}": str(n) for n, post in enumerate(order)},
+        },
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    assert moved.headers["location"] == f"/admin/issues/{issue_id}/edit?saved=1#stories"
+    page = client.get(moved.headers["location"])
+    assert "Saved" in page.text
+    assert 'value="Typed before moving"' in page.text
+    assert re.findall(r'name="position_(\d+)"', page.text) == [order[0], order[2], order[1]]
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        assert [entry.post_id for entry in issue.posts] == [
+            int(order[0]),
+            int(order[2]),
+            int(order[1]),
+        ]
+    saved = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={"csrf_token": csrf_of(page.text), "include": order},
+    )
+    assert saved.url.path == f"/admin/issues/{issue_id}"
+    assert "Saved" in saved.text
 
 
 def test_intro_preview_is_sanitised_and_changes_nothing(
@@ -199,6 +272,7 @@ def test_a_failing_mail_server_is_reported_not_a_traceback(
     assert response.status_code == 502
     assert "The test was not sent" in response.text
     assert "550" in response.text
+    assert 'name="addresses" value="ed@example.org"' in response.text
 
 
 def test_a_test_of_a_version_the_issue_lacks_is_404_and_sends_nothing(
@@ -232,7 +306,12 @@ def test_bad_test_addresses_are_refused(
         f"/admin/issues/{issue_id}/test",
         data={"csrf_token": csrf_of(page.text), "addresses": addresses},
     )
+    # Inside the admin, on the issue's page: what was typed is still there, the reason beside it.
     assert response.status_code == 400
+    assert "Sign out" in response.text
+    assert f'name="addresses" value="{addresses}"' in response.text
+    assert 'aria-describedby="addresses-error"' in response.text
+    assert 'id="addresses-error"' in response.text
 
 
 def test_the_deliverability_report_scores_the_version_a_subscriber_gets(
@@ -276,3 +355,100 @@ def test_the_spam_check_reports_a_missing_tool_clearly(
     assert report.spam_score is None
     assert "not installed" in report.spam_note
     assert "not installed" in report.client_note
+
+
+def test_the_issues_list_shows_a_drafts_story_count_and_period(
+    built: tuple[Runtime, int, dict[str, int]],
+) -> None:
+    runtime, issue_id, _ = built
+    page = _client(runtime).get("/admin/issues")
+    row = page.text.split(f'data-issue="{issue_id}"')[1].split("</tr>")[0]
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        included = sum(1 for entry in issue.posts if not entry.excluded)
+        start = issue.period_start.astimezone(runtime.settings.zone)
+    assert f"{included} stories · {start.strftime('%d %b')} – " in row
+
+
+def test_an_issue_overrides_a_storys_words_and_image_and_a_reset_returns_to_the_post(
+    built: tuple[Runtime, int, dict[str, int]],
+) -> None:
+    runtime, issue_id, posts = built
+    client = _client(runtime)
+    first = posts["first-story"]
+    form = client.get(f"/admin/issues/{issue_id}/edit")
+    included = [str(p) for p in posts.values()]
+    saved = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "include": included,
+            f"title_{first}": "A sharper title for this week",
+            f"teaser_{first}": "Our own teaser.",
+            f"image_url_{first}": "https://cdn.example.org/wall.jpg",
+            f"image_alt_{first}": "The wall at dusk",
+        },
+    )
+    assert saved.status_code == 200
+    text = _all_topics_text(runtime, issue_id)
+    assert "A sharper title for this week" in text
+    assert "Our own teaser." in text
+    assert "First Story" not in text
+    with runtime.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        html = next(v.html for v in issue.variants if v.topic_key == "")
+        post = session.get(Post, first)
+        assert post is not None
+        assert (post.title, post.image_url) == ("First Story", None)  # the post is untouched
+    assert "https://cdn.example.org/wall.jpg" in html
+    assert 'alt="The wall at dusk"' in html
+
+    page = client.get(f"/admin/issues/{issue_id}/edit")
+    assert "edited for this issue" in page.text
+    reset = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "include": included,
+            f"title_{first}": "A sharper title for this week",
+            "reset": str(first),
+        },
+        follow_redirects=False,
+    )
+    assert reset.status_code == 303
+    text = _all_topics_text(runtime, issue_id)
+    assert "First Story" in text
+    assert "A sharper title" not in text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("image_url", "javascript:alert(1)"),
+        ("image_url", "/relative/picture.jpg"),
+        ("title", "t" * 501),
+    ],
+)
+def test_a_bad_override_comes_back_typed_with_its_error(
+    built: tuple[Runtime, int, dict[str, int]], field: str, value: str
+) -> None:
+    runtime, issue_id, posts = built
+    client = _client(runtime)
+    first = posts["first-story"]
+    form = client.get(f"/admin/issues/{issue_id}/edit")
+    response = client.post(
+        f"/admin/issues/{issue_id}/edit",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "include": [str(p) for p in posts.values()],
+            f"{field}_{first}": value,
+            "subject": "Kept too",
+        },
+    )
+    assert response.status_code == 400
+    assert f'value="{value}"' in response.text
+    assert f'aria-describedby="{field}_{first}-error"' in response.text
+    assert 'value="Kept too"' in response.text
+    assert value not in _all_topics_text(runtime, issue_id)

@@ -116,6 +116,22 @@ def test_publisher_actions_are_recorded_with_who_did_them(
         "border-enforcement"
         in lxml.html.fromstring(page.text).cssselect("dl.meta")[0].text_content()
     )
+    assert "Border Enforcement</label>" in page.text  # the topic's name, not its slug
+    # A refused edit comes back on the page as typed, the reason beside the form.
+    long = "x" * 300
+    refused = _post(publisher, f"{base}/edit", name=long, topics=["asylum"])
+    assert refused.status_code == 400
+    assert f'value="{long}"' in refused.text
+    assert 'aria-describedby="edited-error"' in refused.text
+    assert "longer than" in refused.text
+    asylum = refused.text.split('value="asylum"')[1][:12]
+    assert "checked" in asylum
+    forged = _post(publisher, f"{base}/edit", name="Ana", topics=["no-such-topic"])
+    assert forged.status_code == 400
+    assert "no-such-topic" in forged.text
+    too_long = _post(publisher, f"{base}/suppress", reason="r" * 301)
+    assert too_long.status_code == 400
+    assert 'value="' + "r" * 301 + '"' in too_long.text
     # The resend goes through the signup queue; the confirmation interval still applies.
     _post(publisher, f"{base}/resend")
     with site.sessions() as session:
@@ -172,6 +188,8 @@ def test_erase_leaves_only_a_keyed_hash_that_refuses_imports_and_signups(
     _post(publisher, f"/admin/subscribers/{ana}/unsubscribe")  # suppressed: a row naming her
     wrong = _post(publisher, f"/admin/subscribers/{ana}/erase", confirm="someone@example.org")
     assert wrong.status_code == 400
+    assert 'value="someone@example.org"' in wrong.text  # kept, inside the admin
+    assert 'aria-describedby="erased-error"' in wrong.text
     erased = _post(publisher, f"/admin/subscribers/{ana}/erase", confirm="ANA@example.org")
     assert erased.status_code == 303
     assert "Erased." in publisher.get(erased.headers["location"]).text

@@ -13,6 +13,7 @@ from newsletter.web.admin import (
     issues,
     reports,
     sending,
+    sending_domain,
     signup_forms,
     sources,
     subscriber_pages,
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/admin")
 router.include_router(assets.router)
 router.include_router(auth.router)
 router.include_router(issues.router)
+router.include_router(sending.router)
 router.include_router(edit.router)
 router.include_router(signup_forms.router)
 router.include_router(welcome.router)
@@ -34,7 +36,7 @@ router.include_router(sources.router)
 router.include_router(topics.router)
 router.include_router(subscriber_pages.router)
 router.include_router(audience.router)
-router.include_router(sending.router)
+router.include_router(sending_domain.router)
 router.include_router(api_tokens.router)
 router.include_router(webhooks.router)
 router.include_router(reports.router)

@@ -23,7 +23,7 @@ from newsletter.editors.two_factor import (
     verify_second_factor,
 )
 from newsletter.web.admin.auth import Csrf, EnrollingDep
-from newsletter.web.admin.pages import render
+from newsletter.web.admin.pages import render, sentence
 from newsletter.web.state import runtime_of
 
 router = APIRouter()
@@ -82,7 +82,7 @@ def _act(
             assert mine is not None
             codes = act(session, mine)
     except AccountError as exc:
-        return _page(request, editor, error=f"{str(exc)[:1].upper()}{str(exc)[1:]}.", status=400)
+        return _page(request, editor, error=sentence(exc), status=400)
     if codes is None:
         return RedirectResponse("/admin/account", status_code=303)
     return _page(request, editor, codes=codes)

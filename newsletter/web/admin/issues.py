@@ -5,29 +5,32 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import lxml.html
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from starlette.exceptions import HTTPException
 
 from newsletter.deliver.message import IssueMessage, Person
+from newsletter.deliver.plan import delivery_counts
 from newsletter.deliver.setup import mail_setup
 from newsletter.digest.deliverability import Report, client_check, spam_check
 from newsletter.digest.placeholders import Template, values_for
 from newsletter.editors import review
+from newsletter.editors.models import Editor
 from newsletter.errors import DigestError
-from newsletter.models import Delivery, Issue, IssueStatus, IssueVariant, Topic
+from newsletter.models import Delivery, Issue, IssuePost, IssueStatus, IssueVariant, Topic
 from newsletter.pipeline import review as use_case
+from newsletter.pipeline.audience import audience as who_receives
 from newsletter.runtime import Runtime
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render
 from newsletter.web.admin.reports import report_context
+from newsletter.web.ids import RowId
 from newsletter.web.state import runtime_of
-from subscribers.audience import topic_sets
 from subscribers.models import Status, SubscriberEvent
 
 router = APIRouter()
@@ -77,14 +80,15 @@ def _delivery_counts(session: Session) -> dict[int, Counter[str]]:
     return counts
 
 
-def _unsubscribed_since(session: Session, since: datetime | None) -> int:
+def _moved_since(session: Session, since: datetime | None, status: Status) -> int:
+    """How many subscribers moved to `status` (unsubscribed, bounced) since an issue was sent."""
     if since is None:
         return 0
     return (
         session.scalar(
             select(func.count())
             .select_from(SubscriberEvent)
-            .where(SubscriberEvent.to_status == Status.UNSUBSCRIBED, SubscriberEvent.at >= since)
+            .where(SubscriberEvent.to_status == status, SubscriberEvent.at >= since)
         )
         or 0
     )
@@ -103,7 +107,17 @@ def issues_list(request: Request, editor: EditorDep) -> Response:
             session.scalars(select(Issue).order_by(Issue.period_end.desc(), Issue.id.desc()))
         )
         counts = _delivery_counts(session)
-        unsubscribed = {i.id: _unsubscribed_since(session, i.sent_at) for i in issues if i.sent_at}
+        stories = {
+            issue_id: count
+            for issue_id, count in session.execute(
+                select(IssuePost.issue_id, func.count())
+                .where(IssuePost.excluded.is_(False))
+                .group_by(IssuePost.issue_id)
+            )
+        }
+        unsubscribed = {
+            i.id: _moved_since(session, i.sent_at, Status.UNSUBSCRIBED) for i in issues if i.sent_at
+        }
     groups: dict[str, list[Issue]] = {status.value: [] for status in IssueStatus}
     for issue in issues:
         groups[issue.status.value].append(issue)
@@ -114,6 +128,7 @@ def issues_list(request: Request, editor: EditorDep) -> Response:
             "editor": editor,
             "groups": groups,
             "counts": counts,
+            "stories": stories,
             "unsubscribed": unsubscribed,
             "zone": runtime.settings.zone,
         },
@@ -133,14 +148,37 @@ def _links(html: str) -> list[tuple[str, str]]:
 
 @router.get("/issues/{issue_id}", response_class=HTMLResponse)
 def preview(
-    request: Request, issue_id: int, editor: EditorDep, variant: str = "", tested: str = ""
+    request: Request,
+    issue_id: RowId,
+    editor: EditorDep,
+    variant: str = "",
+    tested: str = "",
+    saved: str = "",
 ) -> Response:
+    return issue_page(request, editor, issue_id, variant=variant, tested=tested, saved=saved == "1")
+
+
+def issue_page(
+    request: Request,
+    editor: Editor,
+    issue_id: int,
+    *,
+    variant: str = "",
+    tested: str = "",
+    saved: bool = False,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The issue's page; with `errors` (field: message) it shows them beside what was `typed`."""
     runtime = runtime_of(request)
     now = runtime.clock.now()
     with runtime.sessions() as session:
         issue = load_issue(session, issue_id)
         names = {row[0]: row[1] for row in session.execute(select(Topic.slug, Topic.name))}
-        audience = topic_sets(session, now)
+        counts = delivery_counts(session, issue_id)
+        bounced = _moved_since(session, issue.sent_at, Status.BOUNCED)
+    reach = who_receives(runtime, issue_id)
     variants = sorted(issue.variants, key=lambda v: (v.topic_key != "", v.topic_key))
     chosen = next(
         (v for v in variants if v.topic_key == variant), variants[0] if variants else None
@@ -149,10 +187,16 @@ def preview(
         "editor": editor,
         "issue": issue,
         "tested": tested,
+        "saved": saved,
+        "errors": errors or {},
+        "typed": typed or {},
         "variants": variants,
         "chosen": chosen,
-        "audience": audience,
-        "audience_total": sum(audience.values()),
+        # One pass over the eligible subscribers for both: the count and the variants' sizes.
+        "audience": reach.topic_sets,
+        "reach": reach,
+        "counts": counts,
+        "bounced": bounced,
         "topic_names": names,
         "zone": runtime.settings.zone,
         "default_send_at": review.next_slot(
@@ -164,7 +208,7 @@ def preview(
         else "",
         **report_context(runtime, issue),
     }
-    return render(request, "web/admin/issue.html", context)
+    return render(request, "web/admin/issue.html", context, status_code)
 
 
 def _filled(part: str, values: dict[str, str] = PREVIEW_VALUES) -> str:
@@ -184,7 +228,9 @@ def _text_values(base_url: str) -> dict[str, str]:
 
 
 @router.get("/issues/{issue_id}/variants/{variant_id}.html", response_class=HTMLResponse)
-def variant_html(request: Request, issue_id: int, variant_id: int, _editor: EditorDep) -> Response:
+def variant_html(
+    request: Request, issue_id: RowId, variant_id: RowId, _editor: EditorDep
+) -> Response:
     """The stored bytes as sent, but for the placeholders, which get sample values."""
     with runtime_of(request).sessions() as session:
         variant = session.get(IssueVariant, variant_id)
@@ -200,7 +246,7 @@ def variant_html(request: Request, issue_id: int, variant_id: int, _editor: Edit
     )
 
 
-def _act(request: Request, issue_id: int, action: Callable[[Runtime, int], object]) -> Response:
+def act(request: Request, issue_id: int, action: Callable[[Runtime, int], object]) -> Response:
     try:
         action(runtime_of(request), issue_id)
     except review.ReviewError as exc:
@@ -210,46 +256,19 @@ def _act(request: Request, issue_id: int, action: Callable[[Runtime, int], objec
     return RedirectResponse(f"/admin/issues/{issue_id}", status_code=303)
 
 
-@router.post("/issues/{issue_id}/approve", dependencies=[Csrf])
-def approve(
-    request: Request,
-    issue_id: int,
-    publisher: PublisherDep,
-    send_at: Annotated[str, Form()] = "",
-) -> Response:
-    """The same approval as `newsletter digest approve`; only the role check is the admin's."""
-    runtime = runtime_of(request)
-    try:
-        when = (
-            review.parse_send_time(send_at, runtime.settings.zone, runtime.clock.now())
-            if send_at.strip()
-            else None
-        )
-    except ValueError as exc:
-        raise HTTPException(400, str(exc)) from None
-    who = publisher.email
-    return _act(request, issue_id, lambda at, ident: use_case.approve(at, ident, who, when))
-
-
 @router.post("/issues/{issue_id}/unapprove", dependencies=[Csrf])
-def unapprove(request: Request, issue_id: int, _publisher: PublisherDep) -> Response:
-    return _act(request, issue_id, use_case.unapprove)
+def unapprove(request: Request, issue_id: RowId, _publisher: PublisherDep) -> Response:
+    return act(request, issue_id, use_case.unapprove)
 
 
 @router.post("/issues/{issue_id}/cancel", dependencies=[Csrf])
-def cancel(request: Request, issue_id: int, _publisher: PublisherDep) -> Response:
-    return _act(request, issue_id, use_case.cancel)
-
-
-@router.post("/issues/{issue_id}/send-now", dependencies=[Csrf])
-def send_now(request: Request, issue_id: int, publisher: PublisherDep) -> Response:
-    who = publisher.email
-    return _act(request, issue_id, lambda runtime, ident: use_case.send_now(runtime, ident, who))
+def cancel(request: Request, issue_id: RowId, _publisher: PublisherDep) -> Response:
+    return act(request, issue_id, use_case.cancel)
 
 
 @router.get("/issues/{issue_id}/deliverability", response_class=HTMLResponse)
 def deliverability(
-    request: Request, issue_id: int, editor: EditorDep, variant: str = ""
+    request: Request, issue_id: RowId, editor: EditorDep, variant: str = ""
 ) -> Response:
     """Spam score and email-client warnings for one variant, as a subscriber would get it."""
     runtime = runtime_of(request)

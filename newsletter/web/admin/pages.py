@@ -33,3 +33,9 @@ def render(
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "same-origin"
     return response
+
+
+def sentence(reason: object) -> str:
+    """An error's text as a sentence for the page: a capital first, one full stop at the end."""
+    text = str(reason).strip()
+    return f"{text[:1].upper()}{text[1:]}" + ("" if text.endswith((".", "!", "?")) else ".")

@@ -15,6 +15,7 @@ from newsletter.pipeline.reports import month_of, parse_month, sent_issue_report
 from newsletter.runtime import Runtime
 from newsletter.web.admin.auth import EditorDep
 from newsletter.web.admin.pages import render
+from newsletter.web.ids import RowId
 from newsletter.web.state import runtime_of
 
 router = APIRouter()
@@ -44,7 +45,7 @@ def _csv(body: str, name: str) -> Response:
 
 
 @router.get("/issues/{issue_id}/report.csv")
-def issue_csv(request: Request, issue_id: int, _editor: EditorDep) -> Response:
+def issue_csv(request: Request, issue_id: RowId, _editor: EditorDep) -> Response:
     report = sent_issue_report(runtime_of(request), issue_id)
     if report is None:
         raise HTTPException(404, "No such sent issue.")

@@ -12,12 +12,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
+from newsletter.editors.models import Editor
+from newsletter.models import Topic
 from newsletter.pipeline import reader
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
-from newsletter.web.admin.pages import render
+from newsletter.web.admin.pages import render, sentence
 from newsletter.web.ids import Before, RowId
 from newsletter.web.signups import wake_sender
 from newsletter.web.state import runtime_of
@@ -33,6 +36,7 @@ router = APIRouter()
 # Filters a person types or picks: bounded, as everything a visitor sends (a 422 beyond).
 Short = Annotated[str, Query(max_length=100)]
 _ONE_DAY = timedelta(days=1)
+REASON_MAX = 300  # characters of a suppression's reason
 
 # What a finished action says on the page it lands on: codes only, so no URL can put words there.
 DONE = {
@@ -148,10 +152,26 @@ def find(
 
 @router.get("/subscribers/{subscriber_id}", response_class=HTMLResponse)
 def one(request: Request, subscriber_id: RowId, editor: EditorDep, done: Short = "") -> Response:
+    return _page(request, editor, subscriber_id, done=DONE.get(done, ""))
+
+
+def _page(
+    request: Request,
+    editor: Editor,
+    subscriber_id: int,
+    *,
+    done: str = "",
+    errors: dict[str, str] | None = None,
+    typed: dict[str, Any] | None = None,
+) -> Response:
+    """The subscriber's page; with `errors` (form: message) the forms show what was `typed`."""
     with runtime_of(request).sessions() as session:
         story = reader.story(session, subscriber_id)
         if story is None:
             raise HTTPException(404, "There is no such subscriber.")
+        names: dict[str, str] = {
+            slug: name for slug, name in session.execute(select(Topic.slug, Topic.name))
+        }
         topics = sorted(known_topics(session).by_slug)
         return render(
             request,
@@ -161,21 +181,27 @@ def one(request: Request, subscriber_id: RowId, editor: EditorDep, done: Short =
                 "story": story,
                 "person": story.subscriber,
                 "origin": reader.origin_lines(story.subscriber.signup_origin),
-                "all_topics": topics,
-                "done": DONE.get(done, ""),
-                "error": "",
+                "all_topics": [(slug, names.get(slug, slug)) for slug in topics],
+                "done": done,
+                "errors": errors or {},
+                "typed": typed or {},
             },
+            400 if errors else 200,
         )
 
 
 def _act(
     request: Request,
+    editor: Editor,
     subscriber_id: int,
     done: str,
     action: Callable[[Session, Subscriber, datetime], object],
+    typed: dict[str, Any] | None = None,
 ) -> Response:
     """Run one editor action in a transaction and land back on the subscriber's page, saying
-    `done` when the action changed something (it returns a true value) and "unchanged" else."""
+    `done` when the action changed something (it returns a true value) and "unchanged" else.
+    A refusal shows the page again with the reason beside the form (`done` names it) and what
+    was `typed` in it."""
     runtime = runtime_of(request)
     try:
         with runtime.sessions.begin() as session:
@@ -184,7 +210,8 @@ def _act(
                 raise HTTPException(404, "There is no such subscriber.")
             said = done if action(session, subscriber, runtime.clock.now()) else "unchanged"
     except SubscribersError as exc:
-        raise HTTPException(400, str(exc)) from None
+        message = sentence(exc)
+        return _page(request, editor, subscriber_id, errors={done: message}, typed=typed)
     return RedirectResponse(f"/admin/subscribers/{subscriber_id}?done={said}", status_code=303)
 
 
@@ -193,16 +220,19 @@ def edit(
     request: Request,
     subscriber_id: RowId,
     publisher: PublisherDep,
-    name: Annotated[str, Form(max_length=200)] = "",
+    # Unbounded here: check_name refuses too long a name with a sentence, not a 422 page.
+    name: Annotated[str, Form()] = "",
     topics: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     return _act(
         request,
+        publisher,
         subscriber_id,
         "edited",
         lambda session, subscriber, now: editing.edit(
             session, subscriber, name, topics or [], publisher.email, now
         ),
+        {"name": name, "topics": topics or []},
     )
 
 
@@ -211,6 +241,7 @@ def unsubscribe(request: Request, subscriber_id: RowId, publisher: PublisherDep)
     who = publisher.email
     return _act(
         request,
+        publisher,
         subscriber_id,
         "unsubscribed",
         lambda session, subscriber, now: editing.unsubscribe(session, subscriber, who, now),
@@ -222,10 +253,20 @@ def suppress(
     request: Request,
     subscriber_id: RowId,
     publisher: PublisherDep,
-    reason: Annotated[str, Form(max_length=300)] = "",
+    reason: Annotated[str, Form()] = "",
 ) -> Response:
+    if len(reason) > REASON_MAX:
+        refused = f"The reason holds at most {REASON_MAX} characters."
+        return _page(
+            request,
+            publisher,
+            subscriber_id,
+            errors={"suppressed": refused},
+            typed={"reason": reason},
+        )
     return _act(
         request,
+        publisher,
         subscriber_id,
         "suppressed",
         lambda session, subscriber, now: editing.suppress_address(
@@ -239,6 +280,7 @@ def lift(request: Request, subscriber_id: RowId, publisher: PublisherDep) -> Res
     who = publisher.email
     return _act(
         request,
+        publisher,
         subscriber_id,
         "lifted",
         lambda session, subscriber, now: editing.lift(session, subscriber, who, now),
@@ -251,6 +293,7 @@ def resend(request: Request, subscriber_id: RowId, publisher: PublisherDep) -> R
     who = publisher.email
     response = _act(
         request,
+        publisher,
         subscriber_id,
         "resent",
         lambda session, subscriber, now: editing.resend_confirmation(
@@ -290,7 +333,7 @@ def erase(
     request: Request,
     subscriber_id: RowId,
     publisher: PublisherDep,
-    confirm: Annotated[str, Form(max_length=320)] = "",
+    confirm: Annotated[str, Form()] = "",
 ) -> Response:
     """Erase only when the editor typed the address again: there is no undo."""
     runtime = runtime_of(request)
@@ -298,9 +341,18 @@ def erase(
         subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None:
             raise HTTPException(404, "There is no such subscriber.")
-        if confirm.strip().lower() != subscriber.email.lower():
-            raise HTTPException(400, "Type the subscriber's address to confirm the erasure.")
-        erasure.erase(
-            session, subscriber, runtime.signing_key, runtime.clock.now(), publisher.email
+        typed_again = confirm.strip().lower() == subscriber.email.lower()
+        if typed_again:
+            erasure.erase(
+                session, subscriber, runtime.signing_key, runtime.clock.now(), publisher.email
+            )
+    if not typed_again:
+        refused = "Type the subscriber's address exactly to confirm the erasure."
+        return _page(
+            request,
+            publisher,
+            subscriber_id,
+            errors={"erased": refused},
+            typed={"confirm": confirm[:320]},
         )
     return RedirectResponse("/admin/subscribers?done=erased", status_code=303)
