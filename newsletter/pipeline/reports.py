@@ -88,16 +88,16 @@ def issue_report(session: Session, issue: Issue, zone: ZoneInfo) -> IssueReport:
             .group_by(Delivery.status)
         ).all()
     )
-    exits = _exits(session, issue.id, sent)
+    left = exits(session, issue.id, sent)
     return IssueReport(
         issue_id=issue.id,
         key=issue.key,
         sent_at=sent,
         delivered=deliveries.get(DeliveryStatus.SENT, 0),
         failed=deliveries.get(DeliveryStatus.FAILED, 0),
-        bounced=exits.get(Status.BOUNCED, 0),
-        unsubscribed=exits.get(Status.UNSUBSCRIBED, 0),
-        complained=exits.get(Status.COMPLAINED, 0),
+        bounced=left.get(Status.BOUNCED, 0),
+        unsubscribed=left.get(Status.UNSUBSCRIBED, 0),
+        complained=left.get(Status.COMPLAINED, 0),
         links=_links(session, issue.id, clicks),
         per_day=_per_day(clicks, sent, zone),
         per_topic=_per_topic(session, issue.id, clicks),
@@ -193,7 +193,7 @@ def _per_topic(
     return sorted(per.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-def _exits(session: Session, issue_id: int, sent: datetime | None) -> dict[Status, int]:
+def exits(session: Session, issue_id: int, sent: datetime | None) -> dict[Status, int]:
     """Recipients who bounced, unsubscribed or complained in the first days after the send."""
     if sent is None:
         return {}

@@ -32,6 +32,10 @@ def test_the_issue_page_shows_the_figures_and_draws_them(
     assert "Clicks by people per story: Story 0 2, Story 1 1, Story 2 0" in report
     assert report.count("<rect ") >= 3
     assert "<polyline" in report
+    # The issue's results and the issues list say what the report says.
+    assert '<span id="result-bounced">0</span> bounced in the first week' in page
+    listed = client.get("/admin/issues").text
+    assert "0 bounced · 1 unsubscribed in the first week" in listed
 
 
 def test_the_issue_csv_has_a_row_per_link_with_humans_and_machines_apart(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import lxml.html
@@ -25,13 +24,13 @@ from newsletter.errors import DigestError
 from newsletter.models import Delivery, Issue, IssuePost, IssueStatus, IssueVariant, Topic
 from newsletter.pipeline import review as use_case
 from newsletter.pipeline.audience import audience as who_receives
+from newsletter.pipeline.reports import exits
 from newsletter.runtime import Runtime
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render
 from newsletter.web.admin.reports import report_context
 from newsletter.web.ids import RowId
 from newsletter.web.state import runtime_of
-from subscribers.models import Status, SubscriberEvent
 
 router = APIRouter()
 
@@ -80,20 +79,6 @@ def _delivery_counts(session: Session) -> dict[int, Counter[str]]:
     return counts
 
 
-def _moved_since(session: Session, since: datetime | None, status: Status) -> int:
-    """How many subscribers moved to `status` (unsubscribed, bounced) since an issue was sent."""
-    if since is None:
-        return 0
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(SubscriberEvent)
-            .where(SubscriberEvent.to_status == status, SubscriberEvent.at >= since)
-        )
-        or 0
-    )
-
-
 @router.get("/", include_in_schema=False)
 def admin_home(_editor: EditorDep) -> Response:
     return RedirectResponse("/admin/issues", status_code=303)
@@ -115,9 +100,8 @@ def issues_list(request: Request, editor: EditorDep) -> Response:
                 .group_by(IssuePost.issue_id)
             )
         }
-        unsubscribed = {
-            i.id: _moved_since(session, i.sent_at, Status.UNSUBSCRIBED) for i in issues if i.sent_at
-        }
+        # The issue report's own figures: its recipients who left in the first days after it.
+        left = {i.id: exits(session, i.id, i.sent_at) for i in issues if i.sent_at}
     groups: dict[str, list[Issue]] = {status.value: [] for status in IssueStatus}
     for issue in issues:
         groups[issue.status.value].append(issue)
@@ -129,7 +113,7 @@ def issues_list(request: Request, editor: EditorDep) -> Response:
             "groups": groups,
             "counts": counts,
             "stories": stories,
-            "unsubscribed": unsubscribed,
+            "left": left,
             "zone": runtime.settings.zone,
         },
     )
@@ -177,7 +161,7 @@ def issue_page(
         issue = load_issue(session, issue_id)
         names = {row[0]: row[1] for row in session.execute(select(Topic.slug, Topic.name))}
         counts = delivery_counts(session, issue_id)
-        bounced = _moved_since(session, issue.sent_at, Status.BOUNCED)
+        left = exits(session, issue_id, issue.sent_at)
     reach = who_receives(runtime, issue_id)
     variants = sorted(issue.variants, key=lambda v: (v.topic_key != "", v.topic_key))
     chosen = next(
@@ -196,7 +180,7 @@ def issue_page(
         "audience": reach.topic_sets,
         "reach": reach,
         "counts": counts,
-        "bounced": bounced,
+        "left": left,
         "topic_names": names,
         "zone": runtime.settings.zone,
         "default_send_at": review.next_slot(
