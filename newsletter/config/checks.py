@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
 T = TypeVar("T")
 
@@ -217,3 +222,30 @@ def unique(items: Iterable[T], name: Callable[[T], str], what: str) -> None:
         if name(item) in seen:
             raise ValueError(f"{what} {name(item)!r} appears twice")
         seen.add(name(item))
+
+
+def p256_public_key(value: str) -> EllipticCurvePublicKey:
+    """A base64 DER (as SendGrid shows it) or PEM P-256 public key, else ValueError."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import (
+        load_der_public_key,
+        load_pem_public_key,
+    )
+
+    text = value.strip()
+    try:
+        if text.startswith("-----BEGIN"):
+            key = load_pem_public_key(text.encode())
+        else:
+            key = load_der_public_key(base64.b64decode(text, validate=True))
+    except (ValueError, binascii.Error):
+        raise ValueError("is not a base64 DER or PEM public key") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise ValueError("is not an ECDSA P-256 public key")
+    return key
+
+
+def ec_public_key(value: str) -> str:
+    """The setting's value, once it reads as a P-256 public key."""
+    p256_public_key(value)
+    return value.strip()

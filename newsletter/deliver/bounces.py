@@ -54,6 +54,9 @@ class Finding:
     # Addresses the body names: anyone can write these, so they only go into the report.
     addresses: frozenset[str] = frozenset()
     message_id: str | None = None
+    # Reported by a relay's authenticated webhook about the message it carried, rather than
+    # mailed back to us: then our Message-ID names the subscriber of an unsubscribe too.
+    relayed: bool = False
 
 
 def _verp_of(message: Message) -> tuple[str, int, str] | None:
@@ -166,7 +169,7 @@ def attribute(session: Session, secret: str | Sequence[str], finding: Finding) -
         ):
             return subscriber
         reason = "its VERP tag does not verify"
-    if finding.message_id is not None and finding.kind != Kind.UNSUBSCRIBE:
+    if finding.message_id is not None and (finding.kind != Kind.UNSUBSCRIBE or finding.relayed):
         ids = next(
             (found for key in keys if (found := MessageIds(key).verify(finding.message_id))), None
         )
@@ -213,6 +216,24 @@ def apply(
                 )
         elif finding.kind == Kind.HARD and Status.BOUNCED in ALLOWED[subscriber.status]:
             transition(session, subscriber, Status.BOUNCED, Cause.BOUNCE, now, detail)
+
+
+def settle(
+    session: Session,
+    secret: str | Sequence[str],
+    finding: Finding,
+    now: datetime,
+    soft_limit: int,
+    detail: str,
+) -> Subscriber | str:
+    """Attribute a finding and apply it: the one path for returned mail and relay webhooks.
+
+    Returns the subscriber it changed, or why it changed nobody.
+    """
+    found = attribute(session, secret, finding)
+    if not isinstance(found, str):
+        apply(session, finding, [found], now, soft_limit, detail)
+    return found
 
 
 def open_mailbox(path: Path) -> mailbox.Mailbox:
@@ -286,14 +307,13 @@ def process_mailbox(
                 report.left_alone.append(f"not a bounce, {_describe(message)}")
                 continue
             with sessions.begin() as session:
-                found = attribute(session, secret, finding)
-                if isinstance(found, str):
-                    report.unattributed.append(
-                        f"message {key}: {finding.kind.value}{_naming(finding)}, "
-                        f"{_describe(message)}: {found}; nothing changed"
-                    )
-                    continue
-                apply(session, finding, [found], now, soft_limit, _describe(message))
+                found = settle(session, secret, finding, now, soft_limit, _describe(message))
+            if isinstance(found, str):
+                report.unattributed.append(
+                    f"message {key}: {finding.kind.value}{_naming(finding)}, "
+                    f"{_describe(message)}: {found}; nothing changed"
+                )
+                continue
             counter = {
                 Kind.HARD: "hard",
                 Kind.SOFT: "soft",

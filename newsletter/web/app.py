@@ -12,9 +12,20 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from newsletter import __version__
+from newsletter.pipeline.webhooks import Webhooks
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
-from newsletter.web import admin, archive, embed, feeds, health, pages, push, subscription
+from newsletter.web import (
+    admin,
+    archive,
+    embed,
+    feeds,
+    health,
+    pages,
+    push,
+    subscription,
+    webhooks,
+)
 from newsletter.web.admin import imports as admin_imports
 from newsletter.web.compression import PublicPageCompression
 from newsletter.web.layout import layout_globals
@@ -46,6 +57,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(subscription.router)
     app.include_router(embed.router)
     app.include_router(push.router, max_body_size=limits.max_body_bytes)
+    app.state.webhooks = Webhooks(runtime)
+    app.include_router(webhooks.router, max_body_size=runtime.settings.webhooks.max_body_bytes)
     # Before the admin's own routes: /admin/subscribers/import is not a subscriber's id.
     app.include_router(admin_imports.router, max_body_size=limits.max_import_bytes)
     app.include_router(admin.router)
