@@ -249,3 +249,19 @@ def ec_public_key(value: str) -> str:
     """The setting's value, once it reads as a P-256 public key."""
     p256_public_key(value)
     return value.strip()
+
+
+def bounce_mailbox(value: str) -> str:
+    """A maildir or mbox path, or an imaps:// (or STARTTLS imap://) URL with user and password."""
+    if "://" not in value:
+        return value
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (a bad port raises here)
+    except ValueError:
+        raise ValueError("is not a valid IMAP URL") from None
+    if parts.scheme.lower() not in ("imap", "imaps") or not parts.hostname:
+        raise ValueError("use a maildir or mbox path, or imaps://USER:PASS@HOST/FOLDER")
+    if parts.username is None or parts.password is None:
+        raise ValueError("an IMAP bounce mailbox needs a user and a password in its URL")
+    return value

@@ -380,9 +380,15 @@ class ScheduleSettings(_Section):
     send_grace_hours: float = Field(default=12.0, gt=0)
     # One scheduler per database: its lease lasts this long and is renewed every third of it.
     lease_seconds: float = Field(default=60.0, ge=1, le=3600)
-    # A maildir or mbox of returned mail, read every bounce_minutes; unset: no bounce job.
-    bounce_mailbox: Path | None = None
+    # A maildir or mbox of returned mail, or an IMAP folder (imaps://USER:PASS@HOST/INBOX),
+    # read every bounce_minutes; unset: no bounce job.
+    bounce_mailbox: str | None = None
     bounce_minutes: float = Field(default=10.0, gt=0, le=24 * 60)
+
+    @field_validator("bounce_mailbox")
+    @classmethod
+    def _mailbox(cls, value: str | None) -> str | None:
+        return checks.bounce_mailbox(value) if value else None
 
 
 class Settings(BaseSettings):

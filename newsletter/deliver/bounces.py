@@ -274,6 +274,42 @@ def _file_as_read(box: mailbox.Mailbox, key: str, message: mailbox.MaildirMessag
     box[key] = message
 
 
+def handle(
+    sessions: sessionmaker[Session],
+    secret: str | Sequence[str],
+    where: str,
+    message: Message,
+    now: datetime,
+    soft_limit: int,
+    report: BounceReport,
+) -> bool:
+    """Classify one returned message, apply it, count it; True when it is handled (mark it read).
+
+    Messages that are not bounces, and bounces no signature of ours attributes, are reported
+    and left unread, so an operator can look at them.
+    """
+    finding = classify(message)
+    if finding.kind == Kind.NOT_A_BOUNCE:
+        report.left_alone.append(f"not a bounce, {_describe(message)}")
+        return False
+    with sessions.begin() as session:
+        found = settle(session, secret, finding, now, soft_limit, _describe(message))
+    if isinstance(found, str):
+        report.unattributed.append(
+            f"{where}: {finding.kind.value}{_naming(finding)}, "
+            f"{_describe(message)}: {found}; nothing changed"
+        )
+        return False
+    counter = {
+        Kind.HARD: "hard",
+        Kind.SOFT: "soft",
+        Kind.COMPLAINT: "complaints",
+        Kind.UNSUBSCRIBE: "unsubscribes",
+    }[finding.kind]
+    setattr(report, counter, getattr(report, counter) + 1)
+    return True
+
+
 def process_mailbox(
     sessions: sessionmaker[Session],
     secret: str | Sequence[str],
@@ -302,25 +338,8 @@ def process_mailbox(
                 if isinstance(message, mailbox.MaildirMessage) and message.get_subdir() == "new":
                     _file_as_read(box, key, message)  # marked seen by a version that left it
                 continue
-            finding = classify(message)
-            if finding.kind == Kind.NOT_A_BOUNCE:
-                report.left_alone.append(f"not a bounce, {_describe(message)}")
+            if not handle(sessions, secret, f"message {key}", message, now, soft_limit, report):
                 continue
-            with sessions.begin() as session:
-                found = settle(session, secret, finding, now, soft_limit, _describe(message))
-            if isinstance(found, str):
-                report.unattributed.append(
-                    f"message {key}: {finding.kind.value}{_naming(finding)}, "
-                    f"{_describe(message)}: {found}; nothing changed"
-                )
-                continue
-            counter = {
-                Kind.HARD: "hard",
-                Kind.SOFT: "soft",
-                Kind.COMPLAINT: "complaints",
-                Kind.UNSUBSCRIBE: "unsubscribes",
-            }[finding.kind]
-            setattr(report, counter, getattr(report, counter) + 1)
             if isinstance(message, mailbox.MaildirMessage):
                 _file_as_read(box, key, message)
             else:
@@ -333,12 +352,18 @@ def process_mailbox(
     return report
 
 
-def process_with_settings(runtime: Runtime, path: Path) -> BounceReport:
-    """process_mailbox with the service's signing key, clock and soft-bounce limit."""
-    return process_mailbox(
-        runtime.sessions,
-        runtime.verification_keys,
-        path,
-        runtime.clock.now(),
-        runtime.settings.delivery.soft_bounce_limit,
-    )
+def process_with_settings(runtime: Runtime, source: str | Path) -> BounceReport:
+    """The bounce mailbox (a maildir, an mbox or an IMAP URL) read with the service's signing
+    keys, clock and soft-bounce limit."""
+    keys, now = runtime.verification_keys, runtime.clock.now()
+    limit = runtime.settings.delivery.soft_bounce_limit
+    if isinstance(source, str) and is_imap_url(source):
+        # imap-tools is loaded only for a mailbox on an IMAP server.
+        from newsletter.deliver.imap_bounces import process_imap
+
+        return process_imap(runtime.sessions, keys, source, now, limit)
+    return process_mailbox(runtime.sessions, keys, Path(source), now, limit)
+
+
+def is_imap_url(value: str) -> bool:
+    return value.lower().startswith(("imap://", "imaps://"))

@@ -14,16 +14,15 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
 
+from tests.certificates import self_signed
 from tests.collect.httpserver import Reply, Route, Server, http_server
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-bounces"
@@ -39,17 +38,7 @@ KINDS = ("hard", "soft", "complaint", "unsubscribe")
 
 def _self_signed(now: datetime) -> tuple[rsa.RSAPrivateKey, bytes]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
+    certificate = self_signed(key, "sns.amazonaws.com", now, 365)
     return key, certificate.public_bytes(serialization.Encoding.PEM)
 
 
