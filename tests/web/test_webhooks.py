@@ -25,6 +25,7 @@ from newsletter import migrate
 from newsletter.clock import FixedClock
 from newsletter.config import Settings, load_settings
 from newsletter.deliver.msgid import MessageIds
+from newsletter.deliver.verp import verp_address
 from newsletter.errors import ConfigError
 from newsletter.models import RelayEventSeen
 from newsletter.pipeline.webhooks import Webhooks
@@ -265,15 +266,13 @@ def test_sns_certificates_come_only_from_an_sns_host_and_are_kept(site: Site) ->
         "http://sns.us-east-1.amazonaws.com/other.pem",
         "https://user@sns.us-east-1.amazonaws.com/other.pem",
         "https://sns.us-east-1.amazonaws.com:8443/other.pem",
+        "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
     ):
         message = json.loads(
             relay.call("ses", site.keys, "hard", site.our_id, "r@example.net", "evt-x").body
         )
         message["SigningCertURL"] = elsewhere
-        signed = relay.sns_sign(
-            site.keys,
-            {k: v for k, v in message.items() if k not in ("Signature", "SignatureVersion")},
-        )
+        signed = relay.sns_sign(site.keys, message)  # signed anew, over the changed field
         response = site.post("ses", relay.Call(json.dumps(signed).encode(), {}))
         assert response.status_code == 403, elsewhere
         assert "SNS host" in response.text
@@ -284,8 +283,7 @@ def test_sns_certificates_come_only_from_an_sns_host_and_are_kept(site: Site) ->
 def test_sns_signature_version_1_is_read_too(site: Site) -> None:
     call = relay.call("ses", site.keys, "hard", site.our_id, "reader@example.net", "evt-v1")
     message = json.loads(call.body)
-    unsigned = {k: v for k, v in message.items() if k not in ("Signature", "SignatureVersion")}
-    v1 = relay.sns_sign(site.keys, unsigned, version="1")
+    v1 = relay.sns_sign(site.keys, message, version="1")
     assert site.post("ses", relay.Call(json.dumps(v1).encode(), {})).json()["applied"] == 1
 
 
@@ -334,3 +332,19 @@ def test_settings_refuse_a_key_that_is_not_p256_and_a_short_token(settings: Sett
     data["webhooks"] = {"postmark": {"token": "short"}}
     with pytest.raises(ConfigError, match="token"):
         load_settings(**data)
+
+
+def test_an_ses_bounce_to_our_verp_return_path_is_attributed_by_it(site: Site) -> None:
+    """SES reports the envelope sender we gave (mail.source): our VERP tag names the reader."""
+    verp = verp_address(
+        site.runtime.signing_key, site.reader_id, "reader@example.net", "example.org"
+    )
+    call = relay.call("ses", site.keys, "hard", None, "reader@example.net", "evt-verp")
+    message = json.loads(call.body)
+    content = json.loads(message["Message"])
+    content["mail"]["source"] = verp
+    message["Message"] = json.dumps(content)
+    signed = relay.sns_sign(site.keys, message)
+    response = site.post("ses", relay.Call(json.dumps(signed).encode(), {}))
+    assert response.json()["applied"] == 1
+    assert site.reader().status == Status.BOUNCED

@@ -46,7 +46,7 @@ _KEPT = 16
 Fetch = Callable[[str], bytes]
 
 
-def sns_url(url: str) -> bool:
+def sns_url(url: str, suffix: str = "") -> bool:
     """Whether a URL is an SNS endpoint's: https, an SNS host, no credentials or port."""
     try:
         parts = urlsplit(url)
@@ -60,6 +60,7 @@ def sns_url(url: str) -> bool:
         and not parts.username
         and _SNS_HOST.match(host) is not None
         and parts.netloc.lower() in (host, f"{host}:443")
+        and parts.path.endswith(suffix)
     )
 
 
@@ -84,7 +85,7 @@ class SigningCertificates:
         self._keys: OrderedDict[str, rsa.RSAPublicKey] = OrderedDict()
 
     def key(self, url: str, now: datetime) -> rsa.RSAPublicKey:
-        if not sns_url(url):
+        if not sns_url(url, suffix=".pem"):
             raise WebhookRefused(
                 "the signing certificate is not on an SNS host (https://sns.<region>.amazonaws.com)"
             )
