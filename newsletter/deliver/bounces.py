@@ -82,6 +82,11 @@ def _originals(message: Message) -> list[Message]:
     return found
 
 
+def quoted_message_id(message: Message) -> str | None:
+    """The Message-ID of the message a DSN or ARF report quotes, if it quotes one."""
+    return _quoted_message_id(_originals(message))
+
+
 def _quoted_message_id(originals: list[Message]) -> str | None:
     for original in originals:
         value = original.get("Message-ID")

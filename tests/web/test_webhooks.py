@@ -35,6 +35,7 @@ from subscribers.lifecycle import is_suppressed
 from subscribers.models import Status, Subscriber
 from tests import factories
 from tests.deliver.conftest import NOW
+from tests.deliver.test_bounces import dsn
 from tests.web import relay_providers as relay
 from tests.web.relay_providers import Keys, SnsHost
 
@@ -348,3 +349,29 @@ def test_an_ses_bounce_to_our_verp_return_path_is_attributed_by_it(site: Site) -
     response = site.post("ses", relay.Call(json.dumps(signed).encode(), {}))
     assert response.json()["applied"] == 1
     assert site.reader().status == Status.BOUNCED
+
+
+def test_a_postmark_bounce_is_attributed_by_the_message_its_content_quotes(site: Site) -> None:
+    """With "include bounce content", Content is the returned DSN quoting our Message-ID."""
+    call = relay.call("postmark", site.keys, "hard", None, "reader@example.net", "evt-content")
+    record = json.loads(call.body)
+    record["Content"] = dsn(
+        "bounces@pm-bounces.example.org", "reader@example.net", "failed", "5.1.1", site.our_id
+    )
+    response = site.post("postmark", relay.Call(json.dumps(record).encode(), call.headers))
+    assert response.json()["applied"] == 1
+    assert site.reader().status == Status.BOUNCED
+
+
+def test_a_signed_time_that_is_not_ascii_digits_is_not_a_signature(site: Site) -> None:
+    call = relay.call("sendgrid", site.keys, "hard", site.our_id, "reader@example.net", "evt-t")
+    # Superscript digits are str.isdigit() but not int(): a header arrives as Latin-1.
+    superscript = "¹²³" + str(int(NOW.timestamp()))[3:]
+    headers = {
+        **call.headers,
+        "X-Twilio-Email-Event-Webhook-Timestamp": superscript.encode("latin-1"),
+    }
+    response = site.client.post("/webhooks/sendgrid", content=call.body, headers=headers)
+    assert response.status_code == 403
+    assert "not signed" in response.json()["error"]
+    assert site.reader().status == Status.ACTIVE

@@ -9,7 +9,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
 from typing import Any
 
@@ -90,6 +90,13 @@ def finding(
 def ignored(event_id: str, what: str) -> RelayEvent:
     """An event that is no bounce, complaint or unsubscribe (a delivery, an open)."""
     return RelayEvent(event_id, Finding(Kind.NOT_A_BOUNCE), what)
+
+
+def epoch_seconds(value: str) -> datetime | None:
+    """A signed Unix time as providers send it (ASCII digits only), else None."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
+        return None
+    return datetime.fromtimestamp(int(value), UTC)
 
 
 def check_age(signed_at: datetime, now: datetime, max_age: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from newsletter.config.schema import MailgunWebhook
@@ -17,6 +17,7 @@ from newsletter.deliver.bounces import Kind
 from newsletter.deliver.relay_events.event import (
     RelayEvent,
     check_age,
+    epoch_seconds,
     event_key,
     finding,
     ignored,
@@ -34,14 +35,15 @@ def verify(signing_key: str, signature: Any) -> datetime:
     timestamp, token, digest = (
         text(signature.get(name), 200) for name in ("timestamp", "token", "signature")
     )
-    if not timestamp.isdigit() or len(timestamp) > 12 or not token or not digest:
+    signed_at = epoch_seconds(timestamp)
+    if signed_at is None or not token or not digest:
         raise WebhookRefused("the call is not signed (no Mailgun signature)")
     expected = hmac.new(
         signing_key.encode(), (timestamp + token).encode(), hashlib.sha256
     ).hexdigest()
     if not hmac.compare_digest(expected.encode(), digest.lower().encode()):
         raise WebhookRefused("the Mailgun signature does not verify")
-    return datetime.fromtimestamp(int(timestamp), UTC)
+    return signed_at
 
 
 def _kind(data: dict[str, Any]) -> Kind | None:

@@ -14,7 +14,7 @@ from email import message_from_string
 from typing import Any
 
 from newsletter.config.schema import TokenWebhook
-from newsletter.deliver.bounces import Kind, classify
+from newsletter.deliver.bounces import Kind, quoted_message_id
 from newsletter.deliver.relay_events.event import (
     RelayEvent,
     event_key,
@@ -49,7 +49,7 @@ def _our_id(record: dict[str, Any]) -> str | None:
                 return message_id(metadata[key])
     content = record.get("Content")
     if isinstance(content, str) and content and len(content) <= _MAX_CONTENT:
-        return classify(message_from_string(content)).message_id
+        return quoted_message_id(message_from_string(content))
     return None
 
 

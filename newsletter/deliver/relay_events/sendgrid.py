@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -22,6 +22,7 @@ from newsletter.deliver.bounces import Kind
 from newsletter.deliver.relay_events.event import (
     RelayEvent,
     check_age,
+    epoch_seconds,
     event_key,
     finding,
     ignored,
@@ -39,7 +40,8 @@ _MAX_EVENTS = 10_000
 def verify(public_key: str, headers: Mapping[str, str], body: bytes) -> datetime:
     """The signed time of a call whose signature checks out, else WebhookRefused."""
     signature, timestamp = headers.get(SIGNATURE, ""), headers.get(TIMESTAMP, "")
-    if not signature or not timestamp.isdigit() or len(timestamp) > 12:
+    signed_at = epoch_seconds(timestamp)
+    if not signature or signed_at is None:
         raise WebhookRefused("the call is not signed (no SendGrid signature and timestamp)")
     try:
         p256_public_key(public_key).verify(
@@ -49,7 +51,7 @@ def verify(public_key: str, headers: Mapping[str, str], body: bytes) -> datetime
         )
     except (InvalidSignature, binascii.Error, ValueError):
         raise WebhookRefused("the SendGrid signature does not verify") from None
-    return datetime.fromtimestamp(int(timestamp), UTC)
+    return signed_at
 
 
 def _kind(item: dict[str, Any]) -> Kind | None:

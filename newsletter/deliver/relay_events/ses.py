@@ -54,8 +54,9 @@ def notification(key: str, content: Any) -> RelayEvent:
     if not isinstance(content, dict):
         raise WebhookInvalid("the SNS Message is not an SES notification")
     name = text(content.get("notificationType") or content.get("eventType"), 40)
-    mail = content.get("mail") if isinstance(content.get("mail"), dict) else {}
-    assert isinstance(mail, dict)
+    mail = content.get("mail")
+    if not isinstance(mail, dict):
+        mail = {}
     our_id, verp = _our_id(mail), verp_of(mail.get("source"))
     if name == "Bounce" and isinstance(content.get("bounce"), dict):
         bounce = content["bounce"]
