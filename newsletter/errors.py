@@ -13,6 +13,9 @@
     ├── MessageError           a stored issue or a subscriber cannot be made into a message
     ├── SendError              an issue cannot be sent (unknown, not approved, being sent, ...)
     ├── BounceError            a bounce mailbox cannot be read
+    ├── WebhookError           a relay's webhook call is not taken (deliver/relay_events/)
+    │   ├── WebhookRefused     its signature, token or age does not check out (403)
+    │   └── WebhookInvalid     its body is not the provider's payload (400)
     ├── ScheduleError          the scheduler cannot start, or a job cannot be listed
     ├── DeliveryError          a message could not be handed to the mail server
     │   ├── TemporaryFailure   4xx, timeout, dropped connection: try again later
@@ -122,6 +125,18 @@ class SendError(NewsletterError):
 
 class BounceError(NewsletterError):
     """A bounce mailbox is missing or not a maildir or mbox."""
+
+
+class WebhookError(NewsletterError):
+    """A relay's webhook call is not taken; the message never quotes a secret or the body."""
+
+
+class WebhookRefused(WebhookError):
+    """The call is not signed by the provider (bad signature or token), or is too old: a replay."""
+
+
+class WebhookInvalid(WebhookError):
+    """The body is not a payload the provider sends (not JSON, missing fields)."""
 
 
 class ScheduleError(NewsletterError):

@@ -312,3 +312,16 @@ class FeedDocument(Base):
     # When these bytes first appeared: a rebuild that changes nothing keeps it.
     last_modified: Mapped[datetime]
     built_at: Mapped[datetime]
+
+
+class RelayEventSeen(Base):
+    """A relay webhook's event, once handled: the provider's retry of it changes nothing."""
+
+    __tablename__ = "relay_events"
+
+    provider: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # The provider's event id, or a hash of the event when it gives none (at most 128 chars).
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[datetime]
+    # What it did: "hard bounce", ..., or why it changed nothing ("unattributed").
+    outcome: Mapped[str] = mapped_column(String(40))

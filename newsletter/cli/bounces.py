@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from newsletter.cli.output import say
 from newsletter.cli.state import runtime_from
+from newsletter.config import mask_url
 from newsletter.deliver.bounces import process_with_settings
 
 app = typer.Typer(help="Process returned mail: bounces, complaints, unsubscribes.")
@@ -17,7 +17,10 @@ app = typer.Typer(help="Process returned mail: bounces, complaints, unsubscribes
 @app.command("process")
 def process(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A maildir folder or an mbox file.")],
+    path: Annotated[
+        str,
+        typer.Argument(help="A maildir folder, an mbox file, or imaps://USER:PASS@HOST/FOLDER."),
+    ],
 ) -> None:
     """Read bounces and complaints and mark their subscribers; other mail is left alone.
 
@@ -26,7 +29,7 @@ def process(
     """
     report = process_with_settings(runtime_from(ctx), path)
     say(
-        f"{path}: {report.hard} hard bounces, {report.soft} soft bounces, "
+        f"{mask_url(path)}: {report.hard} hard bounces, {report.soft} soft bounces, "
         f"{report.complaints} complaints, {report.unsubscribes} unsubscribes; "
         f"{report.already_processed} already processed, {len(report.left_alone)} left alone, "
         f"{len(report.unattributed)} unattributed"

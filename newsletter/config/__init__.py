@@ -27,6 +27,7 @@ from newsletter.config.schema import (
     SourceSettings,
     SubscriberSettings,
     TopicSettings,
+    WebhookSettings,
     WebSettings,
 )
 from newsletter.config.sources import DEFAULT_CONFIG_FILE, ENV_PREFIX, FLAT_ENV, config_path
@@ -55,6 +56,7 @@ __all__ = [
     "SubscriberSettings",
     "TopicSettings",
     "WebSettings",
+    "WebhookSettings",
     "config_path",
     "load_settings",
     "mask_credentials",

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
 T = TypeVar("T")
 
@@ -227,3 +232,46 @@ def unique(items: Iterable[T], name: Callable[[T], str], what: str) -> None:
         if name(item) in seen:
             raise ValueError(f"{what} {name(item)!r} appears twice")
         seen.add(name(item))
+
+
+def p256_public_key(value: str) -> EllipticCurvePublicKey:
+    """A base64 DER (as SendGrid shows it) or PEM P-256 public key, else ValueError."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import (
+        load_der_public_key,
+        load_pem_public_key,
+    )
+
+    text = value.strip()
+    try:
+        if text.startswith("-----BEGIN"):
+            key = load_pem_public_key(text.encode())
+        else:
+            key = load_der_public_key(base64.b64decode(text, validate=True))
+    except (ValueError, binascii.Error):
+        raise ValueError("is not a base64 DER or PEM public key") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise ValueError("is not an ECDSA P-256 public key")
+    return key
+
+
+def ec_public_key(value: str) -> str:
+    """The setting's value, once it reads as a P-256 public key."""
+    p256_public_key(value)
+    return value.strip()
+
+
+def bounce_mailbox(value: str) -> str:
+    """A maildir or mbox path, or an imaps:// (or STARTTLS imap://) URL with user and password."""
+    if "://" not in value:
+        return value
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (a bad port raises here)
+    except ValueError:
+        raise ValueError("is not a valid IMAP URL") from None
+    if parts.scheme.lower() not in ("imap", "imaps") or not parts.hostname:
+        raise ValueError("use a maildir or mbox path, or imaps://USER:PASS@HOST/FOLDER")
+    if parts.username is None or parts.password is None:
+        raise ValueError("an IMAP bounce mailbox needs a user and a password in its URL")
+    return value

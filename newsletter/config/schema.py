@@ -255,6 +255,55 @@ class WebSettings(_Section):
         return checks.trusted_proxies(value)
 
 
+class TokenWebhook(_Section):
+    """A provider that does not sign its calls: a shared token authenticates them."""
+
+    # Sent as the password of HTTP basic auth (https://any:TOKEN@host/webhooks/...), or as
+    # "Authorization: Bearer TOKEN", or in an X-Webhook-Token header.
+    token: SecretStr = Field(min_length=16)
+
+
+class SesWebhook(_Section):
+    """Amazon SES through SNS: each call is signed by SNS with a certificate on an AWS host."""
+
+    # The SNS topics whose notifications are taken (and whose subscriptions are confirmed).
+    topic_arns: list[str] = Field(min_length=1)
+
+
+class SendgridWebhook(_Section):
+    """SendGrid's signed event webhook (ECDSA P-256)."""
+
+    # The verification key shown under Mail Settings → Signed Event Webhook (base64 DER).
+    public_key: str
+
+    @field_validator("public_key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        return checks.ec_public_key(value)
+
+
+class MailgunWebhook(_Section):
+    """Mailgun's webhooks, signed with HMAC-SHA256."""
+
+    # The HTTP webhook signing key (Mailgun: Sending → Webhooks → HTTP webhook signing key).
+    signing_key: SecretStr = Field(min_length=16)
+
+
+class WebhookSettings(_Section):
+    """Relay services' bounce and complaint webhooks: POST /webhooks/{provider}."""
+
+    # A call whose signed time is further than this from now is refused as a replay.
+    max_age_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # Largest body taken (a SendGrid batch, an SNS notification); larger ones are answered 413.
+    max_body_bytes: int = Field(default=1_000_000, ge=10_000, le=50_000_000)
+    # Each provider left unset answers 404.
+    ses: SesWebhook | None = None
+    postmark: TokenWebhook | None = None
+    sendgrid: SendgridWebhook | None = None
+    mailgun: MailgunWebhook | None = None
+    brevo: TokenWebhook | None = None
+
+
 class RelaySettings(_Section):
     """One mail server (or provider) to send through, with its own limits."""
 
@@ -360,9 +409,15 @@ class ScheduleSettings(_Section):
     send_grace_hours: float = Field(default=12.0, gt=0)
     # One scheduler per database: its lease lasts this long and is renewed every third of it.
     lease_seconds: float = Field(default=60.0, ge=1, le=3600)
-    # A maildir or mbox of returned mail, read every bounce_minutes; unset: no bounce job.
-    bounce_mailbox: Path | None = None
+    # A maildir or mbox of returned mail, or an IMAP folder (imaps://USER:PASS@HOST/INBOX),
+    # read every bounce_minutes; unset: no bounce job.
+    bounce_mailbox: str | None = None
     bounce_minutes: float = Field(default=10.0, gt=0, le=24 * 60)
+
+    @field_validator("bounce_mailbox")
+    @classmethod
+    def _mailbox(cls, value: str | None) -> str | None:
+        return checks.bounce_mailbox(value) if value else None
 
 
 class Settings(BaseSettings):
@@ -396,6 +451,7 @@ class Settings(BaseSettings):
     feeds: FeedSettings = Field(default_factory=FeedSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)

@@ -54,6 +54,9 @@ class Finding:
     # Addresses the body names: anyone can write these, so they only go into the report.
     addresses: frozenset[str] = frozenset()
     message_id: str | None = None
+    # Reported by a relay's authenticated webhook about the message it carried, rather than
+    # mailed back to us: then our Message-ID names the subscriber of an unsubscribe too.
+    relayed: bool = False
 
 
 def _verp_of(message: Message) -> tuple[str, int, str] | None:
@@ -77,6 +80,11 @@ def _originals(message: Message) -> list[Message]:
         elif isinstance(payload, str):
             found.append(HeaderParser().parsestr(payload, headersonly=True))
     return found
+
+
+def quoted_message_id(message: Message) -> str | None:
+    """The Message-ID of the message a DSN or ARF report quotes, if it quotes one."""
+    return _quoted_message_id(_originals(message))
 
 
 def _quoted_message_id(originals: list[Message]) -> str | None:
@@ -166,7 +174,7 @@ def attribute(session: Session, secret: str | Sequence[str], finding: Finding) -
         ):
             return subscriber
         reason = "its VERP tag does not verify"
-    if finding.message_id is not None and finding.kind != Kind.UNSUBSCRIBE:
+    if finding.message_id is not None and (finding.kind != Kind.UNSUBSCRIBE or finding.relayed):
         ids = next(
             (found for key in keys if (found := MessageIds(key).verify(finding.message_id))), None
         )
@@ -215,6 +223,24 @@ def apply(
             transition(session, subscriber, Status.BOUNCED, Cause.BOUNCE, now, detail)
 
 
+def settle(
+    session: Session,
+    secret: str | Sequence[str],
+    finding: Finding,
+    now: datetime,
+    soft_limit: int,
+    detail: str,
+) -> Subscriber | str:
+    """Attribute a finding and apply it: the one path for returned mail and relay webhooks.
+
+    Returns the subscriber it changed, or why it changed nobody.
+    """
+    found = attribute(session, secret, finding)
+    if not isinstance(found, str):
+        apply(session, finding, [found], now, soft_limit, detail)
+    return found
+
+
 def open_mailbox(path: Path) -> mailbox.Mailbox:
     if path.is_dir():
         if not (path / "cur").is_dir() or not (path / "new").is_dir():
@@ -253,6 +279,42 @@ def _file_as_read(box: mailbox.Mailbox, key: str, message: mailbox.MaildirMessag
     box[key] = message
 
 
+def handle(
+    sessions: sessionmaker[Session],
+    secret: str | Sequence[str],
+    where: str,
+    message: Message,
+    now: datetime,
+    soft_limit: int,
+    report: BounceReport,
+) -> bool:
+    """Classify one returned message, apply it, count it; True when it is handled (mark it read).
+
+    Messages that are not bounces, and bounces no signature of ours attributes, are reported
+    and left unread, so an operator can look at them.
+    """
+    finding = classify(message)
+    if finding.kind == Kind.NOT_A_BOUNCE:
+        report.left_alone.append(f"not a bounce, {_describe(message)}")
+        return False
+    with sessions.begin() as session:
+        found = settle(session, secret, finding, now, soft_limit, _describe(message))
+    if isinstance(found, str):
+        report.unattributed.append(
+            f"{where}: {finding.kind.value}{_naming(finding)}, "
+            f"{_describe(message)}: {found}; nothing changed"
+        )
+        return False
+    counter = {
+        Kind.HARD: "hard",
+        Kind.SOFT: "soft",
+        Kind.COMPLAINT: "complaints",
+        Kind.UNSUBSCRIBE: "unsubscribes",
+    }[finding.kind]
+    setattr(report, counter, getattr(report, counter) + 1)
+    return True
+
+
 def process_mailbox(
     sessions: sessionmaker[Session],
     secret: str | Sequence[str],
@@ -281,26 +343,8 @@ def process_mailbox(
                 if isinstance(message, mailbox.MaildirMessage) and message.get_subdir() == "new":
                     _file_as_read(box, key, message)  # marked seen by a version that left it
                 continue
-            finding = classify(message)
-            if finding.kind == Kind.NOT_A_BOUNCE:
-                report.left_alone.append(f"not a bounce, {_describe(message)}")
+            if not handle(sessions, secret, f"message {key}", message, now, soft_limit, report):
                 continue
-            with sessions.begin() as session:
-                found = attribute(session, secret, finding)
-                if isinstance(found, str):
-                    report.unattributed.append(
-                        f"message {key}: {finding.kind.value}{_naming(finding)}, "
-                        f"{_describe(message)}: {found}; nothing changed"
-                    )
-                    continue
-                apply(session, finding, [found], now, soft_limit, _describe(message))
-            counter = {
-                Kind.HARD: "hard",
-                Kind.SOFT: "soft",
-                Kind.COMPLAINT: "complaints",
-                Kind.UNSUBSCRIBE: "unsubscribes",
-            }[finding.kind]
-            setattr(report, counter, getattr(report, counter) + 1)
             if isinstance(message, mailbox.MaildirMessage):
                 _file_as_read(box, key, message)
             else:
@@ -313,12 +357,18 @@ def process_mailbox(
     return report
 
 
-def process_with_settings(runtime: Runtime, path: Path) -> BounceReport:
-    """process_mailbox with the service's signing key, clock and soft-bounce limit."""
-    return process_mailbox(
-        runtime.sessions,
-        runtime.verification_keys,
-        path,
-        runtime.clock.now(),
-        runtime.settings.delivery.soft_bounce_limit,
-    )
+def process_with_settings(runtime: Runtime, source: str | Path) -> BounceReport:
+    """The bounce mailbox (a maildir, an mbox or an IMAP URL) read with the service's signing
+    keys, clock and soft-bounce limit."""
+    keys, now = runtime.verification_keys, runtime.clock.now()
+    limit = runtime.settings.delivery.soft_bounce_limit
+    if isinstance(source, str) and is_imap_url(source):
+        # imap-tools is loaded only for a mailbox on an IMAP server.
+        from newsletter.deliver.imap_bounces import process_imap
+
+        return process_imap(runtime.sessions, keys, source, now, limit)
+    return process_mailbox(runtime.sessions, keys, Path(source), now, limit)
+
+
+def is_imap_url(value: str) -> bool:
+    return value.lower().startswith(("imap://", "imaps://"))

@@ -19,8 +19,8 @@ from newsletter.mail.transport import Transport
 from newsletter.pipeline import due
 from newsletter.pipeline.clicks import fold_old_clicks
 from newsletter.pipeline.draft import build_draft
+from newsletter.pipeline.outbound_webhooks import run_webhooks
 from newsletter.pipeline.publishing import collect_and_publish
-from newsletter.pipeline.webhooks import run_webhooks
 from newsletter.runtime import Runtime
 from subscribers.hygiene import prune_unconfirmed
 from subscribers.ratelimit import DatabaseStore

@@ -11,7 +11,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from newsletter.config import Settings
+from newsletter.config import Settings, mask_url
 
 # Interval jobs that fall behind (a long collect, a sleeping laptop) simply run at the next
 # tick: a few minutes of grace, then the missed tick is skipped.
@@ -112,7 +112,7 @@ def job_specs(settings: Settings) -> list[JobSpec]:
                 "newsletter.schedule.jobs:bounces_job",
                 every(schedule.bounce_minutes * 60, zone),
                 INTERVAL_GRACE,
-                f"process bounces in {schedule.bounce_mailbox}",
+                f"process bounces in {mask_url(schedule.bounce_mailbox)}",
                 f"every {_amount(schedule.bounce_minutes)} min",
             )
         )

@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from newsletter import __version__
 from newsletter.pipeline.metrics import registry_for
+from newsletter.pipeline.webhooks import Webhooks
 from newsletter.runtime import Runtime
 from newsletter.templating import environment
 from newsletter.web import (
@@ -27,6 +28,7 @@ from newsletter.web import (
     pages,
     push,
     subscription,
+    webhooks,
 )
 from newsletter.web.admin import imports as admin_imports
 from newsletter.web.admin.pages import ADMIN_CSP
@@ -64,6 +66,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(embed.router)
     app.include_router(api.router)
     app.include_router(push.router, max_body_size=limits.max_body_bytes)
+    app.state.webhooks = Webhooks(runtime)
+    app.include_router(webhooks.router, max_body_size=runtime.settings.webhooks.max_body_bytes)
     # Before the admin's own routes: /admin/subscribers/import is not a subscriber's id.
     app.include_router(admin_imports.router, max_body_size=limits.max_import_bytes)
     app.include_router(admin.router)

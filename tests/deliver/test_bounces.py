@@ -358,26 +358,32 @@ def test_mail_sent_before_a_key_rotation_is_still_attributed(
     assert _status(runtime)["hard"] == Status.BOUNCED
 
 
-def test_the_command(runtime: Runtime, tmp_path: Path) -> None:
+def process_command(runtime: Runtime, source: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`newsletter bounces process SOURCE` run as a site runs it, signing with SECRET."""
     newsletter = str(Path(sys.executable).parent / "newsletter")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-    env |= {
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    environment |= {
         "NEWSLETTER_DATABASE_URL": runtime.settings.database_url,
         "NEWSLETTER_SECRET_KEY": SECRET,
+        **env,
     }
+    return subprocess.run(
+        [newsletter, "bounces", "process", source],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_command(runtime: Runtime, tmp_path: Path) -> None:
     people = _people(runtime)
     path = tmp_path / "bounces.mbox"
     box = mailbox.mbox(path)
     for text in _mail(people):
         box.add(message_from_string(text))
     box.close()
-    result = subprocess.run(
-        [newsletter, "bounces", "process", str(path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = process_command(runtime, str(path))
     assert result.returncode == 0, result.stderr
     assert "1 hard bounces, 2 soft bounces, 1 complaints, 1 unsubscribes" in result.stdout
     assert "left alone: not a bounce, from reader@example.net" in result.stdout
@@ -386,13 +392,7 @@ def test_the_command(runtime: Runtime, tmp_path: Path) -> None:
         tmp_path / "forged.mbox",
         [dsn("bounces@example.org", "bystander@example.net", "failed", "5.1.1")],
     )
-    told = subprocess.run(
-        [newsletter, "bounces", "process", str(forged)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    told = process_command(runtime, str(forged))
     assert told.returncode == 0, told.stderr
     assert "0 hard bounces" in told.stdout
     assert "1 unattributed" in told.stdout
@@ -402,13 +402,7 @@ def test_the_command(runtime: Runtime, tmp_path: Path) -> None:
         "Message-ID of ours; nothing changed"
     ) in told.stdout.replace("\n  ", "\n  ")
     assert _status(runtime)["bystander"] == Status.ACTIVE
-    missing = subprocess.run(
-        [newsletter, "bounces", "process", str(tmp_path / "nope")],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    missing = process_command(runtime, str(tmp_path / "nope"))
     assert missing.returncode == 1
     assert missing.stderr.strip() == f"error: {tmp_path / 'nope'}: no such maildir or mbox file"
     with pytest.raises(BounceError):

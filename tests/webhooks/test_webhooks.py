@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 from newsletter.clock import FixedClock
 from newsletter.config import Settings
 from newsletter.models import IssueStatus
-from newsletter.pipeline.webhooks import run_webhooks
+from newsletter.pipeline.outbound_webhooks import run_webhooks
 from newsletter.runtime import Runtime
 from newsletter.webhooks.endpoints import EndpointError, add_endpoint, enable
 from newsletter.webhooks.events import EVENTS

@@ -1,0 +1,42 @@
+"""core, subscribers, issues → outbound webhooks: queue what happened for each endpoint, send."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import select
+
+from newsletter.collect.guard import Guard, GuardedTransport
+from newsletter.runtime import Runtime
+from newsletter.webhooks.events import queue_events
+from newsletter.webhooks.models import Endpoint
+from newsletter.webhooks.send import TIMEOUT, send_due
+
+# One run sends for at most this long; what is left waits for the next run (each minute).
+RUN_SECONDS = 50.0
+
+
+def receiver_client(runtime: Runtime) -> httpx.Client:
+    """Endpoints must resolve to public addresses, as the collector's redirects must, unless the
+    operator lists their host in [collect] trusted_hosts (a CRM on the intranet)."""
+    guard = Guard()
+    guard.trusted_hosts = frozenset(h.lower() for h in runtime.settings.collect.trusted_hosts)
+    guard.deadline = guard.clock() + RUN_SECONDS
+    # No proxy from the environment: it would bypass the guarded connection and its deadline.
+    return httpx.Client(transport=GuardedTransport(guard), timeout=TIMEOUT, trust_env=False)
+
+
+def run_webhooks(runtime: Runtime, client: httpx.Client | None = None) -> str:
+    """The scheduler's job: new events queued per enabled endpoint, then due ones sent."""
+    with runtime.sessions.begin() as session:
+        endpoints = session.scalars(select(Endpoint).where(Endpoint.disabled_at.is_(None))).all()
+        queued = sum(queue_events(session, endpoint, runtime.clock.now()) for endpoint in endpoints)
+    if not endpoints:
+        return "no webhook endpoints"
+    with client or receiver_client(runtime) as sender:
+        delivered, failed = send_due(
+            runtime.sessions,
+            sender,
+            lambda endpoint: runtime.sealer.open(endpoint.secret),
+            runtime.clock.now,
+        )
+    return f"queued {queued} events; delivered {delivered}, {failed} attempts failed"
