@@ -31,16 +31,23 @@ EVENTS = {
 BATCH = 500
 
 
+# A change of state into these is the event of that name, whatever it came from.
+_INTO = {
+    Status.UNSUBSCRIBED: "subscriber.unsubscribed",
+    Status.BOUNCED: "subscriber.bounced",
+    Status.COMPLAINED: "subscriber.complained",
+}
+
+
 def _subscriber_type(event: SubscriberEvent) -> str | None:
+    """The webhook event a change of state is; None for one no endpoint hears of."""
     if event.from_status is None:
         return "subscriber.created"
-    return {
-        (Status.PENDING, Status.ACTIVE): "subscriber.confirmed",
-    }.get((event.from_status, event.to_status)) or {
-        Status.UNSUBSCRIBED: "subscriber.unsubscribed",
-        Status.BOUNCED: "subscriber.bounced",
-        Status.COMPLAINED: "subscriber.complained",
-    }.get(event.to_status)
+    if event.from_status == event.to_status:  # topics, a pause, an export: no change of state
+        return None
+    if (event.from_status, event.to_status) == (Status.PENDING, Status.ACTIVE):
+        return "subscriber.confirmed"
+    return _INTO.get(event.to_status)
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,8 @@ def test_each_event_reaches_the_endpoint_once_signed(runtime: Runtime, receiver:
         person = session.get_one(Subscriber, ana)
         confirm(session, person, now)
         editing.unsubscribe(session, person, "ed@example.org", now)
+        # Recorded without a change of state (an export of their data): no event.
+        editing.record_export(session, person, "ed@example.org", now)
         issue = factories.issue(now, status=IssueStatus.SENT)
         issue.sent_at = now + timedelta(seconds=1)
         session.add(issue)
