@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from newsletter.collect.guard import Guard, GuardedTransport
 from newsletter.runtime import Runtime
 from newsletter.webhooks.events import queue_events
-from newsletter.webhooks.models import Endpoint
+from newsletter.webhooks.models import Attempted, Endpoint, Outcome
 from newsletter.webhooks.send import TIMEOUT, send_due
 
+# How long a settled delivery stays in its endpoint's log.
+KEEP = timedelta(days=30)
 # One run sends for at most this long; what is left waits for the next run (each minute).
 RUN_SECONDS = 50.0
 
@@ -23,6 +27,19 @@ def receiver_client(runtime: Runtime) -> httpx.Client:
     guard.deadline = guard.clock() + RUN_SECONDS
     # No proxy from the environment: it would bypass the guarded connection and its deadline.
     return httpx.Client(transport=GuardedTransport(guard), timeout=TIMEOUT, trust_env=False)
+
+
+def forget_old_deliveries(runtime: Runtime) -> int:
+    """Deliveries settled (sent or given up) longer ago than KEEP are deleted: their bodies
+    carry readers' addresses, which the log needs no longer than a month."""
+    cutoff = runtime.clock.now() - KEEP
+    with runtime.sessions.begin() as session:
+        result = session.execute(
+            delete(Attempted).where(
+                Attempted.outcome != Outcome.PENDING, Attempted.done_at < cutoff
+            )
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def run_webhooks(runtime: Runtime, client: httpx.Client | None = None) -> str:

@@ -19,7 +19,7 @@ from newsletter.mail.transport import Transport
 from newsletter.pipeline import due
 from newsletter.pipeline.clicks import fold_old_clicks
 from newsletter.pipeline.draft import build_draft
-from newsletter.pipeline.outbound_webhooks import run_webhooks
+from newsletter.pipeline.outbound_webhooks import forget_old_deliveries, run_webhooks
 from newsletter.pipeline.publishing import collect_and_publish
 from newsletter.runtime import Runtime
 from subscribers.hygiene import prune_unconfirmed
@@ -147,7 +147,11 @@ def tidy(runtime: Runtime) -> str:
     now = runtime.clock.now()
     purged = DatabaseStore(runtime.sessions).purge(now, settings.rate_limit_window)
     pruned = prune_unconfirmed(runtime.sessions, now, settings.prune_unconfirmed_days)
-    return f"forgot {purged} expired rate-limit counters; deleted {pruned} unconfirmed signups"
+    forgotten = forget_old_deliveries(runtime)
+    return (
+        f"forgot {purged} expired rate-limit counters; deleted {pruned} unconfirmed signups "
+        f"and {forgotten} webhook deliveries settled over 30 days ago"
+    )
 
 
 def clicks(runtime: Runtime) -> str:

@@ -200,7 +200,8 @@ def test_tidy_forgets_only_rate_limit_windows_that_have_ended(runtime: Runtime) 
     store.hit("subscribe-email:new@example.org", now - timedelta(minutes=1), window)
 
     assert jobs.tidy(runtime) == (
-        "forgot 1 expired rate-limit counters; deleted 0 unconfirmed signups"
+        "forgot 1 expired rate-limit counters; deleted 0 unconfirmed signups "
+        "and 0 webhook deliveries settled over 30 days ago"
     )
 
     with runtime.sessions() as session:
@@ -274,13 +275,13 @@ def test_tidy_deletes_only_signups_left_unconfirmed_too_long(runtime: Runtime) -
                 ),
             ]
         )
-    assert jobs.tidy(runtime).endswith("; deleted 1 unconfirmed signups")
+    assert "; deleted 1 unconfirmed signups and" in jobs.tidy(runtime)
     with runtime.sessions() as session:
         left = set(session.scalars(select(Subscriber.email)))
     assert left == {"fresh@example.org", "reader@example.org", "back@example.org"}
     runtime.settings.subscribers.prune_unconfirmed_days = 0
     runtime.clock = FixedClock(now + timedelta(days=365))
-    assert jobs.tidy(runtime).endswith("; deleted 0 unconfirmed signups")
+    assert "; deleted 0 unconfirmed signups and" in jobs.tidy(runtime)
 
 
 def test_the_clicks_job_folds_nothing_on_a_fresh_database(runtime: Runtime) -> None:

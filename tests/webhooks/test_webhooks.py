@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 from newsletter.clock import FixedClock
 from newsletter.config import Settings
 from newsletter.models import IssueStatus
-from newsletter.pipeline.outbound_webhooks import run_webhooks
+from newsletter.pipeline.outbound_webhooks import forget_old_deliveries, run_webhooks
 from newsletter.runtime import Runtime
 from newsletter.webhooks.endpoints import EndpointError, add_endpoint, enable
 from newsletter.webhooks.events import EVENTS
@@ -112,6 +112,24 @@ def test_each_event_reaches_the_endpoint_once_signed(runtime: Runtime, receiver:
         verifier.verify(body.replace(b"ana@", b"eve@"), headers)
     with site.sessions() as session:
         assert session.get_one(Endpoint, endpoint_id).failures_in_row == 0
+
+
+def test_settled_deliveries_leave_the_log_after_a_month(
+    runtime: Runtime, receiver: Receiver
+) -> None:
+    site = _site(runtime)
+    clock = site.clock
+    assert isinstance(clock, FixedClock)
+    _endpoint(site, receiver.url, ["subscriber.created"])
+    with site.sessions.begin() as session:
+        operator.add(session, "ana@example.org", "", frozenset(), clock.now(), confirmed=False)
+        operator.add(session, "bo@example.org", "", frozenset(), clock.now(), confirmed=False)
+    receiver.answers = [200, 500]  # one delivered, one waiting to be tried again
+    run_webhooks(site)
+    clock.advance(timedelta(days=31))
+    assert forget_old_deliveries(site) == 1
+    with site.sessions() as session:
+        assert session.scalars(select(Attempted.outcome)).all() == [Outcome.PENDING]
 
 
 def test_a_failure_is_retried_later_with_the_same_id(runtime: Runtime, receiver: Receiver) -> None:
