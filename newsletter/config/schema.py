@@ -390,9 +390,10 @@ class AnalyticsSettings(_Section):
     queue_size: int = Field(default=100_000, ge=100, le=10_000_000)
     flush_seconds: float = Field(default=1.0, gt=0, le=60)
     # One client opening this many different links of one issue within burst_seconds is a
-    # link scanner, not a reader: those clicks count as filtered.
-    burst_links: int = Field(default=3, ge=2, le=100)
-    burst_seconds: float = Field(default=10.0, gt=0, le=600)
+    # link scanner, not a reader: those clicks count as filtered. Scanners open every link in
+    # a second or two; a reader opening three stories in tabs at once is still a reader.
+    burst_links: int = Field(default=4, ge=2, le=100)
+    burst_seconds: float = Field(default=3.0, gt=0, le=600)
 
 
 class ScheduleSettings(_Section):

@@ -136,11 +136,19 @@ def test_a_known_scanner_is_filtered(
 def test_many_links_at_once_from_one_client_are_a_burst(
     clocked: Runtime, mailed: Mailed, client: TestClient
 ) -> None:
-    for link in mailed.links["story"]:
+    for link in [*mailed.links["story"], mailed.links["archive"][0]]:
         assert client.get(link, headers=READER).status_code == 302
     other = {"User-Agent": READER["User-Agent"] + " other"}
     assert client.get(mailed.links["donate"][0], headers=other).status_code == 302
-    assert _counts(clocked, client, mailed.issue_id) == {"burst": 3, "human": 1}
+    assert _counts(clocked, client, mailed.issue_id) == {"burst": 4, "human": 1}
+
+
+def test_a_reader_opening_three_stories_in_tabs_is_a_reader(
+    clocked: Runtime, mailed: Mailed, client: TestClient
+) -> None:
+    for link in mailed.links["story"]:
+        assert client.get(link, headers=READER).status_code == 302
+    assert _counts(clocked, client, mailed.issue_id) == {"human": 3}
 
 
 def test_the_same_link_twice_is_no_burst(
