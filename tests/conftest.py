@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from newsletter import migrate
 from newsletter.config import Settings, load_settings
@@ -43,6 +44,9 @@ def postgres_schema_url() -> Iterator[str | None]:
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    # pg_trgm where production databases usually have it: in public, outside the schemas each
+    # test drops (dropping one with the extension in it would drop other sessions' indexes).
+    public_trigrams(admin)
     url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
     try:
         yield url.render_as_string(hide_password=False)
@@ -50,6 +54,15 @@ def postgres_schema_url() -> Iterator[str | None]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def public_trigrams(admin: Engine) -> None:
+    """pg_trgm in the public schema, unless the database has it somewhere already."""
+    try:
+        with admin.begin() as connection:
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+    except IntegrityError:  # another session created it at the same moment
+        pass
 
 
 def _empty_postgres(url: str) -> None:

@@ -9,6 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from newsletter import migrate
@@ -119,25 +120,31 @@ def test_source_defaults(runtime: Runtime) -> None:
 
 
 def test_trigram_indexes_use_pg_trgm_from_outside_the_search_path(database_url: str) -> None:
-    """pg_trgm is often in `public` already while the service's schema is another."""
+    """pg_trgm is often in `public` already while the service's schema is another. In a database
+    of the test's own: moving the extension is no business of other sessions' databases."""
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only")
     assert POSTGRES_URL is not None
-    admin = create_engine(POSTGRES_URL)
-    home = f"trgm_home_{secrets.token_hex(4)}"
-    with admin.begin() as connection:
-        connection.execute(text("DROP EXTENSION IF EXISTS pg_trgm CASCADE"))
-        connection.execute(text(f'CREATE SCHEMA "{home}"'))
-        connection.execute(text(f'CREATE EXTENSION pg_trgm SCHEMA "{home}"'))
-    engine = make_engine(database_url)
+    name = f"trgm_probe_{secrets.token_hex(4)}"
+    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    own = make_url(POSTGRES_URL).set(database=name)
     try:
+        admin = create_engine(own)
+        with admin.begin() as connection:
+            connection.execute(text('CREATE SCHEMA "home"'))
+            connection.execute(text('CREATE EXTENSION pg_trgm SCHEMA "home"'))
+            connection.execute(text('CREATE SCHEMA "service"'))
+        admin.dispose()
+        service = own.update_query_dict({"options": "-csearch_path=service"})
+        engine = make_engine(service.render_as_string(hide_password=False))
         migrate.upgrade(engine)
         with engine.connect() as connection:
             found = set(connection.scalars(text("SELECT indexname FROM pg_indexes")))
+        engine.dispose()
         assert {"ix_subscribers_email_trgm", "ix_subscribers_name_trgm"} <= found
     finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text("DROP EXTENSION pg_trgm CASCADE"))
-            connection.execute(text(f'DROP SCHEMA "{home}"'))
-        admin.dispose()
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        server.dispose()

@@ -33,7 +33,14 @@ def upgrade() -> None:
     # pg_trgm ships with PostgreSQL and is a trusted extension (13+): a database's owner may
     # create it without being a superuser. It may exist already in another schema than ours
     # (public, most often), out of the search path: its operator class is named with its schema.
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    bind = op.get_bind()
+    # Two processes migrating a new database at once (web and worker starting together) can
+    # both find it missing; the second's CREATE then fails, harmlessly, in its own savepoint.
+    try:
+        with bind.begin_nested():
+            bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    except sa.exc.IntegrityError:
+        pass
     schema = op.get_bind().scalar(
         sa.text(
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
