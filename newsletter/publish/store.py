@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newsletter.models import FeedDocument
@@ -54,17 +55,24 @@ def save(session: Session, path: str, media_type: str, body: bytes, now: datetim
     now = now.replace(microsecond=0)
     row = session.get(FeedDocument, path)
     if row is None:
-        session.add(
-            FeedDocument(
-                path=path,
-                media_type=media_type,
-                body=body,
-                etag=etag,
-                last_modified=now,
-                built_at=now,
-            )
-        )
-        return True
+        try:
+            # Two processes can publish a new path at once (`digest send` and the last worker
+            # lane, both adding the archive feed): the second insert then fails, in its savepoint
+            # alone, and the row the first one stored is updated instead.
+            with session.begin_nested():
+                session.add(
+                    FeedDocument(
+                        path=path,
+                        media_type=media_type,
+                        body=body,
+                        etag=etag,
+                        last_modified=now,
+                        built_at=now,
+                    )
+                )
+            return True
+        except IntegrityError:
+            row = session.get_one(FeedDocument, path, populate_existing=True)
     row.built_at = now
     if row.etag == etag and row.media_type == media_type:
         return False
