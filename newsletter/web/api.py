@@ -16,6 +16,7 @@ from newsletter import __version__
 from newsletter.editors.api_tokens import SCOPES, token_for
 from newsletter.editors.models import ApiToken
 from newsletter.pipeline.subscriber_api import Added, add_subscriber
+from newsletter.web.bearer import bearer_token
 from newsletter.web.ids import Before, RowId
 from newsletter.web.signups import wake_sender
 from newsletter.web.state import runtime_of
@@ -90,10 +91,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _token(request: Request) -> ApiToken:
-    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    presented = bearer_token(request.headers.get("authorization"))
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
-        token = token_for(session, presented, runtime.clock.now()) if scheme == "Bearer" else None
+        token = token_for(session, presented, runtime.clock.now()) if presented else None
         if token is None:
             raise HTTPException(
                 401,

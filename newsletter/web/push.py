@@ -23,6 +23,7 @@ from newsletter.errors import CollectError, EntrySkipped
 from newsletter.models import Source
 from newsletter.pipeline.publishing import accept_and_publish
 from newsletter.runtime import Runtime
+from newsletter.web.bearer import bearer_token
 
 router = APIRouter()
 # What a skipped entry's message quotes from the post (a link, a date): left out of the answer.
@@ -88,7 +89,7 @@ async def push_post(
 ) -> JSONResponse:
     """The key is checked before a byte of the body is read; the body is read within its cap."""
     runtime: Runtime = request.app.state.runtime
-    key = x_api_key or _bearer(authorization)
+    key = x_api_key or bearer_token(authorization)
     source = await run_in_threadpool(source_for_key, runtime, key) if key else None
     if source is None:
         raise HTTPException(
@@ -134,10 +135,3 @@ def _store(runtime: Runtime, source_name: str, post: PushedPost) -> JSONResponse
     return JSONResponse(
         {"id": accepted.post_id, "outcome": accepted.outcome.value}, status_code=status
     )
-
-
-def _bearer(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
