@@ -10,8 +10,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, or_, select
 
+from newsletter.deliver.plan import delivery_counts
 from newsletter.metrics import REGISTRY
-from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus, Source
+from newsletter.models import DeliveryStatus, Issue, IssueStatus, Source
 from newsletter.runtime import Runtime
 
 # Deliveries are counted for the issues sending now and those sent this recently: each is an
@@ -64,17 +65,10 @@ class DatabaseFigures(Collector):
             ).all()
             waiting = 0
             for issue_id, key in recent:
-                counted = {
-                    status: count
-                    for status, count in session.execute(
-                        select(Delivery.status, func.count())
-                        .where(Delivery.issue_id == issue_id)
-                        .group_by(Delivery.status)
-                    )
-                }
+                counted = delivery_counts(session, issue_id)
                 for status in DeliveryStatus:
-                    deliveries.add_metric([key, status.value], counted.get(status, 0))
-                waiting += counted.get(DeliveryStatus.DEFERRED, 0)
+                    deliveries.add_metric([key, status.value], getattr(counted, status.value))
+                waiting += counted.deferred
             retrying.add_metric([], waiting)
             for name, total, failed, in_row in session.execute(
                 select(Source.name, Source.runs_total, Source.errors_total, Source.failures_in_row)

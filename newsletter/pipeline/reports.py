@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.analytics.machines import HUMAN, VERDICTS
 from newsletter.analytics.store import hourly
+from newsletter.deliver.plan import delivery_counts
 from newsletter.digest.clicklinks import DONATE, STORY
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssueLink, IssueVariant, Post, Topic
 from newsletter.runtime import Runtime
@@ -81,20 +82,14 @@ class IssueReport:
 def issue_report(session: Session, issue: Issue, zone: ZoneInfo) -> IssueReport:
     clicks = hourly(session, [issue.id])
     sent = issue.sent_at or issue.sending_started_at
-    deliveries = dict(
-        session.execute(
-            select(Delivery.status, func.count())
-            .where(Delivery.issue_id == issue.id)
-            .group_by(Delivery.status)
-        ).all()
-    )
+    deliveries = delivery_counts(session, issue.id)
     left = exits(session, issue.id, sent)
     return IssueReport(
         issue_id=issue.id,
         key=issue.key,
         sent_at=sent,
-        delivered=deliveries.get(DeliveryStatus.SENT, 0),
-        failed=deliveries.get(DeliveryStatus.FAILED, 0),
+        delivered=deliveries.sent,
+        failed=deliveries.failed,
         bounced=left.get(Status.BOUNCED, 0),
         unsubscribed=left.get(Status.UNSUBSCRIBED, 0),
         complained=left.get(Status.COMPLAINED, 0),
