@@ -344,3 +344,20 @@ class GuardedTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.pool.close()
+
+
+def guarded_client(
+    seconds: float,
+    timeout: float,
+    *,
+    home: tuple[str, int] | None = None,
+    trusted_hosts: Iterable[str] = (),
+) -> httpx.Client:
+    """A client for calls made on the service's own initiative (WebSub pings, webhooks): public
+    addresses only but for `home` and `trusted_hosts`, every wait within `seconds` from now."""
+    guard = Guard()
+    guard.home = home
+    guard.trusted_hosts = frozenset(host.lower() for host in trusted_hosts)
+    guard.deadline = guard.clock() + seconds
+    # No proxy from the environment: it would bypass the guarded connection and its deadline.
+    return httpx.Client(transport=GuardedTransport(guard), timeout=timeout, trust_env=False)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import delete, select
 
-from newsletter.collect.guard import Guard, GuardedTransport
+from newsletter.collect.guard import guarded_client
 from newsletter.runtime import Runtime
 from newsletter.webhooks.events import queue_events
 from newsletter.webhooks.models import Attempted, Endpoint, Outcome
@@ -22,11 +22,9 @@ RUN_SECONDS = 50.0
 def receiver_client(runtime: Runtime) -> httpx.Client:
     """Endpoints must resolve to public addresses, as the collector's redirects must, unless the
     operator lists their host in [collect] trusted_hosts (a CRM on the intranet)."""
-    guard = Guard()
-    guard.trusted_hosts = frozenset(h.lower() for h in runtime.settings.collect.trusted_hosts)
-    guard.deadline = guard.clock() + RUN_SECONDS
-    # No proxy from the environment: it would bypass the guarded connection and its deadline.
-    return httpx.Client(transport=GuardedTransport(guard), timeout=TIMEOUT, trust_env=False)
+    return guarded_client(
+        RUN_SECONDS, TIMEOUT, trusted_hosts=runtime.settings.collect.trusted_hosts
+    )
 
 
 def forget_old_deliveries(runtime: Runtime) -> int:

@@ -10,7 +10,7 @@ from typing import Protocol
 
 import httpx
 
-from newsletter.collect.guard import Guard, GuardedTransport, origin
+from newsletter.collect.guard import guarded_client, origin
 from newsletter.publish.cache import REVALIDATE_AFTER
 
 log = logging.getLogger(__name__)
@@ -66,11 +66,7 @@ def notify_hub(
 
 def hub_client(hub: str, deadline: float = DEADLINE) -> httpx.Client:
     """A client for the operator's hub: its host trusted as configured, all waits by deadline."""
-    guard = Guard()
-    guard.home = origin(hub)
-    guard.deadline = guard.clock() + deadline
-    # No proxy from the environment: it would bypass the guarded connection and its deadline.
-    return httpx.Client(transport=GuardedTransport(guard), timeout=TIMEOUT, trust_env=False)
+    return guarded_client(deadline, TIMEOUT, home=origin(hub))
 
 
 class BackgroundNotifier:
