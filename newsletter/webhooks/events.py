@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from newsletter.models import Issue, IssueStatus
 from newsletter.webhooks.models import Attempted, Endpoint
-from subscribers.models import Status, SubscriberEvent
+from subscribers.models import Status, Subscriber, SubscriberEvent
 from subscribers.topics import known_topics
 
 EVENTS = {
@@ -60,6 +60,8 @@ class Event:
 def _subscriber_events(session: Session, endpoint: Endpoint) -> list[Event]:
     rows = session.scalars(
         select(SubscriberEvent)
+        # Each event's subscriber and topics in two more queries, not two per event.
+        .options(selectinload(SubscriberEvent.subscriber).selectinload(Subscriber.topics))
         .where(SubscriberEvent.id > endpoint.after_event_id)
         .order_by(SubscriberEvent.id)
         .limit(BATCH)
