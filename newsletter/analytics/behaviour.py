@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import OrderedDict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,13 +31,19 @@ class Hit:
 @dataclass(slots=True)
 class _Seen:
     hits: deque[Hit] = field(default_factory=deque)
+    # How many of `hits` are on each link: kept as hits come and go, never recounted.
+    links: dict[int, int] = field(default_factory=dict)
     trapped: bool = False
+    # The machine verdict every hit in `hits` already carries (None: not judged a machine now).
+    marked: str | None = None
 
 
 class Behaviour:
     """Re-judges a client's recent hits: a burst over many links, or a trap, makes them machines'.
 
-    A hit is judged final once it is older than `window` (the queue holds it that long).
+    A hit is judged final once it is older than `window` (the queue holds it that long). Each
+    hit costs the same however many the client made: a client's window is walked only when
+    its verdict changes, not on every hit (a scanner sending thousands would make it quadratic).
     """
 
     def __init__(self, burst_links: int, window: timedelta, clients: int = 50_000) -> None:
@@ -62,18 +69,27 @@ class Behaviour:
             self._seen.move_to_end(key)
         cutoff = hit.at - self.window
         while seen.hits and seen.hits[0].at < cutoff:
-            seen.hits.popleft()
+            gone = seen.hits.popleft().position
+            left = seen.links[gone] - 1
+            if left:
+                seen.links[gone] = left
+            else:
+                del seen.links[gone]
         seen.hits.append(hit)
-        if trap:
-            seen.trapped = True
-        if seen.trapped:
-            self._mark(seen, TRAP)
-        elif len({h.position for h in seen.hits}) >= self.burst_links:
-            self._mark(seen, BURST)
+        seen.links[hit.position] = seen.links.get(hit.position, 0) + 1
+        seen.trapped = seen.trapped or trap
+        verdict = TRAP if seen.trapped else BURST if len(seen.links) >= self.burst_links else None
+        if verdict is None:
+            seen.marked = None
+        elif verdict == seen.marked:
+            _mark((hit,), verdict)  # the others carry it already
+        else:
+            _mark(seen.hits, verdict)
+            seen.marked = verdict
 
-    @staticmethod
-    def _mark(seen: _Seen, verdict: str) -> None:
-        # A prefetch or a scanner keeps its own name: it says more than "burst" or "trap".
-        for hit in seen.hits:
-            if hit.verdict == HUMAN or (verdict == TRAP and hit.verdict == BURST):
-                hit.verdict = verdict
+
+def _mark(hits: Iterable[Hit], verdict: str) -> None:
+    # A prefetch or a scanner keeps its own name: it says more than "burst" or "trap".
+    for hit in hits:
+        if hit.verdict == HUMAN or (verdict == TRAP and hit.verdict == BURST):
+            hit.verdict = verdict
