@@ -59,7 +59,7 @@ def _read_varints(data: bytes) -> list[int] | None:
 
 
 def _mac(key: str, payload: bytes, domain: bytes = _DOMAIN) -> bytes:
-    return hmac.new(key.encode(), domain + payload, hashlib.sha256).digest()[:_MAC_BYTES]
+    return hmac.digest(key.encode(), domain + payload, hashlib.sha256)[:_MAC_BYTES]
 
 
 def _encode(data: bytes) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 HUMAN = "human"
 PREFETCH = "prefetch"  # HEAD, or a browser's speculative load
@@ -46,18 +47,31 @@ _AGENT_CHARS = 512
 
 def is_prefetch(method: str, headers: Mapping[str, str]) -> bool:
     """HEAD, or a request the browser made in advance (Purpose / Sec-Purpose: prefetch)."""
-    if method.upper() == "HEAD":
+    if method == "HEAD" or method.upper() == "HEAD":
         return True
-    purpose = (headers.get("sec-purpose") or headers.get("purpose") or "").lower()
+    purpose = headers.get("sec-purpose") or headers.get("purpose")
+    if not purpose:  # nearly every click: no purpose header at all
+        return False
+    purpose = purpose.lower()
     return "prefetch" in purpose or "prerender" in purpose
 
 
 def scanner_reason(user_agent: str) -> str | None:
     """Why this user agent is a machine, or None for one that may be a reader's."""
-    agent = user_agent[:_AGENT_CHARS].lower()
+    return _agent_reason(user_agent[:_AGENT_CHARS])
+
+
+# Readers come with a few hundred distinct user agents (mail apps, browsers); each is matched
+# once, not on every click. Bounded in count, and in size by the cut above.
+@lru_cache(maxsize=2048)
+def _agent_reason(user_agent: str) -> str | None:
+    agent = user_agent.lower()
     if not agent.strip():
         return "no user agent: mail clients and browsers always send one"
-    return next((why for needle, why in SCANNER_AGENTS if needle in agent), None)
+    for needle, why in SCANNER_AGENTS:
+        if needle in agent:
+            return why
+    return None
 
 
 def request_verdict(method: str, headers: Mapping[str, str]) -> str:

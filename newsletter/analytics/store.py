@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,6 +15,7 @@ from newsletter.analytics.models import ClickCount, ClickEvent
 from newsletter.models import Issue
 
 CountKey = tuple[int, int, int, datetime, str]
+HOUR = timedelta(hours=1)
 
 
 def hour_of(at: datetime) -> datetime:
@@ -30,6 +31,9 @@ def write_hits(session: Session, hits: Iterable[Hit]) -> None:
     issue_ids = {hit.issue_id for hit in hits}
     alive = set(session.scalars(select(Issue.id).where(Issue.id.in_(issue_ids))))
     counts: Counter[CountKey] = Counter()
+    # A batch is seconds of clicks, nearly always within one hour: its start is worked out
+    # again only when a hit falls outside the last one (hour_of for every hit showed in profiles).
+    hour = end = datetime.min.replace(tzinfo=UTC)
     for hit in hits:
         if hit.issue_id not in alive:
             continue
@@ -45,7 +49,10 @@ def write_hits(session: Session, hits: Iterable[Hit]) -> None:
                 )
             )
         else:
-            key = (hit.issue_id, hit.position, hit.variant_id, hour_of(hit.at), hit.verdict)
+            if not hour <= hit.at < end:
+                hour = hour_of(hit.at)
+                end = hour + HOUR
+            key = (hit.issue_id, hit.position, hit.variant_id, hour, hit.verdict)
             counts[key] += 1
     add_counts(session, counts)
 

@@ -30,6 +30,9 @@ from newsletter.runtime import Runtime
 log = logging.getLogger(__name__)
 
 LINKS_KEPT = 20_000
+# Read tokens kept: without per-subscriber marks every reader of a link sends the same token,
+# so a burst after a send verifies a few dozen tokens thousands of times each.
+TOKENS_KEPT = 20_000
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,18 @@ class ClickDesk:
         )
         self._links: OrderedDict[tuple[int, int], Target] = OrderedDict()
         self._links_lock = threading.Lock()
+        self._tokens: dict[str, Click] = {}
 
     def read(self, token: str) -> Click | None:
         """The link's click; with per-subscriber figures on, and a good mark, who made it."""
         link, _, mark = token.partition(".")
-        click = read_click_token(self.keys, link)
+        click = self._tokens.get(link)
+        if click is None:
+            click = read_click_token(self.keys, link)
+            if click is not None:  # only signed tokens: forgeries cannot fill the memory
+                if len(self._tokens) >= TOKENS_KEPT:
+                    self._tokens.clear()
+                self._tokens[link] = click
         if click is None or not (mark and self.per_subscriber):
             return click
         reader = read_reader_mark(self.keys, click.issue_id, mark)

@@ -55,13 +55,18 @@ class ClickFastPath:
     def __init__(self, app: ASGIApp, owner: FastAPI | None = None) -> None:
         self.app = app
         self.owner = owner
+        self._desk: ClickDesk | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if scope["type"] != "http" or not path.startswith(PREFIX):
             await self.app(scope, receive, send)
             return
-        desk = desk_of(self.owner or scope["app"])
+        desk = self._desk
+        if desk is None:
+            desk = desk_of(self.owner or scope["app"])
+            if self.owner is not None:  # the same app for every click: looked up once
+                self._desk = desk
         method: str = scope["method"]
         if method not in ("GET", "HEAD"):
             await Response(status_code=405, headers={"Allow": "GET, HEAD"})(scope, receive, send)
