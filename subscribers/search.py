@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -91,10 +92,17 @@ def conditions(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
 
 
 def statement(
-    session: Session, filters: Filters, before: int | None = None, limit: int = PAGE
+    session: Session,
+    filters: Filters,
+    before: int | None = None,
+    limit: int = PAGE,
+    also: Sequence[ColumnElement[bool]] = (),
 ) -> Select[int, str, str, Status, str | None, datetime]:
-    """Newest first, keyset-paged by id (`id < before`): every page costs the same."""
-    where = conditions(session, filters)
+    """Newest first, keyset-paged by id (`id < before`): every page costs the same.
+
+    `also`: conditions from other stages (the pipeline's segments, such as who clicked lately).
+    """
+    where = [*conditions(session, filters), *also]
     if before is not None:
         where.append(Subscriber.id < before)
     return (
@@ -113,13 +121,17 @@ def statement(
 
 
 def search(
-    session: Session, filters: Filters, before: int | None = None, limit: int = PAGE
+    session: Session,
+    filters: Filters,
+    before: int | None = None,
+    limit: int = PAGE,
+    also: Sequence[ColumnElement[bool]] = (),
 ) -> Page:
-    """One page of subscribers matching `filters`, and where the next page starts."""
+    """One page of subscribers matching `filters` (and `also`), and where the next page starts."""
     rows = [
         Row(id_, email, name, status, source, created_at)
         for id_, email, name, status, source, created_at in session.execute(
-            statement(session, filters, before, limit)
+            statement(session, filters, before, limit, also)
         )
     ]
     more = len(rows) > limit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from newsletter.clicktokens import Click, make_click_token, make_reader_mark
+from newsletter.config.schema import AnalyticsSettings
 from newsletter.pipeline.clicks import TOKENS_KEPT, ClickDesk
 from newsletter.runtime import Runtime
 
@@ -34,7 +35,9 @@ def test_the_kept_tokens_are_bounded(runtime: Runtime) -> None:
 
 
 def test_a_kept_link_still_checks_each_readers_mark(runtime: Runtime) -> None:
-    runtime.settings.analytics.per_subscriber = True
+    runtime.settings = runtime.settings.model_copy(
+        update={"analytics": AnalyticsSettings(per_subscriber=True)}
+    )
     desk = ClickDesk(runtime)
     link = make_click_token(runtime.signing_key, Click(7, 2, 3))
     mark = make_reader_mark(runtime.signing_key, 7, 41)

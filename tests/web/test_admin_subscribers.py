@@ -12,6 +12,7 @@ from httpx import Response
 from sqlalchemy import func, select
 
 from newsletter.editors.models import Role
+from newsletter.models import IssueStatus
 from newsletter.runtime import Runtime
 from subscribers.csv_import import import_csv
 from subscribers.models import (
@@ -263,3 +264,64 @@ def test_publishers_export_everyone_the_filters_find_as_csv(
     sign_in(editor, "ed@example.org")
     assert editor.get("/admin/subscribers/export.csv").status_code == 403
     assert "export.csv" not in editor.get("/admin/subscribers").text
+
+
+def test_readers_who_clicked_lately_are_a_segment_with_per_subscriber_figures(
+    site: Runtime, publisher: TestClient
+) -> None:
+    from datetime import timedelta
+
+    from newsletter.analytics.models import ClickEvent
+    from newsletter.config.schema import AnalyticsSettings
+    from tests import factories
+
+    # Without per-subscriber figures nobody is known to have clicked: the filter is not there.
+    assert 'name="engaged"' not in publisher.get("/admin/subscribers").text
+    site.settings = site.settings.model_copy(
+        update={"analytics": AnalyticsSettings(per_subscriber=True, retention_days=30)}
+    )
+    with site.sessions.begin() as session:
+        sent = factories.issue(NOW - timedelta(days=60), status=IssueStatus.SENT)
+        session.add(sent)
+        people = {
+            name: factories.add_subscriber(session, f"{name}@example.org", NOW - timedelta(days=90))
+            for name in ("reader", "scanned", "lapsed", "silent")
+        }
+        for name, days, verdict in (
+            ("reader", 3, "human"),
+            ("scanned", 1, "scanner"),  # a gateway's click is no sign of a reader
+            ("lapsed", 20, "human"),
+        ):
+            session.add(
+                ClickEvent(
+                    issue_id=sent.id,
+                    position=0,
+                    variant_id=0,
+                    subscriber_id=people[name].id,
+                    at=NOW - timedelta(days=days),
+                    verdict=verdict,
+                )
+            )
+    page = lxml.html.fromstring(publisher.get("/admin/subscribers").text)
+    # Windows no longer than the clicks are kept (30 days here).
+    assert [o.get("value") for o in page.cssselect("select[name=engaged] option")] == [
+        "",
+        "7",
+        "30",
+    ]
+
+    def found(**params: str) -> list[str]:
+        html = publisher.get("/admin/subscribers", params=params).text
+        return sorted(
+            a.text_content() for a in lxml.html.fromstring(html).cssselect("table.people a")
+        )
+
+    assert found(engaged="7") == ["reader@example.org"]
+    assert found(engaged="30") == ["lapsed@example.org", "reader@example.org"]
+    assert found(engaged="30", q="lapsed") == ["lapsed@example.org"]
+    # A window not offered (past retention, or not a number) is no filter at all.
+    assert len(found(engaged="90")) == len(found(engaged="x")) == len(found()) == 4
+    export = publisher.get("/admin/subscribers/export.csv", params={"engaged": "7"})
+    assert export.status_code == 200
+    assert "reader@example.org" in export.text
+    assert "lapsed@example.org" not in export.text

@@ -12,13 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from newsletter.editors.models import Editor
 from newsletter.models import Topic
-from newsletter.pipeline import reader
+from newsletter.pipeline import reader, segments
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render, sentence
 from newsletter.web.ids import Before, RowId
@@ -69,6 +69,8 @@ class SearchForm:
     source: Annotated[str, Query(max_length=500)] = ""
     since: Short = ""
     until: Short = ""
+    # Clicked a story in the last N days (per-subscriber figures only): pipeline/segments.py.
+    engaged: Short = ""
 
     def filters(self) -> Filters:
         """As filters; a value that is not one of the choices is ignored."""
@@ -82,6 +84,12 @@ class SearchForm:
             # The "until" day is included: the filter stops at the start of the next one.
             signed_up_before=(last + _ONE_DAY) if (last := _day(self.until)) else None,
         )
+
+    def segments(self, request: Request) -> list[ColumnElement[bool]]:
+        """The conditions joined from other stages: who clicked lately, when offered."""
+        runtime = runtime_of(request)
+        days = int(self.engaged) if self.engaged.isdigit() and len(self.engaged) < 5 else None
+        return segments.engaged(runtime.settings, runtime.clock.now(), days)
 
     def echoed(self) -> dict[str, str]:
         """The fields to show again in the form and carry in its links."""
@@ -99,7 +107,8 @@ def export_found(request: Request, publisher: PublisherDep, form: SearchDep) -> 
     # the response's generator once sent, so not in a with block here.
     spool = tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", newline="")  # noqa: SIM115
     with runtime_of(request).sessions() as session:
-        count = export_csv(session, spool, where=conditions(session, filters))
+        where = [*conditions(session, filters), *form.segments(request)]
+        count = export_csv(session, spool, where=where)
     log.info("%s exported %d subscribers from the admin", publisher.email, count)
     spool.seek(0)
 
@@ -130,7 +139,7 @@ def find(
     """Search by address or name, filter, and page by id (the link to the next page keeps all)."""
     filters = form.filters()
     with runtime_of(request).sessions() as session:
-        page = search(session, filters, before)
+        page = search(session, filters, before, also=form.segments(request))
         topics = sorted(known_topics(session).by_slug)
         known_sources = sources(session)
     echoed = form.echoed()
@@ -145,6 +154,7 @@ def find(
             "statuses": [s.value for s in Status],
             "topics": topics,
             "sources": known_sources,
+            "engaged_choices": segments.engaged_choices(runtime_of(request).settings),
             "done": DONE.get(done, ""),
         },
     )
