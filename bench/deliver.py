@@ -6,8 +6,9 @@ The issue is sent twice, each time afresh: by `newsletter digest send --processe
 of the same size to the same smtp-sink with 20 sessions; the script prints the three rates, the
 ratios and each sending process's peak memory (goal <= 100 MB for 1M). The senders are the real
 command and its child processes; each one's peak is the high-water mark of its own address
-space (VmHWM), read every 20 ms while it runs. (getrusage's figure for children would not do: a child's maxrss starts at
-the parent's high-water mark, because exec carries it over from the address space it replaces.)
+space (VmHWM), read every 20 ms while it runs. (getrusage's figure for children would not do: a
+child's maxrss starts at the parent's high-water mark, because exec carries it over from the
+address space it replaces.)
 
 With --workers 1,2,4 (PostgreSQL and Redis needed: --database-url, --redis-url) it sends the
 same issue through 1, 2 and 4 `newsletter worker` processes instead, each run on a fresh schema,

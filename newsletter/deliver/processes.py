@@ -20,6 +20,7 @@ lock crosses a fork), and none inherits the parent's issue lock.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import signal
 import sys
@@ -32,12 +33,14 @@ from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
 from newsletter.config import Settings
+from newsletter.deliver import setup as setup_module
 from newsletter.deliver.batch import open_sender
 from newsletter.deliver.claim import LOCAL, holder_name, release_holder, release_local
 from newsletter.deliver.lock import issue_lock
 from newsletter.deliver.plan import RenderVariant, delivery_counts, no_variant
 from newsletter.deliver.relays import relays_for
 from newsletter.deliver.send import STOPPED, drain
+from newsletter.deliver.setup import mail_setup
 from newsletter.deliver.state import SendResult, finish, pause, start
 from newsletter.deliver.tally import Progress, progress_of
 from newsletter.errors import first_line
@@ -93,6 +96,9 @@ def send_issue_by_processes(
     stop: threading.Event | None = None,
 ) -> SendResult:
     """send_issue's counterpart with `count` sender processes; the parent holds the issue lock."""
+    # Checked (and warned about) once here, not once per child: a DKIM key that cannot be read
+    # is one clear error before anything starts.
+    mail_setup(runtime.settings, runtime.signing_key)
     with issue_lock(runtime.engine, runtime.settings.var_dir, issue_id):
         start(runtime, issue_id, render_missing)
         release_local(runtime.sessions, issue_id)
@@ -199,6 +205,8 @@ def child_main(settings: Settings, issue_id: int, token: str) -> None:
 
 
 def _send(settings: Settings, issue_id: int, holder: str, stop: threading.Event) -> int:
+    # The parent said what mail_setup has to say about the settings; N copies would add nothing.
+    logging.getLogger(setup_module.__name__).setLevel(logging.ERROR)
     runtime = Runtime.build(settings)
     try:
         # Any relay limit is shared through Redis (the parent falls back to one process
