@@ -49,15 +49,22 @@ def _line(p: SendProgress) -> str:
     )
 
 
-def _send(runtime: Runtime, issue_id: int, detach: bool = False) -> None:
+def _send(
+    runtime: Runtime, issue_id: int, detach: bool = False, processes: int | None = None
+) -> None:
     """Send an approved issue (or resume a stopped or paused one) to every eligible subscriber.
 
     With NEWSLETTER_BROKER_URL the batches go to `newsletter worker`s and this command watches
     the delivery rows (or, with `detach`, returns once they are queued). When the relay (or the
     outbox) refuses everything, the issue is paused with its deliveries pending, and SendError
     says why (exit 1). A sent issue is listed in the archive feed (newsletter.pipeline.send).
+    Without a broker, `processes` sender processes share the issue (default: one per core); one
+    that dies is reported and exits 1, even when the others sent its rows.
     """
     factory = runtime.transport
+    count, fewer = pipeline.sender_processes(runtime.settings, processes)
+    if fewer is not None:
+        out.print(fewer, markup=False, highlight=False, soft_wrap=True)
 
     def queued(lanes: int) -> None:
         out.print(
@@ -74,6 +81,7 @@ def _send(runtime: Runtime, issue_id: int, detach: bool = False) -> None:
             on_queued=queued,
             on_progress=on_progress,
             stop=stop,
+            processes=count,
         )
 
     if detach and runtime.settings.broker_url is not None:
@@ -114,6 +122,13 @@ def _send(runtime: Runtime, issue_id: int, detach: bool = False) -> None:
     if result.fault:
         # The relay or outbox refused everything: one line on stderr, and exit 1.
         raise SendError(result.reason or f"issue {issue_id} paused: the mail server failed")
+    if result.crashed:
+        left = (
+            "the others sent its rows"
+            if result.counts.remaining == 0
+            else (f"run `newsletter digest send {issue_id}` again to send the rest")
+        )
+        raise SendError(f"{'; '.join(result.crashed)}; {left}")
     if result.reason:
         out.print(result.reason, markup=False, highlight=False, soft_wrap=True)
 
@@ -125,9 +140,18 @@ def send(
         bool,
         typer.Option("--detach", help="With a broker: return once the batches are queued."),
     ] = False,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes",
+            min=1,
+            max=256,
+            help="Without a broker: sender processes on this machine (default: one per core).",
+        ),
+    ] = None,
 ) -> None:
     """Send an approved issue; run it again to resume after a stop, a crash or a pause."""
-    _send(runtime_from(ctx), issue_id, detach=detach)
+    _send(runtime_from(ctx), issue_id, detach=detach, processes=processes)
 
 
 def pause(

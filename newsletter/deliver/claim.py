@@ -32,6 +32,7 @@ __all__ = [
     "claim",
     "holder_name",
     "release",
+    "release_holder",
     "release_local",
     "renew",
     "seconds_until_due",
@@ -40,9 +41,13 @@ __all__ = [
 LOCAL = "local:"
 
 
-def holder_name(kind: str) -> str:
-    """Who holds a claim: `local:` for the in-process sender, `worker:` for a Celery worker."""
-    return f"{kind}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def holder_name(kind: str, *, pid: int | None = None, token: str | None = None) -> str:
+    """Who holds a claim: `local:` for the in-process sender, `worker:` for a Celery worker.
+
+    A parent names its child's claims by the child's `pid` and the `token` it gave the child.
+    """
+    token = token or uuid.uuid4().hex[:8]
+    return f"{kind}:{socket.gethostname()}:{pid or os.getpid()}:{token}"
 
 
 def _claimable(issue_id: int, now: datetime) -> ColumnElement[bool]:
@@ -127,6 +132,18 @@ def renew(sessions: sessionmaker[Session], holder: str, until: datetime) -> int:
             update(Delivery)
             .where(Delivery.claimed_by == holder, Delivery.status.in_(OPEN))
             .values(claimed_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def release_holder(sessions: sessionmaker[Session], holder: str) -> int:
+    """Free every open claim of a holder known to be dead (a sender process that crashed)."""
+    with sessions.begin() as session:
+        result = session.execute(
+            update(Delivery)
+            .where(Delivery.claimed_by == holder, Delivery.status.in_(OPEN))
+            .values(claimed_by=None, claimed_until=None)
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)

@@ -12,6 +12,7 @@ from newsletter.deliver.batch import Progress
 from newsletter.deliver.lock import issue_lock
 from newsletter.deliver.plan import RenderVariant, delivery_counts
 from newsletter.deliver.state import SendResult, start
+from newsletter.deliver.tally import progress_of
 from newsletter.deliver.tasks import TASK, make_app, shared_relays
 from newsletter.errors import SendError
 from newsletter.models import Issue, IssueStatus
@@ -59,18 +60,7 @@ def watch(
         if first_sent is None:
             first_sent = counts.sent
         if on_progress is not None:
-            elapsed = max(time.monotonic() - started, 1e-6)
-            on_progress(
-                Progress(
-                    total=counts.total,
-                    sent=counts.sent,
-                    failed=counts.failed,
-                    skipped=counts.skipped,
-                    retrying=counts.deferred,
-                    rate=(counts.sent - first_sent) / elapsed,
-                    started=started,
-                )
-            )
+            on_progress(progress_of(counts, started, first_sent))
         if status in DONE or stop.is_set():
             if status not in DONE:
                 reason = (

@@ -21,6 +21,14 @@ class Relay:
     connections: int
 
 
+def rate_limited(settings: Settings) -> bool:
+    """Whether any relay has a rate limit: several senders share one only through Redis."""
+    delivery = settings.delivery
+    return bool(delivery.rate_per_second or delivery.per_hour) or any(
+        relay.rate_per_second or relay.per_hour for relay in delivery.relays
+    )
+
+
 def relays_for(
     settings: Settings,
     default_connect: Callable[[], Transport] | None = None,

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from newsletter.deliver.batch import Progress, open_sender
+from newsletter.deliver.batch import Progress, Sender, open_sender
 from newsletter.deliver.claim import LOCAL, holder_name, release_local, seconds_until_due
 from newsletter.deliver.lock import issue_lock
 from newsletter.deliver.plan import RenderVariant, no_variant
@@ -25,7 +25,7 @@ from newsletter.mail.transport import Transport
 from newsletter.models import Delivery, IssueStatus
 from newsletter.runtime import Runtime
 
-__all__ = ["Progress", "SendResult", "mail_setup", "send_issue"]
+__all__ = ["Progress", "SendResult", "drain", "mail_setup", "send_issue"]
 
 STOPPED = "stopped before the end; run digest send again to continue"
 
@@ -57,20 +57,28 @@ def send_issue(
         holder = holder_name(LOCAL.rstrip(":"))
         sender = open_sender(runtime, issue_id, relays, holder, on_progress=on_progress, stop=stop)
         with sender:
-            while not sender.halted:
-                if sender.run_batch():
-                    continue
-                wait = seconds_until_due(runtime.sessions, issue_id, runtime.clock.now())
-                if wait is None or not sender.still_sending():
-                    break
-                sender.report()
-                stop.wait(min(max(wait, 0.05), 5.0))
+            drain(runtime, issue_id, sender, stop)
         result = finish(runtime, issue_id, sender.pause_reason, STOPPED)
         if sender.pause_reason is not None and result.status == IssueStatus.PAUSED:
             result = replace(result, fault=True)
         sender.refresh_tally(result.counts)
         sender.report()
         return result
+
+
+def drain(runtime: Runtime, issue_id: int, sender: Sender, stop: threading.Event) -> None:
+    """Run batches until nothing is left open, the sender halts, or the issue stops sending.
+
+    The in-process sender and each of `digest send --processes N`'s senders run this loop.
+    """
+    while not sender.halted:
+        if sender.run_batch():
+            continue
+        wait = seconds_until_due(runtime.sessions, issue_id, runtime.clock.now())
+        if wait is None or not sender.still_sending():
+            break
+        sender.report()
+        stop.wait(min(max(wait, 0.05), 5.0))
 
 
 def _sent_last_hour(runtime: Runtime) -> list[float]:

@@ -24,6 +24,8 @@ class SendResult:
     reason: str | None = None
     # The sender paused the issue itself: the relay or outbox refuses everything, not a person.
     fault: bool = False
+    # `digest send --processes N`: each sender process that died, in one line (who, how).
+    crashed: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """The one line `digest send` prints and the scheduler logs when a send ends."""

@@ -26,6 +26,23 @@ class Progress:
     started: float = field(default_factory=time.monotonic)
 
 
+def progress_of(counts: Counts, started: float, sent_before: int) -> Progress:
+    """Progress read from the delivery rows, by a watcher that sends nothing itself.
+
+    `started` is when it began watching (monotonic) and `sent_before` how many were sent then.
+    """
+    elapsed = max(time.monotonic() - started, 1e-6)
+    return Progress(
+        total=counts.total,
+        sent=counts.sent,
+        failed=counts.failed,
+        skipped=counts.skipped,
+        retrying=counts.deferred,
+        rate=(counts.sent - sent_before) / elapsed,
+        started=started,
+    )
+
+
 class Tally:
     """Counts by status, moved as outcomes are recorded; reported at most every 0.2 s.
 

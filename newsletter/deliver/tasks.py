@@ -22,7 +22,7 @@ from celery import Celery
 from newsletter.config import Settings, load_settings
 from newsletter.deliver.batch import BATCH_SECONDS, open_sender
 from newsletter.deliver.claim import holder_name, seconds_until_due
-from newsletter.deliver.relays import Relay, relays_for
+from newsletter.deliver.relays import Relay, rate_limited, relays_for
 from newsletter.deliver.state import SendResult, finish, pause
 from newsletter.errors import SendError
 from newsletter.mail.transport import Transport
@@ -105,11 +105,7 @@ def shared_relays(
     settings: Settings, connect: Callable[[], Transport] | None = None
 ) -> list[Relay]:
     """The relays, with limits that must hold over every worker: those need Redis."""
-    delivery = settings.delivery
-    limited = bool(delivery.rate_per_second or delivery.per_hour) or any(
-        relay.rate_per_second or relay.per_hour for relay in delivery.relays
-    )
-    if limited and not settings.shared_redis_url:
+    if rate_limited(settings) and not settings.shared_redis_url:
         raise SendError(
             "rate limits shared by several workers need Redis: use a redis:// broker or set "
             "NEWSLETTER_REDIS_URL"

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from newsletter.config import Settings
 from newsletter.deliver.batch import Progress
 from newsletter.deliver.plan import RenderVariant
+from newsletter.deliver.relays import rate_limited
 from newsletter.deliver.send import send_issue
 from newsletter.deliver.state import SendResult
 from newsletter.mail.transport import Transport
@@ -29,6 +33,33 @@ class Sending:
         if self.result is not None:
             return self.result.summary()
         return f"issue {self.issue_id}: queued {self.lanes} batch tasks for the workers"
+
+
+def sender_processes(settings: Settings, requested: int | None) -> tuple[int, str | None]:
+    """How many processes `digest send` runs without a broker, and why fewer, if fewer.
+
+    Default: one per core. With a broker the workers send and this is 1. Several processes need
+    a database they can all open (not SQLite in memory) and, for a relay's rate limit, Redis to
+    share it (a limit per process would multiply the rate).
+    """
+    if settings.broker_url is not None:
+        note = None
+        if requested not in (None, 1):
+            note = "--processes is ignored with a broker: the `newsletter worker`s send"
+        return 1, note
+    wanted = requested if requested is not None else (os.cpu_count() or 1)
+    if wanted <= 1:
+        return 1, None
+    url = make_url(settings.database_url)
+    in_memory = (url.database or ":memory:") == ":memory:" or "mode=memory" in str(url)
+    if url.get_backend_name() == "sqlite" and in_memory:
+        return 1, "sending in 1 process: an in-memory SQLite database is not shared"
+    if rate_limited(settings) and not settings.shared_redis_url:
+        return 1, (
+            "sending in 1 process: a relay's rate limit is shared by several processes only "
+            "through Redis; set NEWSLETTER_REDIS_URL to send with more"
+        )
+    return wanted, None
 
 
 def variant_renderer(runtime: Runtime) -> RenderVariant:
@@ -60,12 +91,14 @@ def send(
     on_queued: Callable[[int], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
+    processes: int = 1,
 ) -> Sending:
     """Send (or resume) an approved issue; once it is sent, the archive feed lists it.
 
     With a broker the workers send: the lanes are queued (`on_queued` hears how many) and, with
     `wait`, the delivery rows are watched until the issue is sent or paused (or `stop`). Without
-    one it is sent in this process. SendError when the issue cannot be sent (not approved, ...).
+    one it is sent in this process, or by `processes` child processes on this machine (see
+    `sender_processes`). SendError when the issue cannot be sent (not approved, ...).
     """
     lanes = 0
     if runtime.settings.broker_url is not None:
@@ -78,6 +111,18 @@ def send(
         if not wait:
             return Sending(issue_id, lanes)
         result = watch(runtime, issue_id, on_progress=on_progress, stop=stop)
+    elif processes > 1:
+        # The children import only the send path; the renderer stays in this process.
+        from newsletter.deliver.processes import send_issue_by_processes
+
+        result = send_issue_by_processes(
+            runtime,
+            issue_id,
+            processes,
+            render_missing=variant_renderer(runtime),
+            on_progress=on_progress,
+            stop=stop,
+        )
     else:
         result = send_issue(
             runtime,
