@@ -22,6 +22,7 @@ class BlockError(NewsletterError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+        self.message = message
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,10 @@ class Shown:
 def shown(session: Session, issue_id: int) -> Shown:
     issue = session.get(Issue, issue_id)
     rows = issue.blocks if issue is not None else []
-    placed = tuple(Placed(r.id, r.block.name, r.block.kind, r.after_story) for r in rows)
+    placed = tuple(
+        Placed(r.id, r.block.name, blocks.KINDS.get(r.block.kind, r.block.kind), r.after_story)
+        for r in rows
+    )
     available = tuple(
         (b.id, b.name, blocks.KINDS.get(b.kind, b.kind)) for b in blocks.every(session)
     )
