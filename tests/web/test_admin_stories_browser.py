@@ -6,7 +6,6 @@ read back from the SMTP test server. Screenshots at 375 and 1280 px, axe on ever
 from __future__ import annotations
 
 import email
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -30,7 +29,6 @@ from tests.web.test_public_browser import SHOTS, WIDTHS
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 TITLE = "Partner Shelters Fill Up Before Winter"
 TEASER = "Beds in the partner network run out by noon, volunteers say."
-README_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -144,7 +142,6 @@ def test_add_a_story_by_address_override_reset_block_drag_and_mail(
     found.extend(at_widths(page, "edit-stories", WIDTHS, SHOTS))
     page.set_viewport_size({"width": 1280, "height": 900})
     page.locator("#stories-heading").scroll_into_view_if_needed()
-    README_SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "issue-editor.png"))
 
     # A test to ourselves through the SMTP server: the story, its image, and the block.
@@ -166,11 +163,3 @@ def test_add_a_story_by_address_override_reset_block_drag_and_mail(
     assert text.index(TITLE) < text.index("DHS Detains")
 
     assert found == [], "\n".join(found)
-
-
-def test_readme_screenshot_is_the_editor() -> None:
-    """The README shows docs/screenshots/issue-editor.png, copied from the browser test's shot."""
-    shot = SHOTS / "issue-editor.png"
-    if shot.is_file():
-        shutil.copyfile(shot, README_SHOTS / "issue-editor.png")
-    assert (README_SHOTS / "issue-editor.png").is_file()
