@@ -30,12 +30,22 @@ router = APIRouter()
 
 @router.get("/issues/{issue_id}/edit", response_class=HTMLResponse)
 def edit_form(
-    request: Request, issue_id: RowId, editor: EditorDep, saved: str = "", added: str = ""
+    request: Request,
+    issue_id: RowId,
+    editor: EditorDep,
+    saved: str = "",
+    added: str = "",
+    already: str = "",
 ) -> Response:
     with runtime_of(request).sessions() as session:
         issue = load_issue(session, issue_id)
         choice = draft_form.stored(issue)
-    return _form_page(request, editor, issue, choice, saved=saved == "1", added=added[:300])
+    # The notice names the story from the issue itself: a link cannot put words on this page.
+    title = next((row.title for row in choice.rows if str(row.post_id) == added), None)
+    note = ""
+    if title is not None:
+        note = f"{title} was already in this issue." if already else f"Added: {title}."
+    return _form_page(request, editor, issue, choice, saved=saved == "1", added=note)
 
 
 def _form_page(
@@ -116,10 +126,7 @@ def _add_story(request: Request, editor: Editor, issue_id: int, story_url: str) 
             choice = draft_form.stored(issue)
         problem = draft_form.FormError("story_url", sentence(f"Not added: {exc}"))
         return _form_page(request, editor, issue, choice, error=problem, story_url=story_url)
-    note = f"Added: {added.title}."
-    if added.already:
-        note = f"{added.title} was already in this issue."
-    query = urlencode({"added": note})
+    query = urlencode({"added": added.post_id, **({"already": 1} if added.already else {})})
     return RedirectResponse(f"/admin/issues/{issue_id}/edit?{query}#stories", status_code=303)
 
 
