@@ -115,6 +115,9 @@ class Post(Base):
     first_seen_at: Mapped[datetime]
     # Backfilled history is stored as already announced so it never floods a digest.
     announced: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who added it to an issue by its address (None: collected from a source). Such a post is
+    # the issue's alone: never in the site's pages or feeds, never composed into a draft.
+    added_by: Mapped[str | None] = mapped_column(String(320))
 
     source: Mapped[Source | None] = relationship(back_populates="posts")
     topics: Mapped[list[Topic]] = relationship(secondary=post_topics, order_by=Topic.slug)
@@ -195,6 +198,9 @@ class Issue(Base):
 
     posts: Mapped[list[IssuePost]] = relationship(
         back_populates="issue", order_by="IssuePost.position", cascade="all, delete-orphan"
+    )
+    blocks: Mapped[list[IssueBlock]] = relationship(
+        cascade="all, delete-orphan", order_by="IssueBlock.position"
     )
     variants: Mapped[list[IssueVariant]] = relationship(
         back_populates="issue", cascade="all, delete-orphan"
@@ -325,3 +331,32 @@ class RelayEventSeen(Base):
     received_at: Mapped[datetime]
     # What it did: "hard bounce", ..., or why it changed nothing ("unattributed").
     outcome: Mapped[str] = mapped_column(String(40))
+
+
+class Block(Base):
+    """A reusable piece an editor drops into issues: a sponsor line, an event, a job ad."""
+
+    __tablename__ = "blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # sponsor | event | job
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    body_markdown: Mapped[str] = mapped_column(Text)
+    edited_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class IssueBlock(Base):
+    """A block placed in an issue: after how many of the issue's stories, in which order."""
+
+    __tablename__ = "issue_blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("blocks.id", ondelete="CASCADE"))
+    # 0: before the first story (after the intro); n: after the issue's n-th included story.
+    after_story: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+
+    block: Mapped[Block] = relationship(lazy="joined")

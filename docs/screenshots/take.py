@@ -39,6 +39,11 @@ def main() -> None:
         page.goto(f"{BASE}/admin/issues")
         page.click("a[href^='/admin/issues/']")
         page.screenshot(path=HERE / "preview.png")
+        # The issue editor, scrolled to its stories, the address field and the blocks.
+        page.click("a[href$='/edit']")
+        page.locator("#stories-heading").scroll_into_view_if_needed()
+        page.screenshot(path=HERE / "issue-editor.png")
+        page.go_back()
         frame = page.locator("iframe").first.get_attribute("src")
         digest = browser.new_page(viewport={"width": 700, "height": 1400})
         digest.context.add_cookies(page.context.cookies())

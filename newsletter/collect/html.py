@@ -15,7 +15,7 @@ from newsletter.collect.fetch import Fetched, Fetcher
 from newsletter.collect.guard import origin
 from newsletter.collect.item import Harvest, RawItem
 from newsletter.collect.text import as_html, shown
-from newsletter.config import SelectorSettings
+from newsletter.config import CollectSettings, SelectorSettings
 from newsletter.errors import CollectError, SourceFormatError
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -56,6 +56,26 @@ def read(
             break
         harvest.items.extend(items)
     return harvest
+
+
+def read_typed(
+    settings: CollectSettings,
+    url: str,
+    selectors: SelectorSettings | None,
+    fetcher: Fetcher | None = None,
+) -> tuple[str, list[RawItem]]:
+    """Page 1 of an address an editor typed: its host not trusted (unless the operator lists it
+    in [collect] trusted_hosts), the collector's limits. Returns where it was found, its items."""
+    own = fetcher is None
+    fetcher = fetcher or Fetcher(settings)
+    try:
+        with fetcher.source(url, trusted=False):
+            fetched = fetcher.get(url, accept=ACCEPT)
+            items, _next = parse(fetched, selectors)
+    finally:
+        if own:
+            fetcher.close()
+    return fetched.url, items
 
 
 def parse(fetched: Fetched, selectors: SelectorSettings | None) -> tuple[list[RawItem], str | None]:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import nh3
@@ -16,6 +17,9 @@ from newsletter.collect.byline import parse_byline, split_byline
 from newsletter.collect.item import Normalised, RawItem
 from newsletter.collect.text import clean_text, html_to_text, without_controls
 from newsletter.errors import EntrySkipped
+
+if TYPE_CHECKING:
+    from newsletter.config import Settings
 
 # Query parameters that say how a reader arrived, never which page they asked for.
 TRACKING_PARAMS = frozenset(
@@ -68,6 +72,20 @@ class Context:
     teaser_length: int
     default_topics: tuple[str, ...]
     known_topics: frozenset[str]
+
+
+def typed_context(
+    settings: Settings, base_url: str, now: datetime, known_topics: frozenset[str]
+) -> Context:
+    """Normalisation for a page an editor typed in: no source, so no default topics."""
+    return Context(
+        base_url=base_url,
+        zone=settings.zone,
+        now=now,
+        teaser_length=settings.collect.teaser_length,
+        default_topics=(),
+        known_topics=known_topics,
+    )
 
 
 def normalise(raw: RawItem, ctx: Context, position: int = 0) -> Normalised:

@@ -115,6 +115,7 @@ class Store:
             # Another source already holds this story: add what it lacks, overwrite nothing.
             self._link(existing, post)
             _fill_gaps(existing, post)
+            existing.added_by = None  # added to an issue by hand, now the site's own story
             self._add_topics(existing, post.topics)
             return Outcome.DUPLICATE, existing
         link.last_seen_at = self.now

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from newsletter.collect import html
 from newsletter.collect.fetch import Fetcher
-from newsletter.collect.normalize import Context, normalise
+from newsletter.collect.normalize import normalise, typed_context
 from newsletter.collect.text import html_to_text
 from newsletter.config import SelectorSettings, Settings
 from newsletter.errors import EntrySkipped
@@ -50,23 +50,8 @@ def try_selectors(
     fetcher: Fetcher | None = None,
 ) -> Trial:
     """Page 1 of `url` read with `selectors`; CollectError when it cannot be read at all."""
-    own = fetcher is None
-    fetcher = fetcher or Fetcher(settings.collect)
-    try:
-        with fetcher.source(url, trusted=False):
-            fetched = fetcher.get(url, accept=html.ACCEPT)
-            raws, _next = html.parse(fetched, selectors)
-    finally:
-        if own:
-            fetcher.close()
-    ctx = Context(
-        base_url=fetched.url,
-        zone=settings.zone,
-        now=now,
-        teaser_length=settings.collect.teaser_length,
-        default_topics=(),
-        known_topics=frozenset(topics),
-    )
+    page_url, raws = html.read_typed(settings.collect, url, selectors, fetcher)
+    ctx = typed_context(settings, page_url, now, frozenset(topics))
     items = []
     for position, raw in enumerate(raws[:SHOWN]):
         try:
@@ -81,4 +66,4 @@ def try_selectors(
             continue
         dated = post.published_at if post.dated else None
         items.append(Tried(post.title, post.url, post.teaser, dated, post.author_name))
-    return Trial(fetched.url, len(raws), items)
+    return Trial(page_url, len(raws), items)

@@ -49,6 +49,7 @@ def candidate_posts(session: Session, period: Period) -> list[Post]:
         select(Post)
         .options(selectinload(Post.topics))
         .where(Post.announced.is_(False), Post.published_at < period.end)
+        .where(Post.added_by.is_(None))  # added by hand: only where an editor put it
         .where(or_(Post.published_at >= period.start, Post.first_seen_at >= period.start))
     )
     return list(session.scalars(query))
@@ -105,6 +106,8 @@ def _store_plan(session: Session, issue: Issue, plan: IssuePlan, now: datetime) 
     issue.period_start = plan.period.start
     issue.period_end = plan.period.end
     issue.updated_at = now
+    # Stories an editor added by hand are no post the plan can find: they stay, after its own.
+    by_hand = [_copy(entry) for entry in issue.posts if entry.post.added_by is not None]
     issue.posts.clear()
     session.flush()
     for position, story in enumerate(plan.stories):
@@ -116,6 +119,23 @@ def _store_plan(session: Session, issue: Issue, plan: IssuePlan, now: datetime) 
                 excluded=story.id in plan.excluded,
             )
         )
+    for position, entry in enumerate(by_hand, start=len(plan.stories)):
+        entry.position = position
+        issue.posts.append(entry)
     session.flush()
     # The fresh rows' posts are loaded for rendering from the same session.
     session.refresh(issue, ["posts"])
+
+
+def _copy(entry: IssuePost) -> IssuePost:
+    """A fresh row for a story added by hand, its overrides kept."""
+    return IssuePost(
+        post_id=entry.post_id,
+        position=entry.position,
+        featured=False,
+        excluded=entry.excluded,
+        title_override=entry.title_override,
+        teaser_override=entry.teaser_override,
+        image_url_override=entry.image_url_override,
+        image_alt_override=entry.image_alt_override,
+    )

@@ -30,6 +30,8 @@ class Story:
     topics: tuple[TopicRef, ...] = ()
     # Backfilled history: stored as already announced, never new.
     announced: bool = False
+    # Added to the issue by hand without topics: every reader's, whatever they follow.
+    everyone: bool = False
 
     @property
     def slugs(self) -> frozenset[str]:
@@ -156,7 +158,7 @@ def lay_out(
     newest story with an image is featured instead.
     """
     topics = wanted_topics(topic_key)
-    mine = [story for story in ordered if not topics or story.slugs & topics]
+    mine = [story for story in ordered if not topics or story.everyone or story.slugs & topics]
     if not mine:
         return None
     featured = choose_featured(mine, featured_id)

@@ -6,7 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, Template, TemplateError, TemplateSyntaxError
 from markupsafe import Markup
@@ -30,6 +30,21 @@ _ENCODED_MARK_ANY_CASE = re.compile(re.escape(_ENCODED_MARK), re.IGNORECASE)
 FEATURED_TEASER = 360
 TEASER = 240
 PREHEADER = 140
+# Pictures at the width they fill (the 600 px column less its padding) and a card's thumbnail,
+# both at 1.91:1, the OpenGraph image's shape: Outlook for Windows sizes by these attributes.
+FEATURED_IMAGE = (536, 281)
+CARD_IMAGE = (120, 63)
+BLOCK_LABELS = {"sponsor": "Sponsored", "event": "Event", "job": "Job"}
+
+
+@dataclass(frozen=True)
+class PlacedBlock:
+    """A reusable block in an issue: after how many of the issue's included stories it goes."""
+
+    after_story: int
+    kind: str
+    name: str
+    body_markdown: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,9 @@ class Edition:
     preheader: str = ""
     intro_markdown: str = ""
     donate: bool = True
+    blocks: tuple[PlacedBlock, ...] = ()
+    # The included stories' ids in the issue's order: where a block's after_story counts.
+    order: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,12 @@ def inline_css(html: str) -> str:
     )
     # lxml percent-encodes non-ASCII in href; put the markers back (user text cannot hold these).
     return _BODY_TAG.sub("", inlined).replace(_ENCODED_MARK, MARK)
+
+
+def safe_image(url: str) -> str:
+    """An absolute http(s) picture address, else "" (no data:, javascript: or relative one)."""
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.hostname else ""
 
 
 def clean(text: str) -> str:
@@ -199,7 +223,34 @@ class Renderer:
             "preferences_text": marker("preferences_url"),
             "width": WIDTH,
             "rule": rule(),
+            "blocks": self._blocks(edition, [c for c in [featured, *cards] if c], track),
+            "featured_image": FEATURED_IMAGE,
+            "card_image": CARD_IMAGE,
         }
+
+    def _blocks(
+        self, edition: Edition, shown: list[dict[str, Any]], track: Tracker
+    ) -> dict[int, list[dict[str, Any]]]:
+        """The blocks by slot: slot k goes after the k-th story this variant shows.
+
+        A block set after the issue's n-th story follows the stories this variant shows out of
+        the issue's first n, so a topic reader's shorter issue keeps it where it belongs.
+        """
+        index = {post_id: place for place, post_id in enumerate(edition.order)}
+        places = [index.get(card["id"], len(index)) for card in shown]
+        slots: dict[int, list[dict[str, Any]]] = {}
+        for block in edition.blocks:
+            body = clean(block.body_markdown)
+            slot = sum(1 for place in places if place < block.after_story)
+            slots.setdefault(slot, []).append(
+                {
+                    "label": BLOCK_LABELS.get(block.kind, ""),
+                    # nh3 has sanitised it, as the intro.
+                    "html": Markup(intro_md.to_html(body, track)),  # noqa: S704
+                    "text": intro_text.to_text(body, track),
+                }
+            )
+        return slots
 
     def _card(
         self, story: Story, track: Tracker, via: ClickLinks | _Direct, limit: int
@@ -213,7 +264,7 @@ class Renderer:
             "author": clean(squash(story.author or "")),
             "topic": clean(topic),
             "date": long_date(story.published_at, self.settings.zone),
-            "image_url": clean(story.image_url or ""),
+            "image_url": safe_image(clean(story.image_url or "")),
             "image_alt": clean(squash(story.image_alt or story.title)),
         }
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.digest.clicklinks import BookedLink, ClickLinks, LinkBook
 from newsletter.digest.compose import QUIET, Layout, Period, Story, TopicRef, lay_out
-from newsletter.digest.render import Edition, Rendered, Renderer
+from newsletter.digest.render import Edition, PlacedBlock, Rendered, Renderer
 from newsletter.models import Issue, IssueLink, IssuePost, IssueVariant, Post
 from subscribers.audience import topic_sets
 
@@ -37,6 +37,7 @@ def story_from_post(post: Post, entry: IssuePost | None = None) -> Story:
         image_alt=image_alt if image_alt is not None or image_url else post.image_alt,
         topics=tuple(TopicRef(topic.slug, topic.name) for topic in post.topics),
         announced=post.announced,
+        everyone=post.added_by is not None and not post.topics,
     )
 
 
@@ -48,6 +49,11 @@ def edition_of(issue: Issue) -> Edition:
         preheader=issue.preheader,
         intro_markdown=issue.intro_markdown,
         donate=issue.donate_enabled,
+        blocks=tuple(
+            PlacedBlock(row.after_story, row.block.kind, row.block.name, row.block.body_markdown)
+            for row in issue.blocks
+        ),
+        order=tuple(entry.post_id for entry in issue.posts if not entry.excluded),
     )
 
 
@@ -110,6 +116,15 @@ def render_variants(
     _store_links(session, issue.id, book)
     session.flush()
     return list(issue.variants)
+
+
+def rerender(
+    session: Session, issue: Issue, settings: Settings, now: datetime, click_key: str | None
+) -> list[IssueVariant]:
+    """After an edit: the issue's rows read again, its variants rendered for today's readers."""
+    session.flush()
+    session.expire(issue, ["posts", "blocks"])
+    return render_variants(session, issue, settings, now, audience_keys(session, now), click_key)
 
 
 def ensure_variant(

@@ -111,7 +111,8 @@ def _channel(
 
 
 def newest_posts(session: Session, limit: int, topic: Topic | None = None) -> list[Post]:
-    query = select(Post).options(selectinload(Post.topics))
+    # A story an editor added to one issue by hand is that issue's, not the site's.
+    query = select(Post).options(selectinload(Post.topics)).where(Post.added_by.is_(None))
     if topic is not None:
         query = query.join(post_topics, post_topics.c.post_id == Post.id).where(
             post_topics.c.topic_id == topic.id

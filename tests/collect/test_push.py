@@ -80,3 +80,27 @@ def test_disabled_source_and_bad_bodies(make_runtime: Any) -> None:
     response = client.post("/api/posts", json=future, headers=auth)
     assert response.status_code == 422
     assert "out of range" in response.json()["error"]
+
+
+def test_a_story_added_by_hand_becomes_the_sites_own_once_a_source_brings_it(
+    make_runtime: Any,
+) -> None:
+    """An editor added this address to an issue by hand; then the CMS pushes the same story."""
+    client, runtime = _client(make_runtime)
+    with runtime.sessions.begin() as session:
+        session.add(
+            Post(
+                url="https://demo.example.org/2026/11/pushed/",
+                content_hash="0" * 64,
+                title="Added by hand",
+                published_at=NOW,
+                updated_at=NOW,
+                first_seen_at=NOW,
+                added_by="ed@example.org",
+            )
+        )
+    response = client.post("/api/posts", json=POST, headers={"Authorization": f"Bearer {KEY}"})
+    assert response.status_code < 300, response.text
+    with runtime.sessions() as session:
+        [post] = session.scalars(select(Post)).all()
+        assert post.added_by is None  # now on the site's pages and feeds

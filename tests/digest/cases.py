@@ -10,7 +10,7 @@ from typing import Any
 
 from newsletter.config import Settings, load_settings
 from newsletter.digest.compose import QUIET, Story, TopicRef, lay_out, period_ending, plan_issue
-from newsletter.digest.render import Edition, Rendered, Renderer
+from newsletter.digest.render import Edition, PlacedBlock, Rendered, Renderer
 
 DATA = Path(__file__).parent / "data"
 
@@ -53,6 +53,12 @@ def render_case(name: str, **overrides: Any) -> Case:
     layout = lay_out(
         plan.included, plan.featured_id, raw.get("topic_key", ""), settings.digest.max_posts
     )
-    edition = Edition(key=period.key, period=period, intro_markdown=raw.get("intro", ""))
+    edition = Edition(
+        key=period.key,
+        period=period,
+        intro_markdown=raw.get("intro", ""),
+        blocks=tuple(PlacedBlock(**block) for block in raw.get("blocks", [])),
+        order=tuple(story.id for story in plan.included),
+    )
     rendered = Renderer(settings).render(edition, layout or QUIET)
     return Case(settings, edition, rendered)

@@ -41,6 +41,7 @@ def test_every_admin_screen_passes_axe(
         "issues": "/admin/issues",
         "issue": f"/admin/issues/{issue_id}",
         "edit": f"/admin/issues/{issue_id}/edit",
+        "blocks": "/admin/blocks",
         "deliverability": f"/admin/issues/{issue_id}/deliverability",
         "signup-forms": "/admin/signup-forms",
         "welcome": "/admin/welcome",

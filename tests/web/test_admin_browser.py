@@ -5,6 +5,7 @@ scheduled. Screenshots of the preview at both widths are kept under test-artifac
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,11 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # Thursday 09:00 in New York
 
 
-@pytest.fixture
-def site(database_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[tuple[Runtime, str]]:
+@contextmanager
+def serving(
+    database_url: str, tmp_path: Path, smtp: SmtpServer, **settings_given: Any
+) -> Iterator[tuple[Runtime, str]]:
+    """The app served on a free port, its mail to `smtp`, with any further settings given."""
     port = free_port()
     settings = load_settings(
         database_url=database_url,
@@ -40,12 +44,19 @@ def site(database_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[tuple[
             {"slug": "border-enforcement", "name": "Border Enforcement"},
             {"slug": "asylum", "name": "Asylum"},
         ],
+        **settings_given,
     )
     runtime = Runtime.build(settings, FixedClock(NOW))
     migrate.upgrade(runtime.engine)
     with live_server(runtime, port) as url:
         yield runtime, url
     runtime.close()
+
+
+@pytest.fixture
+def site(database_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[tuple[Runtime, str]]:
+    with serving(database_url, tmp_path, smtp) as served:
+        yield served
 
 
 def _draft(runtime: Runtime) -> int:

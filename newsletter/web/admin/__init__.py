@@ -8,6 +8,7 @@ from newsletter.web.admin import (
     assets,
     audience,
     auth,
+    blocks,
     edit,
     editors,
     issues,
@@ -34,6 +35,7 @@ router.include_router(editors.router)
 router.include_router(account.router)
 router.include_router(sources.router)
 router.include_router(topics.router)
+router.include_router(blocks.router)
 router.include_router(subscriber_pages.router)
 router.include_router(audience.router)
 router.include_router(sending_domain.router)

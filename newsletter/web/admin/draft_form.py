@@ -35,6 +35,7 @@ class Row:
     featured: bool
     image_url: str = ""
     overrides: dict[str, str] = field(default_factory=dict)  # OVERRIDES key: the issue's value
+    by_hand: bool = False  # added to the issue by its address, not collected
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def _row(entry: IssuePost, included: bool, featured: bool, overrides: dict[str, 
         featured,
         post.image_url or "",
         overrides,
+        post.added_by is not None,
     )
 
 
