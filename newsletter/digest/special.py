@@ -69,7 +69,10 @@ def check_cta(label: str, url: str) -> Cta | None:
         raise DigestError(f"the button label holds at most {CTA_LABEL_LIMIT} characters")
     parts = urlsplit(url)
     if len(url) > URL_LIMIT or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DigestError("the button's address must be a web address starting with https://")
+        raise DigestError(
+            "the button's address must be a web address starting with https://, "
+            "such as https://example.org/donate"
+        )
     return Cta(label, url)
 
 

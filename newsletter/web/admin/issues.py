@@ -18,6 +18,7 @@ from newsletter.deliver.plan import delivery_counts
 from newsletter.deliver.setup import mail_setup
 from newsletter.digest.deliverability import Report, client_check, spam_check
 from newsletter.digest.placeholders import Template, values_for
+from newsletter.digest.special import LABELS
 from newsletter.editors import review
 from newsletter.editors.models import Editor
 from newsletter.errors import DigestError
@@ -115,6 +116,7 @@ def issues_list(request: Request, editor: EditorDep) -> Response:
             "stories": stories,
             "left": left,
             "zone": runtime.settings.zone,
+            "kinds": LABELS,
         },
     )
 
