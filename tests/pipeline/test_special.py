@@ -14,9 +14,10 @@ from newsletter.config import Settings
 from newsletter.digest.build import build_issue
 from newsletter.errors import DigestError
 from newsletter.mail.transport import MemoryTransport
-from newsletter.models import Delivery, DeliveryStatus, Issue
+from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus
 from newsletter.pipeline import review, special
 from newsletter.pipeline.audience import audience
+from newsletter.pipeline.due import decide
 from newsletter.pipeline.send import send
 from newsletter.runtime import Runtime
 from tests import factories
@@ -216,3 +217,27 @@ def test_the_next_day_the_story_may_come_again(runtime: Runtime, settings: Setti
     assert "The Wall" in _html(mailed["all@example.net"])
     assert "The Wall" in _html(mailed["border@example.net"])
     tomorrow.close()
+
+
+def test_a_special_draft_is_never_sent_by_auto_send_nor_held(settings: Settings) -> None:
+    auto = settings.model_copy(
+        update={"digest": settings.digest.model_copy(update={"auto_send": True})}
+    )
+    runtime = Runtime.build(auto, clock=FixedClock(NOW))
+    migrate.upgrade(runtime.engine)
+    with runtime.sessions.begin() as session:
+        factories.add_topics(session, runtime.settings, NOW)
+    made = special.create(
+        runtime, special.SpecialDraft("appeal", subject="Hello", body_markdown="Dear readers")
+    )
+    runtime.clock = FixedClock(NOW + timedelta(days=8))  # past any weekly send slot
+    with runtime.sessions() as session:
+        decided = decide(session, runtime.settings, runtime.clock.now())
+    assert decided.approve == []
+    assert decided.hold == []
+    assert decided.send == []
+    with runtime.sessions() as session:
+        issue = session.get(Issue, made.issue_id)
+        assert issue is not None
+        assert issue.status == IssueStatus.DRAFT
+    runtime.close()
