@@ -73,6 +73,7 @@ def new(
         f"{runtime.settings.site.base_url}/admin/issues/{made.issue_id}",
         markup=False,
         highlight=False,
+        soft_wrap=True,  # the link stays whole, to be copied
     )
 
 
