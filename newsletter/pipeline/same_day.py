@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter.deliver.plan import RecipientKeys
@@ -39,16 +39,19 @@ def same_day_keys(now: datetime, zone: ZoneInfo, cap: int) -> RecipientKeys:
     """The variant key of each recipient who had one of the issue's stories today elsewhere."""
     start, end = local_day(now, zone)
     carried: dict[int, frozenset[int]] = {}  # another issue's variant id: the stories it showed
+    sharing: dict[int, list[int]] = {}  # this issue's id: the others sending its stories today
 
     def keys(session: Session, issue: Issue, recipients: Sequence[Recipient]) -> dict[int, str]:
         ours = {entry.post_id for entry in issue.posts if not entry.excluded}
         if not ours or not recipients:
             return {}
-        others = (
-            select(IssuePost.issue_id)
-            .where(IssuePost.post_id.in_(ours), IssuePost.excluded.is_(False))
-            .where(IssuePost.issue_id != issue.id)
-        )
+        if issue.id not in sharing:
+            # Once per issue: most days no other issue sending today shares a story, and then
+            # no page of recipients costs a query.
+            sharing[issue.id] = _sending_today(session, issue.id, ours, start, end)
+        others = sharing[issue.id]
+        if not others:
+            return {}
         when = func.coalesce(Delivery.sent_at, Delivery.created_at)
         rows = session.execute(
             select(Delivery.subscriber_id, Delivery.variant_id).where(
@@ -69,6 +72,22 @@ def same_day_keys(now: datetime, zone: ZoneInfo, cap: int) -> RecipientKeys:
         return {r.id: without(r.topic_key, had[r.id]) for r in recipients if had.get(r.id)}
 
     return keys
+
+
+def _sending_today(
+    session: Session, issue_id: int, posts: set[int], start: datetime, end: datetime
+) -> list[int]:
+    """Other issues carrying one of `posts` whose sending ran (or runs) during the day."""
+    return list(
+        session.scalars(
+            select(IssuePost.issue_id)
+            .join(Issue, Issue.id == IssuePost.issue_id)
+            .where(IssuePost.post_id.in_(posts), IssuePost.excluded.is_(False))
+            .where(IssuePost.issue_id != issue_id, Issue.sending_started_at < end)
+            .where(or_(Issue.sent_at.is_(None), Issue.sent_at >= start))
+            .distinct()
+        )
+    )
 
 
 def _shown(session: Session, variant_id: int, cap: int) -> frozenset[int]:
