@@ -106,6 +106,8 @@ def _plan_page(
             why = None
         elif key != recipient.topic_key:
             why = "had this issue's stories today in another issue"
+        elif issue.kind != "weekly":
+            why = f"not in this special issue's audience ({recipient.topic_key})"
         else:
             why = f"nothing this week for {recipient.topic_key or 'all topics'}"
         page.append(

@@ -6,7 +6,7 @@ weekly one is (review, send, archive, reports); only what it carries and who it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -98,7 +98,7 @@ def update(runtime: Runtime, issue_id: int, draft: SpecialDraft) -> str:
         if issue is None or issue.kind == IssueKind.WEEKLY.value:
             raise DigestError(f"no special issue {issue_id}")
         review.reopen_after_edit(issue, now)
-        _write(session, issue, SpecialDraft(**{**draft.__dict__, "kind": issue.kind}), runtime)
+        _write(session, issue, replace(draft, kind=issue.kind), runtime)
         _render(session, issue, runtime)
         return issue.key
 

@@ -80,6 +80,9 @@ def test_breaking_news_goes_to_its_topic_audience_only(runtime: Runtime) -> None
     assert shown.others == {"off_topic": 1}
     mailed = _sent(runtime, made.issue_id)
     assert set(mailed) == {"all@example.net", "border@example.net"}
+    with runtime.sessions() as session:
+        skipped = session.query(Delivery).filter_by(status=DeliveryStatus.SKIPPED).one()
+        assert skipped.last_error == "not in this special issue's audience (asylum)"
     message = mailed["border@example.net"]
     assert message["Subject"] == "Breaking news: The Wall"
     html = _html(message)
