@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -163,8 +164,18 @@ class IssueStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class IssueKind(enum.StrEnum):
+    WEEKLY = "weekly"
+    BREAKING = "breaking"  # one collected post, sent on its own
+    APPEAL = "appeal"  # written in the admin: a Markdown body and a call to action
+
+
 class Issue(Base):
-    """One digest: a week's posts, the editor's words, and where it stands."""
+    """One digest: a week's posts, the editor's words, and where it stands.
+
+    A special issue (kind breaking or appeal) goes through the same review and send; its
+    key is its own ("2026-11-30-breaking"), and `audience` names the topics it is for.
+    """
 
     __tablename__ = "issues"
 
@@ -195,6 +206,17 @@ class Issue(Base):
     pause_told_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(20), default=IssueKind.WEEKLY, server_default="weekly")
+    # A special issue's readers: a topic key (sorted slugs joined by ","), "" for everyone.
+    audience: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    # An appeal's words (Markdown, sanitised when rendered) and its button.
+    body_markdown: Mapped[str] = mapped_column(Text, default="", server_default="")
+    cta_label: Mapped[str | None] = mapped_column(String(100))
+    cta_url: Mapped[str | None] = mapped_column(String(2000))
+    # The editor asked that a special issue's story leave the weekly digest (once approved).
+    leave_out_of_weekly: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     posts: Mapped[list[IssuePost]] = relationship(
         back_populates="issue", order_by="IssuePost.position", cascade="all, delete-orphan"

@@ -1,4 +1,7 @@
-"""Retake the README's screenshots from a running `make run` (Playwright + Debian's chromium)."""
+"""Retake the README's screenshots from a running `make run` (Playwright + Debian's chromium).
+
+It creates one breaking-news draft in the demo's database (special issues: its form and email).
+"""
 
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ def main() -> None:
         page.fill("input[name=password]", "demo-editor-password")
         page.click("button[type=submit]")
         page.goto(f"{BASE}/admin/issues")
-        page.click("a[href^='/admin/issues/']")
+        page.click("tr[data-issue] a[href^='/admin/issues/']")
         page.screenshot(path=HERE / "preview.png")
         # The issue editor, scrolled to its stories, the address field and the blocks.
         page.click("a[href$='/edit']")
@@ -49,6 +52,19 @@ def main() -> None:
         digest.context.add_cookies(page.context.cookies())
         digest.goto(f"{BASE}{frame}")
         digest.screenshot(path=HERE / "digest.png")
+        # A special issue: breaking news from the newest post, for one topic's readers.
+        page.goto(f"{BASE}/admin/issues/new")
+        page.check("input[name=topics][value=border-enforcement]")
+        page.fill("#intro_markdown", "Our reporter was at the border this morning.")
+        page.screenshot(path=HERE / "special-new.png", full_page=True)
+        page.click("#special-form button[type=submit]")
+        page.wait_for_selector("#kind")
+        frame = page.locator("iframe").first.get_attribute("src")
+        digest.goto(f"{BASE}{frame}")
+        digest.screenshot(path=HERE / "special-breaking.png")
+        phone.context.add_cookies(page.context.cookies())
+        phone.goto(f"{BASE}/admin/issues/new?kind=appeal")
+        phone.screenshot(path=HERE / "special-appeal-phone.png")
         browser.close()
 
 

@@ -24,6 +24,7 @@ COMMANDS = {
     "schedule": "newsletter.cli.schedule:schedule",
     "worker": "newsletter.cli.worker:worker",
     "digest": "newsletter.cli.main:digest_app",
+    "issue": "newsletter.cli.main:issue_app",
     "subscribers": "newsletter.cli.subscribers:app",
     "feeds": "newsletter.cli.feeds:app",
     "sources": "newsletter.cli.sources:app",
@@ -40,6 +41,9 @@ DIGEST_COMMANDS = {
     "send": "newsletter.cli.send:send",
     "pause": "newsletter.cli.send:pause",
 }
+ISSUE_COMMANDS = {
+    "new": "newsletter.cli.issue:new",
+}
 
 app = typer.Typer(
     cls=lazy_group(COMMANDS),
@@ -51,6 +55,12 @@ app = typer.Typer(
 digest_app = typer.Typer(
     cls=lazy_group(DIGEST_COMMANDS),
     help="Build, preview, test, approve and send the weekly digest.",
+    no_args_is_help=True,
+)
+
+issue_app = typer.Typer(
+    cls=lazy_group(ISSUE_COMMANDS),
+    help="Special issues (breaking news, appeals): reviewed and sent as digests are.",
     no_args_is_help=True,
 )
 

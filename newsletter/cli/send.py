@@ -21,6 +21,7 @@ from newsletter.deliver.batch import Progress as SendProgress
 from newsletter.deliver.state import pause as pause_sending
 from newsletter.errors import SendError
 from newsletter.pipeline import send as pipeline
+from newsletter.pipeline.lookup import find_issue
 from newsletter.runtime import Runtime
 
 LOG_EVERY = 30.0
@@ -135,7 +136,7 @@ def _send(
 
 def send(
     ctx: typer.Context,
-    issue_id: Annotated[int, typer.Argument(metavar="ID", help="The issue to send.")],
+    ident: Annotated[str, typer.Argument(metavar="ID", help="The issue's number or key.")],
     detach: Annotated[
         bool,
         typer.Option("--detach", help="With a broker: return once the batches are queued."),
@@ -151,15 +152,17 @@ def send(
     ] = None,
 ) -> None:
     """Send an approved issue; run it again to resume after a stop, a crash or a pause."""
-    _send(runtime_from(ctx), issue_id, detach=detach, processes=processes)
+    runtime = runtime_from(ctx)
+    _send(runtime, find_issue(runtime, ident), detach=detach, processes=processes)
 
 
 def pause(
     ctx: typer.Context,
-    issue_id: Annotated[int, typer.Argument(metavar="ID", help="The issue to pause.")],
+    ident: Annotated[str, typer.Argument(metavar="ID", help="The issue's number or key.")],
 ) -> None:
     """Pause an issue being sent (in this process or by workers); `digest send` resumes it."""
     runtime = runtime_from(ctx)
+    issue_id = find_issue(runtime, ident)
     reason = f"paused from the command line; run `newsletter digest send {issue_id}` to resume"
     if not pause_sending(runtime, issue_id, reason):
         raise SendError(f"issue {issue_id} is not being sent; only a sending issue can be paused")

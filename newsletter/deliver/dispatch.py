@@ -10,7 +10,7 @@ from kombu.exceptions import OperationalError
 
 from newsletter.deliver.batch import Progress
 from newsletter.deliver.lock import issue_lock
-from newsletter.deliver.plan import RenderVariant, delivery_counts
+from newsletter.deliver.plan import RecipientKeys, RenderVariant, delivery_counts, same_keys
 from newsletter.deliver.state import SendResult, start
 from newsletter.deliver.tally import progress_of
 from newsletter.deliver.tasks import TASK, make_app, shared_relays
@@ -22,11 +22,16 @@ POLL = 0.5
 DONE = (IssueStatus.SENT, IssueStatus.PAUSED, IssueStatus.CANCELLED)
 
 
-def enqueue(runtime: Runtime, issue_id: int, render_missing: RenderVariant) -> int:
+def enqueue(
+    runtime: Runtime,
+    issue_id: int,
+    render_missing: RenderVariant,
+    recipient_keys: RecipientKeys = same_keys,
+) -> int:
     """Plan (or resume) the issue and queue `delivery.lanes` batch tasks; return how many."""
     shared_relays(runtime.settings)  # refuse limits that could not hold across workers
     with issue_lock(runtime.engine, runtime.settings.var_dir, issue_id):
-        start(runtime, issue_id, render_missing)
+        start(runtime, issue_id, render_missing, recipient_keys)
     app = make_app(runtime.settings)
     lanes = runtime.settings.delivery.lanes
     try:

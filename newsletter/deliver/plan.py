@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,14 +13,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.errors import SendError
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssueVariant
-from subscribers.audience import eligible
+from subscribers.audience import Recipient, eligible
 from subscribers.models import Subscriber
 
 # Renders and stores the variant for a topic key no stored variant covers (the digest stage);
 # None when the issue has nothing for readers of those topics, who are then skipped.
 RenderVariant = Callable[[Session, Issue, str], IssueVariant | None]
 
+# Per page of recipients, the variant key of each whose copy differs from their topics'
+# (the pipeline's same-day rule: a story they had today in another issue is left out).
+RecipientKeys = Callable[[Session, Issue, Sequence[Recipient]], dict[int, str]]
+
 PLAN_PAGE = 1000
+
+
+def same_keys(session: Session, issue: Issue, recipients: Sequence[Recipient]) -> dict[int, str]:
+    """The default seam: every recipient's variant is their topics'."""
+    return {}
 
 
 def no_variant(session: Session, issue: Issue, topic_key: str) -> IssueVariant | None:
@@ -37,6 +46,7 @@ def plan(
     issue_id: int,
     now: datetime,
     render_missing: RenderVariant = no_variant,
+    recipient_keys: RecipientKeys = same_keys,
 ) -> int:
     """Add a pending delivery for every eligible subscriber not yet planned; return how many.
 
@@ -51,29 +61,17 @@ def plan(
         last = session.scalar(
             select(func.max(Delivery.subscriber_id)).where(Delivery.issue_id == issue_id)
         )
-        page: list[dict[str, object]] = []
+        recipients: list[Recipient] = []
         for recipient in eligible(session, now, after_id=last or 0, batch=PLAN_PAGE):
-            if recipient.topic_key not in variants:
-                variant = render_missing(session, issue, recipient.topic_key)
-                session.flush()
-                variants[recipient.topic_key] = variant.id if variant is not None else None
-            variant_id = variants[recipient.topic_key]
-            topics = recipient.topic_key or "all topics"
-            page.append(
-                {
-                    "issue_id": issue_id,
-                    "subscriber_id": recipient.id,
-                    "variant_id": variant_id,
-                    "status": DeliveryStatus.PENDING if variant_id else DeliveryStatus.SKIPPED,
-                    "last_error": None if variant_id else f"nothing this week for {topics}",
-                    "attempts": 0,
-                    "created_at": now,
-                }
-            )
-            if len(page) >= PLAN_PAGE:
-                added += _insert(session, page)
-                page = []
-        added += _insert(session, page)
+            recipients.append(recipient)
+            if len(recipients) >= PLAN_PAGE:
+                added += _plan_page(
+                    session, issue, now, recipients, variants, render_missing, recipient_keys
+                )
+                recipients = []
+        added += _plan_page(
+            session, issue, now, recipients, variants, render_missing, recipient_keys
+        )
         if added and session.get_bind().dialect.name == "postgresql":
             # New rows have no statistics until autovacuum reaches them, a minute or more
             # later; meanwhile PostgreSQL plans every claim as if the table were empty:
@@ -81,6 +79,49 @@ def plan(
             session.execute(text(f"ANALYZE {Delivery.__tablename__}, {Subscriber.__tablename__}"))
             session.commit()
     return added
+
+
+def _plan_page(
+    session: Session,
+    issue: Issue,
+    now: datetime,
+    recipients: list[Recipient],
+    variants: dict[str, int | None],
+    render_missing: RenderVariant,
+    recipient_keys: RecipientKeys,
+) -> int:
+    """Store one page of recipients' pending (or skipped) deliveries; return how many."""
+    if not recipients:
+        return 0
+    keys = recipient_keys(session, issue, recipients)
+    page: list[dict[str, object]] = []
+    for recipient in recipients:
+        key = keys.get(recipient.id, recipient.topic_key)
+        if key not in variants:
+            variant = render_missing(session, issue, key)
+            session.flush()
+            variants[key] = variant.id if variant is not None else None
+        variant_id = variants[key]
+        if variant_id:
+            why = None
+        elif key != recipient.topic_key:
+            why = "had this issue's stories today in another issue"
+        elif issue.kind != "weekly":
+            why = f"not in this special issue's audience ({recipient.topic_key})"
+        else:
+            why = f"nothing this week for {recipient.topic_key or 'all topics'}"
+        page.append(
+            {
+                "issue_id": issue.id,
+                "subscriber_id": recipient.id,
+                "variant_id": variant_id,
+                "status": DeliveryStatus.PENDING if variant_id else DeliveryStatus.SKIPPED,
+                "last_error": why,
+                "attempts": 0,
+                "created_at": now,
+            }
+        )
+    return _insert(session, page)
 
 
 def _insert(session: Session, rows: list[dict[str, object]]) -> int:

@@ -37,7 +37,13 @@ from newsletter.deliver import setup as setup_module
 from newsletter.deliver.batch import open_sender
 from newsletter.deliver.claim import LOCAL, holder_name, release_holder, release_local
 from newsletter.deliver.lock import issue_lock
-from newsletter.deliver.plan import RenderVariant, delivery_counts, no_variant
+from newsletter.deliver.plan import (
+    RecipientKeys,
+    RenderVariant,
+    delivery_counts,
+    no_variant,
+    same_keys,
+)
 from newsletter.deliver.relays import relays_for
 from newsletter.deliver.send import STOPPED, drain
 from newsletter.deliver.setup import mail_setup
@@ -92,6 +98,7 @@ def send_issue_by_processes(
     count: int,
     *,
     render_missing: RenderVariant = no_variant,
+    recipient_keys: RecipientKeys = same_keys,
     on_progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
 ) -> SendResult:
@@ -100,7 +107,7 @@ def send_issue_by_processes(
     # is one clear error before anything starts.
     mail_setup(runtime.settings, runtime.signing_key)
     with issue_lock(runtime.engine, runtime.settings.var_dir, issue_id):
-        start(runtime, issue_id, render_missing)
+        start(runtime, issue_id, render_missing, recipient_keys)
         release_local(runtime.sessions, issue_id)
         fleet = run_processes(runtime, issue_id, count, on_progress=on_progress, stop=stop)
         result = finish(runtime, issue_id, None, STOPPED)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from newsletter.deliver.batch import Progress, Sender, open_sender
 from newsletter.deliver.claim import LOCAL, holder_name, release_local, seconds_until_due
 from newsletter.deliver.lock import issue_lock
-from newsletter.deliver.plan import RenderVariant, no_variant
+from newsletter.deliver.plan import RecipientKeys, RenderVariant, no_variant, same_keys
 from newsletter.deliver.relays import relays_for
 from newsletter.deliver.setup import mail_setup
 from newsletter.deliver.state import SendResult, finish, start
@@ -36,6 +36,7 @@ def send_issue(
     transport_factory: Callable[[], Transport] | None = None,
     *,
     render_missing: RenderVariant = no_variant,
+    recipient_keys: RecipientKeys = same_keys,
     on_progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
 ) -> SendResult:
@@ -47,7 +48,7 @@ def send_issue(
     """
     stop = stop or threading.Event()
     with issue_lock(runtime.engine, runtime.settings.var_dir, issue_id):
-        start(runtime, issue_id, render_missing)
+        start(runtime, issue_id, render_missing, recipient_keys)
         release_local(runtime.sessions, issue_id)
         relays = relays_for(
             runtime.settings,

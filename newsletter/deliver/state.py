@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import update
 
-from newsletter.deliver.plan import Counts, RenderVariant, delivery_counts, plan
+from newsletter.deliver.plan import (
+    Counts,
+    RecipientKeys,
+    RenderVariant,
+    delivery_counts,
+    plan,
+    same_keys,
+)
 from newsletter.errors import SendError
 from newsletter.issue_status import move, sources_of
 from newsletter.models import Issue, IssueStatus
@@ -36,7 +43,12 @@ class SendResult:
         )
 
 
-def start(runtime: Runtime, issue_id: int, render_missing: RenderVariant) -> None:
+def start(
+    runtime: Runtime,
+    issue_id: int,
+    render_missing: RenderVariant,
+    recipient_keys: RecipientKeys = same_keys,
+) -> None:
     """Plan an approved issue (resumably) and mark it sending; a paused one simply resumes."""
     now = runtime.clock.now()
     with runtime.sessions() as session:
@@ -50,7 +62,7 @@ def start(runtime: Runtime, issue_id: int, render_missing: RenderVariant) -> Non
         raise SendError(f"issue {issue_id} was already sent")
     if status == IssueStatus.APPROVED:
         # Planning is itself resumable; the issue becomes "sending" once everyone is planned.
-        added = plan(runtime.sessions, issue_id, now, render_missing)
+        added = plan(runtime.sessions, issue_id, now, render_missing, recipient_keys)
         log.info("issue %s: planned %s deliveries", issue_id, added)
     with runtime.sessions.begin() as session:
         issue = session.get(Issue, issue_id)

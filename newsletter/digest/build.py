@@ -6,14 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter.config import Settings
 from newsletter.digest.compose import Choices, IssuePlan, Period, period_ending, plan_issue
 from newsletter.digest.variants import audience_keys, render_variants, story_from_post
 from newsletter.errors import DigestError
-from newsletter.models import Issue, IssuePost, IssueStatus, Post
+from newsletter.models import Issue, IssueKind, IssuePost, IssueStatus, Post
 
 # Issues whose posts count as sent: a post that went out to anyone never goes out again.
 SENT_STATES = (IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.SENT)
@@ -35,10 +35,21 @@ class BuildResult:
 
 
 def sent_post_ids(session: Session) -> set[int]:
+    """Posts a weekly issue already carried, or a special issue took out of the weekly one.
+
+    A special issue's story stays in the weekly digest unless its editor asked otherwise;
+    asked, it leaves once that issue is approved (a draft may still be dropped).
+    """
+    weekly = and_(Issue.kind == IssueKind.WEEKLY.value, Issue.status.in_(SENT_STATES))
+    taken = and_(
+        Issue.kind != IssueKind.WEEKLY.value,
+        Issue.leave_out_of_weekly.is_(True),
+        Issue.status.in_((IssueStatus.APPROVED, *SENT_STATES)),
+    )
     rows = session.scalars(
         select(IssuePost.post_id)
         .join(Issue)
-        .where(Issue.status.in_(SENT_STATES), IssuePost.excluded.is_(False))
+        .where(or_(weekly, taken), IssuePost.excluded.is_(False))
     )
     return set(rows)
 

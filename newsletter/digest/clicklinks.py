@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from newsletter.clicktokens import Click, make_click_token
 from newsletter.digest.placeholders import marker
 
-# Kinds of tracked link; "trap" is the hidden link no person sees (its clicks are machines').
-STORY, DONATE, ARCHIVE, TRAP = "story", "donate", "archive", "trap"
+# Kinds of tracked link; "trap" is the hidden link no person sees (its clicks are machines');
+# "cta" is a special issue's button.
+STORY, DONATE, ARCHIVE, TRAP, CTA = "story", "donate", "archive", "trap", "cta"
 
 
 @dataclass(frozen=True)

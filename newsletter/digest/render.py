@@ -15,10 +15,11 @@ from premailer import Premailer
 from newsletter.config import Settings
 from newsletter.digest import intro as intro_md
 from newsletter.digest import intro_text
-from newsletter.digest.clicklinks import ARCHIVE, DONATE, STORY, TRAP, ClickLinks
+from newsletter.digest.clicklinks import ARCHIVE, CTA, DONATE, STORY, TRAP, ClickLinks
 from newsletter.digest.compose import Layout, Period, Story
 from newsletter.digest.links import Tracker
 from newsletter.digest.placeholders import MARK, html_marker, marker, scrub
+from newsletter.digest.special import LABELS, Cta
 from newsletter.digest.text import WIDTH, long_date, rule, shorten, squash, wrap
 from newsletter.digest.words import breakable
 from newsletter.errors import DigestError
@@ -60,6 +61,10 @@ class Edition:
     blocks: tuple[PlacedBlock, ...] = ()
     # The included stories' ids in the issue's order: where a block's after_story counts.
     order: tuple[int, ...] = ()
+    # A special issue's kind ("breaking", "appeal"), an appeal's body and its button.
+    kind: str = "weekly"
+    body_markdown: str = ""
+    cta: Cta | None = None
 
 
 @dataclass(frozen=True)
@@ -136,11 +141,13 @@ class Renderer:
         is mailed); without, they point at their targets (previews, test sends, the archive).
         """
         context = self.context(edition, layout, personal=personal, clicks=clicks)
+        # A special issue has templates of its own, which extend the digest's.
+        name = "digest" if edition.kind == "weekly" else "special"
         try:
-            subject = squash(self._template("digest_subject.txt").render(context))
+            subject = squash(self._template(f"{name}_subject.txt").render(context))
             context["subject"] = subject
-            html = self._template("digest.html").render(context)
-            text = self._template("digest.txt").render(context)
+            html = self._template(f"{name}.html").render(context)
+            text = self._template(f"{name}.txt").render(context)
         except TemplateError as exc:
             where = (
                 f" ({exc.filename}:{exc.lineno})" if isinstance(exc, TemplateSyntaxError) else ""
@@ -172,12 +179,15 @@ class Renderer:
             campaign=digest.utm_campaign,
             urls=[site.base_url, str(org.donate_url), more_url, *(story.url for story in stories)],
         )
+        special = edition.kind != "weekly"
         via = clicks if clicks is not None and personal else _direct
         featured = (
             self._card(layout.featured, track, via, FEATURED_TEASER) if layout.featured else None
         )
         cards = [self._card(story, track, via, TEASER) for story in layout.stories]
         intro_source = clean(edition.intro_markdown)
+        body_source = clean(edition.body_markdown)
+        body_text = intro_text.to_text(body_source, track) if body_source.strip() else ""
         return {
             "site": {
                 "name": clean(site.name),
@@ -200,7 +210,21 @@ class Renderer:
             },
             # A link no person sees or hears (see digest.html): whatever opens it is a machine.
             "trap_url": via(TRAP, site.base_url + "/") if via is not _direct else None,
-            "quiet": layout.quiet,
+            # A special issue without a story (an appeal) is not a quiet week.
+            "quiet": layout.quiet and not special,
+            "kind": edition.kind,
+            "kind_label": LABELS.get(edition.kind, LABELS["weekly"]),
+            # nh3 has sanitised it, as the intro.
+            "body_html": Markup(intro_md.to_html(body_source, track))  # noqa: S704
+            if body_source.strip()
+            else None,
+            "body_text": body_text,
+            "cta": {
+                "label": clean(squash(edition.cta.label)),
+                "url": via(CTA, track(clean(edition.cta.url))),
+            }
+            if edition.cta is not None
+            else None,
             "featured": featured,
             "stories": cards,
             "more": {"count": layout.more, "url": track(more_url)} if layout.more else None,
@@ -212,7 +236,9 @@ class Renderer:
             else None,
             "intro_text": intro_text.to_text(intro_source, track) if intro_source.strip() else "",
             "custom_subject": clean(squash(edition.subject)),
-            "preheader": clean(squash(edition.preheader)) or self._preheader(featured, cards),
+            "preheader": clean(squash(edition.preheader))
+            or (shorten(body_text, PREHEADER) if special and body_text and not featured else "")
+            or self._preheader(featured, cards),
             "personal": personal,
             "subscribe_url": f"{site.base_url}/subscribe",
             "email_html": html_marker("email"),

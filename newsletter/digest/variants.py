@@ -12,10 +12,12 @@ from newsletter.config import Settings
 from newsletter.digest.clicklinks import BookedLink, ClickLinks, LinkBook
 from newsletter.digest.compose import QUIET, Layout, Period, Story, TopicRef, lay_out
 from newsletter.digest.render import Edition, PlacedBlock, Rendered, Renderer
-from newsletter.models import Issue, IssueLink, IssuePost, IssueVariant, Post
+from newsletter.digest.special import Cta, reaches, split_key
+from newsletter.models import Issue, IssueKind, IssueLink, IssuePost, IssueVariant, Post
 from subscribers.audience import topic_sets
 
 ALL_TOPICS = ""
+WEEKLY = IssueKind.WEEKLY.value
 
 
 def story_from_post(post: Post, entry: IssuePost | None = None) -> Story:
@@ -42,6 +44,11 @@ def story_from_post(post: Post, entry: IssuePost | None = None) -> Story:
 
 
 def edition_of(issue: Issue) -> Edition:
+    cta = (
+        Cta(issue.cta_label, issue.cta_url)
+        if issue.kind != WEEKLY and issue.cta_label and issue.cta_url
+        else None
+    )
     return Edition(
         key=issue.key,
         period=Period(issue.period_start, issue.period_end, issue.key),
@@ -54,6 +61,9 @@ def edition_of(issue: Issue) -> Edition:
             for row in issue.blocks
         ),
         order=tuple(entry.post_id for entry in issue.posts if not entry.excluded),
+        kind=issue.kind,
+        body_markdown=issue.body_markdown if issue.kind != WEEKLY else "",
+        cta=cta,
     )
 
 
@@ -64,12 +74,25 @@ def issue_stories(issue: Issue) -> tuple[list[Story], int | None]:
     return [story_from_post(entry.post, entry) for entry in included], featured
 
 
-def layout_for(issue: Issue, topic_key: str, cap: int) -> Layout | None:
-    """The variant's layout (empty for a quiet issue); None when nothing in it is theirs."""
+def layout_for(issue: Issue, key: str, cap: int) -> Layout | None:
+    """The variant's layout (empty for a quiet issue); None when nothing in it is theirs.
+
+    `key` is a topic key, maybe with the stories its readers had today in another issue
+    (special.without): those are left out, and a reader left with none is skipped.
+    """
+    topic_key, had = split_key(key)
     stories, featured = issue_stories(issue)
+    mine = [story for story in stories if story.id not in had]
+    if issue.kind != WEEKLY:
+        # A special issue goes to its audience whole: its story, or an appeal's words.
+        if not reaches(issue.audience, topic_key) or (stories and not mine):
+            return None
+        return Layout(featured=mine[0] if mine else None, stories=tuple(mine[1:cap]), more=0)
     if not stories:
         return QUIET
-    return lay_out(stories, featured, topic_key, cap)
+    if not mine:
+        return None
+    return lay_out(mine, featured if featured not in had else None, topic_key, cap)
 
 
 def render_variant(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -10,8 +11,9 @@ from sqlalchemy.orm import Session, selectinload
 from newsletter.digest.variants import layout_for
 from newsletter.errors import DigestError
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssuePost
+from newsletter.pipeline.same_day import same_day_keys
 from newsletter.runtime import Runtime
-from subscribers.audience import eligible, left_out
+from subscribers.audience import Recipient, eligible, left_out
 
 # Delivery rows already settled: a resumed send does not mail these subscribers again.
 SETTLED = (DeliveryStatus.SENT, DeliveryStatus.FAILED)
@@ -25,6 +27,7 @@ REASONS = {
     "bounced": "bounced",
     "complained": "complained",
     "done": "already sent this issue",
+    "today": "had its story today in another issue",
 }
 
 
@@ -70,20 +73,35 @@ def audience(runtime: Runtime, issue_id: int) -> Audience:
         others = left_out(session, now)
         receive = 0
         keys: dict[str, int] = {}
-        for recipient in eligible(session, now):
-            keys[recipient.topic_key] = keys.get(recipient.topic_key, 0) + 1
-            if recipient.id in done:
-                reason = "done"
-            else:
-                key = recipient.topic_key
-                if key not in covered:
-                    covered[key] = layout_for(issue, key, cap) is not None
-                if covered[key]:
-                    receive += 1
-                    continue
-                reason = "off_topic"
-            others[reason] = others.get(reason, 0) + 1
+        same_day = same_day_keys(now, runtime.settings.zone, cap)
+        for page in _pages(eligible(session, now)):
+            # The send's own same-day rule: a reader who had the story today is skipped.
+            today = same_day(session, issue, page)
+            for recipient in page:
+                keys[recipient.topic_key] = keys.get(recipient.topic_key, 0) + 1
+                if recipient.id in done:
+                    reason = "done"
+                else:
+                    key = today.get(recipient.id, recipient.topic_key)
+                    if key not in covered:
+                        covered[key] = layout_for(issue, key, cap) is not None
+                    if covered[key]:
+                        receive += 1
+                        continue
+                    reason = "off_topic" if key == recipient.topic_key else "today"
+                others[reason] = others.get(reason, 0) + 1
     return Audience(receive, others, keys)
+
+
+def _pages(recipients: Iterator[Recipient], size: int = 1000) -> Iterator[list[Recipient]]:
+    page: list[Recipient] = []
+    for recipient in recipients:
+        page.append(recipient)
+        if len(page) >= size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def _settled(session: Session, issue_id: int) -> set[int]:

@@ -16,7 +16,7 @@ from newsletter.editors.notify import local, tell_editors
 from newsletter.editors.review import next_slot
 from newsletter.errors import SendError
 from newsletter.mail.transport import Transport
-from newsletter.models import Issue, IssueStatus
+from newsletter.models import Issue, IssueKind, IssueStatus
 from newsletter.pipeline.alerts import tell_paused
 from newsletter.pipeline.send import send
 from newsletter.runtime import Runtime
@@ -57,6 +57,9 @@ def decide(session: Session, settings: Settings, now: datetime) -> Decisions:
                 decisions.send.append(issue.id)
             elif issue.held_at is None or issue.held_at < issue.send_at:
                 decisions.hold.append((issue, f"{late} (the service was not running)"))
+        elif issue.kind != IssueKind.WEEKLY.value:
+            # A special issue has no slot: it goes when approved, never by auto_send.
+            continue
         elif issue.held_at is None:
             slot = send_slot(issue, settings)
             if slot > now:

@@ -20,6 +20,7 @@ from newsletter.analytics.machines import HUMAN, VERDICTS
 from newsletter.analytics.store import hourly
 from newsletter.deliver.plan import delivery_counts
 from newsletter.digest.clicklinks import DONATE, STORY
+from newsletter.digest.special import split_key
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssueLink, IssueVariant, Post, Topic
 from newsletter.runtime import Runtime
 from subscribers.models import Status, SubscriberEvent
@@ -177,7 +178,9 @@ def _per_topic(
     for (_, _, variant_id, _, verdict), n in clicks.items():
         if verdict != HUMAN:
             continue
-        key = keys.get(variant_id)
+        stored = keys.get(variant_id)
+        # A copy without the stories its readers had that day counts under its topics.
+        key = split_key(stored)[0] if stored is not None else None
         if key is None:
             label = "An earlier rendering"
         elif not key:

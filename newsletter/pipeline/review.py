@@ -16,6 +16,7 @@ from newsletter.digest.variants import render_variant
 from newsletter.editors import review
 from newsletter.errors import DigestError
 from newsletter.models import Issue, IssueVariant
+from newsletter.pipeline.lookup import find_issue as find_issue  # the CLI's name for it
 from newsletter.runtime import Runtime
 
 # Who approved, when it was the command line: roles are the admin's; the shell is the operator's.
@@ -36,16 +37,6 @@ class Preview:
     subject: str
     html: bytes
     text: bytes
-
-
-def find_issue(runtime: Runtime, ident: str) -> int:
-    """The issue's id, from its number or its key (2026-W48)."""
-    where = Issue.id == int(ident) if ident.isdigit() else Issue.key == ident
-    with runtime.sessions() as session:
-        issue_id = session.scalar(select(Issue.id).where(where))
-    if issue_id is None:
-        raise DigestError(f"no issue {ident!r}; give its number or its key, like 2026-W48")
-    return issue_id
 
 
 def preview(runtime: Runtime, issue_id: int, topic_key: str) -> Preview:

@@ -12,9 +12,10 @@ from sqlalchemy.orm import selectinload
 
 from newsletter.digest.build import SENT_STATES
 from newsletter.digest.sent import reader_subject
+from newsletter.digest.special import LABELS
 from newsletter.digest.text import long_date
 from newsletter.digest.variants import ALL_TOPICS, web_version
-from newsletter.models import Issue, IssuePost, IssueVariant
+from newsletter.models import Issue, IssueKind, IssuePost, IssueVariant
 from newsletter.publish.channels import ARCHIVE, SITE
 from newsletter.publish.model import bare_media_type, feed_path
 from newsletter.runtime import Runtime
@@ -49,7 +50,7 @@ def archive(request: Request, page: int = Query(1, ge=1, le=100_000)) -> HTMLRes
     with runtime.sessions() as session:
         total = session.scalar(select(func.count()).select_from(Issue).where(sent)) or 0
         rows = session.execute(
-            select(Issue.key, Issue.sent_at, Issue.period_end, IssueVariant.subject)
+            select(Issue.key, Issue.sent_at, Issue.period_end, IssueVariant.subject, Issue.kind)
             .outerjoin(
                 IssueVariant,
                 (IssueVariant.issue_id == Issue.id) & (IssueVariant.topic_key == ALL_TOPICS),
@@ -64,8 +65,14 @@ def archive(request: Request, page: int = Query(1, ge=1, le=100_000)) -> HTMLRes
         raise HTTPException(404, f"There is no page {page} of past issues.")
     zone = runtime.settings.zone
     issues = [
-        {"key": key, "subject": subject or key, "date": long_date(sent_at or end, zone)}
-        for key, sent_at, end, subject in rows
+        {
+            "key": key,
+            "subject": subject or key,
+            "date": long_date(sent_at or end, zone),
+            # Special issues are marked: "Breaking news", "Special issue".
+            "special": LABELS.get(kind) if kind != IssueKind.WEEKLY.value else None,
+        }
+        for key, sent_at, end, subject, kind in rows
     ]
     response: HTMLResponse = templates.TemplateResponse(
         request,

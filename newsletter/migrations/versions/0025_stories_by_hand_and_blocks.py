@@ -14,7 +14,7 @@ import newsletter.db
 
 revision: str = '0025'
 # The merger sets this to '0024' (written in parallel on another branch).
-down_revision: str | None = '0023'
+down_revision: str | None = '0024'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,6 +17,7 @@ from newsletter.web.admin import (
     sending_domain,
     signup_forms,
     sources,
+    special,
     subscriber_pages,
     topics,
     webhooks,
@@ -26,6 +27,8 @@ from newsletter.web.admin import (
 router = APIRouter(prefix="/admin")
 router.include_router(assets.router)
 router.include_router(auth.router)
+# Before issues: /issues/new is not an issue's number.
+router.include_router(special.router)
 router.include_router(issues.router)
 router.include_router(sending.router)
 router.include_router(edit.router)

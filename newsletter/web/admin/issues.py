@@ -18,6 +18,7 @@ from newsletter.deliver.plan import delivery_counts
 from newsletter.deliver.setup import mail_setup
 from newsletter.digest.deliverability import Report, client_check, spam_check
 from newsletter.digest.placeholders import Template, values_for
+from newsletter.digest.special import LABELS, WITHOUT
 from newsletter.editors import review
 from newsletter.editors.models import Editor
 from newsletter.errors import DigestError
@@ -115,6 +116,7 @@ def issues_list(request: Request, editor: EditorDep) -> Response:
             "stories": stories,
             "left": left,
             "zone": runtime.settings.zone,
+            "kinds": LABELS,
         },
     )
 
@@ -163,7 +165,9 @@ def issue_page(
         counts = delivery_counts(session, issue_id)
         left = exits(session, issue_id, issue.sent_at)
     reach = who_receives(runtime, issue_id)
-    variants = sorted(issue.variants, key=lambda v: (v.topic_key != "", v.topic_key))
+    # The copies made at send time for readers who had a story that day are not shown apart.
+    shown = [v for v in issue.variants if WITHOUT not in v.topic_key]
+    variants = sorted(shown, key=lambda v: (v.topic_key != "", v.topic_key))
     chosen = next(
         (v for v in variants if v.topic_key == variant), variants[0] if variants else None
     )

@@ -1,0 +1,138 @@
+"""Benchmark: what the same-day rule costs when a weekly issue's deliveries are planned.
+
+One weekly issue planned for N subscribers (default 100,000), three ways in the same run:
+without the rule (the peer: deliver.plan's default seam), with the rule on a day no other issue
+sent its stories (one extra query), and with the rule after a breaking-news email about one of its
+stories went to everyone that day (every reader gets the copy without it: a query per page of
+1,000 and one more variant). Prints each median of --rounds and its ratio to the peer.
+Run: .venv/bin/python bench/same_day.py [--subscribers 100000] [--rounds 3]
+     [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/EMPTY_DB]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, insert, select
+
+from newsletter import migrate
+from newsletter.clock import FixedClock
+from newsletter.config import load_settings
+from newsletter.deliver.plan import RecipientKeys, plan, same_keys
+from newsletter.digest.build import build_issue
+from newsletter.digest.special import WITHOUT
+from newsletter.models import Delivery, DeliveryStatus, Issue, IssueStatus, IssueVariant
+from newsletter.pipeline import special
+from newsletter.pipeline.send import recipient_keys, variant_renderer
+from newsletter.runtime import Runtime
+from subscribers.models import Subscriber
+from tests import factories
+
+NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+
+
+def _setup(runtime: Runtime, count: int) -> tuple[int, int]:
+    """N readers, a week of posts, the weekly draft, and a breaking draft about its newest."""
+    with runtime.sessions.begin() as session:
+        topics = factories.add_topics(session, runtime.settings, NOW)
+        for n in range(12):
+            factories.add_post(
+                session, f"story-{n}", NOW - timedelta(hours=3 + n), [topics["asylum"]]
+            )
+    factories.insert_readers(runtime.sessions, count, NOW)
+    with runtime.sessions.begin() as session:
+        weekly = build_issue(session, runtime.settings, NOW, click_key=runtime.signing_key)
+    assert weekly.issue_id is not None
+    breaking = special.create(
+        runtime, special.SpecialDraft("breaking", post_url="https://news.example.org/story-0/")
+    )
+    return weekly.issue_id, breaking.issue_id
+
+
+def _sent_to_everyone(runtime: Runtime, issue_id: int) -> None:
+    """The breaking issue as if sent this morning: a sent delivery for every reader."""
+    with runtime.sessions.begin() as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        variant = next(v.id for v in issue.variants if v.topic_key == "")
+        issue.status, issue.sending_started_at, issue.sent_at = IssueStatus.SENT, NOW, NOW
+        ids = list(session.scalars(select(Subscriber.id)))
+        for start in range(0, len(ids), 20_000):
+            session.execute(
+                insert(Delivery),
+                [
+                    {
+                        "issue_id": issue_id,
+                        "subscriber_id": sid,
+                        "variant_id": variant,
+                        "status": DeliveryStatus.SENT,
+                        "attempts": 1,
+                        "sent_at": NOW,
+                        "created_at": NOW,
+                    }
+                    for sid in ids[start : start + 20_000]
+                ],
+            )
+
+
+def _timed(
+    runtime: Runtime, issue_id: int, keys: Callable[[], RecipientKeys], rounds: int
+) -> float:
+    times = []
+    for _ in range(rounds):
+        with runtime.sessions.begin() as session:
+            session.execute(delete(Delivery).where(Delivery.issue_id == issue_id))
+            session.execute(
+                delete(IssueVariant).where(
+                    IssueVariant.issue_id == issue_id, IssueVariant.topic_key.contains(WITHOUT)
+                )
+            )
+        began = time.perf_counter()
+        plan(runtime.sessions, issue_id, NOW, variant_renderer(runtime), keys())
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
+        settings = load_settings(
+            database_url=url,
+            var_dir=Path(folder) / "var",
+            site={"url": "https://news.example.org", "timezone": "America/New_York"},
+            topics=[{"slug": "asylum", "name": "Asylum"}],
+        )
+        runtime = Runtime.build(settings, clock=FixedClock(NOW))
+        migrate.upgrade(runtime.engine)
+        weekly, breaking = _setup(runtime, args.subscribers)
+        peer = _timed(runtime, weekly, lambda: same_keys, args.rounds)
+        quiet = _timed(runtime, weekly, lambda: recipient_keys(runtime), args.rounds)
+        _sent_to_everyone(runtime, breaking)
+        shared = _timed(runtime, weekly, lambda: recipient_keys(runtime), args.rounds)
+        with runtime.sessions() as session:
+            rows = session.scalars(select(Delivery).where(Delivery.issue_id == weekly)).all()
+            variants = {row.variant_id for row in rows}
+        runtime.close()
+    dialect = url.split(":", 1)[0].split("+")[0]
+    print(f"{args.subscribers:,} subscribers on {dialect}, median of {args.rounds}")
+    print(f"  plan without the rule (peer):          {peer:7.2f} s")
+    print(f"  with the rule, nothing shared today:   {quiet:7.2f} s  ({quiet / peer:.2f}x)")
+    print(
+        f"  with the rule, everyone had a story:   {shared:7.2f} s  ({shared / peer:.2f}x; "
+        f"{len(rows):,} planned on {len(variants)} variant)"
+    )
+
+
+if __name__ == "__main__":
+    main()
