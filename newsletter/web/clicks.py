@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -45,16 +46,51 @@ def desk_of(app: FastAPI) -> ClickDesk:
     return desk
 
 
+class Proxies:
+    """Which peers are the service's own proxies (`[web] forwarded_allow_ips`), for clicks.
+
+    A click needs its client only to tell clients apart (bursts: analytics/behaviour.py), so
+    behind a proxy it takes the forwarded chain as it comes, unparsed; the peers asked about
+    are few (the proxies themselves), so each is looked up once.
+    """
+
+    KEPT = 1024
+
+    def __init__(self, allowed: str) -> None:
+        items = [item.strip() for item in allowed.split(",") if item.strip()]
+        self.everyone = items == ["*"]
+        self.networks = [] if self.everyone else [ipaddress.ip_network(item) for item in items]
+        self._known: dict[str, bool] = {}
+
+    def trusts(self, peer: str) -> bool:
+        known = self._known.get(peer)
+        if known is None:
+            try:
+                address = ipaddress.ip_address(peer)
+                known = self.everyone or any(address in network for network in self.networks)
+            except ValueError:  # a Unix socket's peer, or none
+                known = self.everyone
+            if len(self._known) >= self.KEPT:  # without a proxy every reader is a peer
+                self._known.clear()
+            self._known[peer] = known
+        return known
+
+
 class ClickFastPath:
     """ASGI middleware: /r/ is answered here; anything else goes on to the app.
 
     `owner` is the FastAPI app whose desk counts the clicks: given when this wraps the app from
     outside (`newsletter serve` does, so a click skips every other layer), else the scope's.
+    `proxies`: given when this sits outside the proxy-headers layer, so that a click from a
+    proxy is told apart by the chain it forwards.
     """
 
-    def __init__(self, app: ASGIApp, owner: FastAPI | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, owner: FastAPI | None = None, proxies: Proxies | None = None
+    ) -> None:
         self.app = app
         self.owner = owner
+        self.proxies = proxies
         self._desk: ClickDesk | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,9 +113,13 @@ class ClickFastPath:
             target = desk.cached(click) or await run_in_threadpool(desk.load, click)
             # Unknown (the database cannot say right now): home, and the click still counts.
             location = target.url if target is not None else desk.home
+            headers = _judged_headers(scope)
             client = scope.get("client")
             address = client[0] if client else ""
-            desk.record(click, target, method, _judged_headers(scope), address)
+            forwarded = headers.pop("x-forwarded-for", "")
+            if forwarded and self.proxies is not None and self.proxies.trusts(address):
+                address = f"{address} {forwarded[:_FORWARDED_CHARS]}"
+            desk.record(click, target, method, headers, address)
         await send(
             {
                 "type": "http.response.start",
@@ -93,7 +133,9 @@ class ClickFastPath:
         await send({"type": "http.response.body", "body": b""})
 
 
-_JUDGED = frozenset({b"user-agent", b"purpose", b"sec-purpose"})
+_JUDGED = frozenset({b"user-agent", b"purpose", b"sec-purpose", b"x-forwarded-for"})
+# Enough of a forwarded chain to tell its clients apart; nothing longer is kept or hashed.
+_FORWARDED_CHARS = 256
 _HEADERS = [
     *((name.lower().encode(), value.encode()) for name, value in HEADERS.items()),
     (b"content-length", b"0"),

@@ -16,7 +16,7 @@ from newsletter.analytics.store import counted
 from newsletter.clock import FixedClock
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
-from newsletter.web.clicks import desk_of
+from newsletter.web.clicks import ClickFastPath, Proxies, desk_of
 from tests.analytics.issue import Mailed, mailed_issue
 
 READER = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"}
@@ -221,3 +221,62 @@ def test_the_privacy_page_says_what_clicks_keep(runtime: Runtime, per_subscriber
         assert "We keep each click with your subscription for 45 days" in page
     else:
         assert "no click is kept with your name or address" in page
+
+
+def _fronted(clocked: Runtime, allowed: str) -> TestClient:
+    """The app as `newsletter serve` fronts it: clicks answered outside the proxy headers."""
+    app = create_app(clocked)
+    return TestClient(
+        ClickFastPath(app, owner=app, proxies=Proxies(allowed)), follow_redirects=False
+    )
+
+
+def _four_links(client: TestClient, mailed: Mailed, forwarded: list[str]) -> None:
+    links = [*mailed.links["story"], mailed.links["archive"][0]]
+    for link, chain in zip(links, forwarded, strict=True):
+        headers = {**READER, "X-Forwarded-For": chain}
+        assert client.get(link, headers=headers).status_code == 302
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_is_its_own(
+    clocked: Runtime, mailed: Mailed
+) -> None:
+    client = _fronted(clocked, "*")
+    _four_links(client, mailed, ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"])
+    owner = client.app.app  # type: ignore[attr-defined]
+    desk_of(owner).flusher.flush(everything=True)
+    with clocked.sessions() as session:
+        assert counted(session, mailed.issue_id) == {"human": 4}
+
+
+def test_one_forwarded_client_opening_every_link_is_a_burst(
+    clocked: Runtime, mailed: Mailed
+) -> None:
+    client = _fronted(clocked, "*")
+    _four_links(client, mailed, ["198.51.100.1, 10.0.0.2"] * 4)
+    desk_of(client.app.app).flusher.flush(everything=True)  # type: ignore[attr-defined]
+    with clocked.sessions() as session:
+        assert counted(session, mailed.issue_id) == {"burst": 4}
+
+
+def test_a_forwarded_chain_from_an_untrusted_peer_is_not_believed(
+    clocked: Runtime, mailed: Mailed
+) -> None:
+    # The test client's peer is not in 10.0.0.0/8: its X-Forwarded-For cannot split it in four.
+    client = _fronted(clocked, "10.0.0.0/8")
+    _four_links(client, mailed, ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"])
+    desk_of(client.app.app).flusher.flush(everything=True)  # type: ignore[attr-defined]
+    with clocked.sessions() as session:
+        assert counted(session, mailed.issue_id) == {"burst": 4}
+
+
+def test_proxies_are_known_by_address_or_network_and_remembered_boundedly() -> None:
+    proxies = Proxies("127.0.0.1, 10.0.0.0/8")
+    assert proxies.trusts("127.0.0.1")
+    assert proxies.trusts("10.1.2.3")
+    assert not proxies.trusts("192.0.2.1")
+    assert not proxies.trusts("testclient")  # no address: never a proxy unless all are
+    assert Proxies("*").trusts("testclient")
+    for n in range(Proxies.KEPT * 2):
+        assert not proxies.trusts(f"192.0.2.{n % 250}:{n}")
+    assert len(proxies._known) <= Proxies.KEPT
