@@ -231,6 +231,12 @@ def _fronted(clocked: Runtime, allowed: str) -> TestClient:
     )
 
 
+def _fronted_counts(runtime: Runtime, client: TestClient, issue_id: int) -> dict[str, int]:
+    desk_of(client.app.owner).flusher.flush(everything=True)  # type: ignore[attr-defined]
+    with runtime.sessions() as session:
+        return counted(session, issue_id)
+
+
 def _four_links(client: TestClient, mailed: Mailed, forwarded: list[str]) -> None:
     links = [*mailed.links["story"], mailed.links["archive"][0]]
     for link, chain in zip(links, forwarded, strict=True):
@@ -243,10 +249,7 @@ def test_behind_a_trusted_proxy_each_forwarded_client_is_its_own(
 ) -> None:
     client = _fronted(clocked, "*")
     _four_links(client, mailed, ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"])
-    owner = client.app.app  # type: ignore[attr-defined]
-    desk_of(owner).flusher.flush(everything=True)
-    with clocked.sessions() as session:
-        assert counted(session, mailed.issue_id) == {"human": 4}
+    assert _fronted_counts(clocked, client, mailed.issue_id) == {"human": 4}
 
 
 def test_one_forwarded_client_opening_every_link_is_a_burst(
@@ -254,9 +257,7 @@ def test_one_forwarded_client_opening_every_link_is_a_burst(
 ) -> None:
     client = _fronted(clocked, "*")
     _four_links(client, mailed, ["198.51.100.1, 10.0.0.2"] * 4)
-    desk_of(client.app.app).flusher.flush(everything=True)  # type: ignore[attr-defined]
-    with clocked.sessions() as session:
-        assert counted(session, mailed.issue_id) == {"burst": 4}
+    assert _fronted_counts(clocked, client, mailed.issue_id) == {"burst": 4}
 
 
 def test_a_forwarded_chain_from_an_untrusted_peer_is_not_believed(
@@ -265,9 +266,7 @@ def test_a_forwarded_chain_from_an_untrusted_peer_is_not_believed(
     # The test client's peer is not in 10.0.0.0/8: its X-Forwarded-For cannot split it in four.
     client = _fronted(clocked, "10.0.0.0/8")
     _four_links(client, mailed, ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"])
-    desk_of(client.app.app).flusher.flush(everything=True)  # type: ignore[attr-defined]
-    with clocked.sessions() as session:
-        assert counted(session, mailed.issue_id) == {"burst": 4}
+    assert _fronted_counts(clocked, client, mailed.issue_id) == {"burst": 4}
 
 
 def test_proxies_are_known_by_address_or_network_and_remembered_boundedly() -> None:
