@@ -68,6 +68,9 @@ def tell_source_alerts(
     return lines
 
 
+QUIET_AT_LEAST = timedelta(days=1)
+
+
 def source_trouble(
     session: Session, settings: Settings, source: Source, now: datetime
 ) -> str | None:
@@ -89,7 +92,9 @@ def source_trouble(
     gaps = [(newer - older).total_seconds() for newer, older in itertools.pairwise(seen)]
     usual = timedelta(seconds=statistics.median(gaps))
     quiet = now - seen[0]
-    if usual > timedelta(0) and quiet > usual * settings.collect.alert_quiet_factor:
+    # Never within a day: a site that posts in bursts minutes apart (or a demo whose posts all
+    # date from its start) would otherwise be "quiet" an hour after its last burst.
+    if quiet > max(usual * settings.collect.alert_quiet_factor, QUIET_AT_LEAST):
         return (
             f"quiet: no new post for {_days(quiet)}, where it usually brings one every "
             f"{_days(usual)}"
@@ -150,6 +155,8 @@ def _tell(
 
 def _days(span: timedelta) -> str:
     hours = span.total_seconds() / 3600
+    if hours < 1:
+        return f"{hours * 60:.0f} minutes"
     if hours < 48:
         return f"{hours:.0f} hours"
     return f"{hours / 24:.0f} days"

@@ -92,6 +92,32 @@ def test_a_quiet_source_is_judged_by_its_usual_interval(make_runtime: Any) -> No
         assert source_trouble(session, runtime.settings, source, NOW - timedelta(days=7.5)) is None
 
 
+def test_a_source_is_never_quiet_within_a_day(make_runtime: Any) -> None:
+    runtime = make_runtime([{"name": "feed", "kind": "feed", "url": "https://a.example.org/"}])
+    with runtime.sessions.begin() as session:
+        source = session.scalars(select(Source)).one()
+        topics = factories.add_topics(session, runtime.settings, NOW)
+        for n in range(6):  # a burst: a post every five minutes, the last three hours ago
+            post = factories.add_post(
+                session, f"p{n}", NOW - timedelta(hours=3, minutes=5 * n), [topics["asylum"]]
+            )
+            session.add(
+                PostSource(
+                    post_id=post.id,
+                    source_id=source.id,
+                    version_hash="v",
+                    first_seen_at=NOW,
+                    last_seen_at=NOW,
+                )
+            )
+        session.flush()
+        assert source_trouble(session, runtime.settings, source, NOW) is None
+        later = NOW + timedelta(days=1)
+        assert source_trouble(session, runtime.settings, source, later) == (
+            "quiet: no new post for 27 hours, where it usually brings one every 5 minutes"
+        )
+
+
 def test_a_paused_send_is_told_once_with_its_reason(runtime: Any, smtp: SmtpServer) -> None:
     runtime.clock = FixedClock(NOW)
     make_editor(runtime, "pub@example.org", Role.PUBLISHER)
