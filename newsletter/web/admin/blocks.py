@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from newsletter import blocks
 from newsletter.blocks import BlockError
 from newsletter.digest.intro import to_html
+from newsletter.editors.models import Editor
+from newsletter.models import Block
 from newsletter.web.admin.auth import Csrf, EditorDep, PublisherDep
 from newsletter.web.admin.pages import render
 from newsletter.web.ids import RowId
@@ -23,7 +26,7 @@ Body = Annotated[str, Form(max_length=blocks.MAX_BODY * 2)]
 
 def _page(
     request: Request,
-    editor: Any,
+    editor: Editor,
     *,
     error: BlockError | None = None,
     typed: dict[str, str] | None = None,
@@ -71,7 +74,7 @@ def save_block(
 
 
 def _save(
-    request: Request, publisher: Any, typed: dict[str, str], block_id: int | None
+    request: Request, publisher: Editor, typed: dict[str, str], block_id: int | None
 ) -> Response:
     runtime = runtime_of(request)
     try:
@@ -97,7 +100,7 @@ def delete_block(request: Request, block_id: RowId, publisher: PublisherDep) -> 
     return RedirectResponse("/admin/blocks", status_code=303)
 
 
-def _load(session: Any, block_id: int) -> Any:
+def _load(session: Session, block_id: int) -> Block:
     try:
         return blocks.load(session, block_id)
     except BlockError:
