@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import httpx
@@ -17,7 +17,7 @@ from newsletter.collect import feed, html, wordpress
 from newsletter.collect.fetch import Fetcher
 from newsletter.collect.guard import origin
 from newsletter.collect.item import Harvest, Normalised, RawItem
-from newsletter.collect.normalize import Context, normalise
+from newsletter.collect.normalize import Context, normalise, typed_context
 from newsletter.collect.store import Outcome, Store, topics_by_slug
 from newsletter.config import Settings, SourceSettings
 from newsletter.errors import CollectError, EntrySkipped
@@ -298,14 +298,9 @@ def context(
     now: datetime,
     topics: Mapping[str, Topic],
 ) -> Context:
-    return Context(
-        base_url=base_url,
-        zone=settings.zone,
-        now=now,
-        teaser_length=settings.collect.teaser_length,
-        default_topics=tuple(config.topics),
-        known_topics=frozenset(topics),
-    )
+    # A page an editor typed in is read the same way, with no source's default topics.
+    typed = typed_context(settings, base_url, now, frozenset(topics))
+    return replace(typed, default_topics=tuple(config.topics))
 
 
 def announce_cutoff(settings: Settings, now: datetime) -> datetime:
