@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -103,6 +104,17 @@ def create_app(runtime: Runtime) -> FastAPI:
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         # FastAPI's own answer quotes every submitted value back; this one names fields only.
         return error_page(request, 422, invalid_fields(exc))
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, exc: OperationalError) -> Response:
+        # A locked SQLite file or an unreachable PostgreSQL passes: ask the client to come back
+        # rather than call it our bug. The engine hides parameters, so the line names no one.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+        response = error_page(
+            request, 503, "The service is busy. Please try again in a few seconds."
+        )
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:

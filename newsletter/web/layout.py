@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.catalog import topic_names
 from newsletter.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 # Editors add and rename topics in the admin; the footer follows within this many seconds.
 TOPICS_TTL = 30.0
@@ -35,8 +39,14 @@ class NavTopics:
     def __call__(self) -> list[tuple[str, str]]:
         now = self.monotonic()
         if self._read_at is None or now - self._read_at >= self.ttl:
-            with self.sessions() as session:
-                topics = list(topic_names(session).items())
+            try:
+                with self.sessions() as session:
+                    topics = list(topic_names(session).items())
+            except OperationalError:
+                # The footer is not worth a page: with the database down or locked, the page
+                # (an error page too) shows the topics last read, and asks again next time.
+                log.warning("topics for the footer unavailable; showing the last ones read")
+                return self._topics
             with self._lock:
                 self._topics, self._read_at = topics, now
         return self._topics

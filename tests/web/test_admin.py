@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import sqlite3
 import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -184,6 +185,43 @@ def test_parallel_sign_ins_check_at_most_the_limit_of_passwords(
     assert len(checks) <= runtime.settings.admin.login_attempts
     assert codes.count(401) == len(checks)
     assert set(codes) <= {401, 429, 503}
+
+
+def test_a_locked_database_refuses_the_sign_in_as_busy_and_checks_no_password(
+    runtime: Runtime, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite file held by another writer")
+    make_editor(runtime, "ed@example.org", Role.EDITOR)
+    checks: list[str] = []
+    real_verify = accounts.verify_password
+
+    def counted(stored: str, password: str) -> bool:
+        checks.append(password)
+        return real_verify(stored, password)
+
+    monkeypatch.setattr(accounts, "verify_password", counted)
+    token = csrf_of(client.get("/admin/login").text)
+    holder = sqlite3.connect(str(runtime.engine.url.database), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing, longer than the busy timeout
+    try:
+        response = client.post(
+            "/admin/login",
+            data={"email": "ed@example.org", "password": PASSWORD, "csrf_token": token},
+            headers={"Accept": "text/html"},
+            follow_redirects=False,
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "try again in a few seconds" in response.text
+    assert "Traceback" not in response.text
+    assert "UPDATE" not in response.text
+    assert checks == []
+    assert _try(client, "ed@example.org", PASSWORD) == 303  # and once the writer is done, in
+    assert checks == [PASSWORD]
 
 
 def test_failures_from_another_address_do_not_lock_out_the_owner(runtime: Runtime) -> None:

@@ -24,6 +24,18 @@ def test_healthz_says_when_the_database_is_down() -> None:
     assert response.json() == {"status": "error", "database": "unreachable"}
 
 
+def test_pages_say_busy_when_the_database_is_down() -> None:
+    settings = load_settings(database_url="postgresql+psycopg://nobody@127.0.0.1:9/none")
+    client = TestClient(create_app(Runtime.build(settings)))
+    for path in ("/", "/archive", "/topics/asylum"):
+        response = client.get(path, headers={"Accept": "text/html"})
+        assert response.status_code == 503, path
+        assert response.headers["Retry-After"] == "5"
+        assert "try again in a few seconds" in response.text
+        assert "127.0.0.1" not in response.text
+        assert "Traceback" not in response.text
+
+
 def test_home_page_lists_topics_escaped(runtime: Runtime) -> None:
     from newsletter.models import Topic
 
