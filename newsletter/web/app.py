@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from newsletter import __version__
+from newsletter.config.checks import mask_credentials
+from newsletter.errors import first_line
 from newsletter.pipeline.metrics import registry_for
 from newsletter.pipeline.webhooks import Webhooks
 from newsletter.runtime import Runtime
@@ -109,7 +111,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     async def database_busy(request: Request, exc: OperationalError) -> Response:
         # A locked SQLite file or an unreachable PostgreSQL passes: ask the client to come back
         # rather than call it our bug. The engine hides parameters, so the line names no one.
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+        reason = mask_credentials(first_line(exc.orig))
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
         response = error_page(
             request, 503, "The service is busy. Please try again in a few seconds."
         )
