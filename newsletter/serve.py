@@ -81,8 +81,10 @@ def build_app(runtime: Runtime, service: SchedulerService | None) -> FastAPI:
     return app
 
 
-# Hostile clients (the proxy in front may not bound them): headers must arrive within 10 s and
-# fit in 64 KiB (else 408/431, the connection closed); bodies are the app's to refuse unread.
+# Hostile clients (the proxy in front may not bound them): a request's headers must arrive
+# within 10 s of its first byte or of the last answer on a kept-alive connection (else it is
+# closed), and fit the 64 KiB read buffer (the parser lets a head grow to about twice that) in
+# at most 100 headers (else 431). Bodies are the app's to refuse unread (web/limits.py).
 HTTP1 = HTTP1Settings(header_read_timeout=10_000, keep_alive=True, max_buffer_size=64 * 1024)
 # Requests handled at once; further connections wait in the listen backlog.
 BACKPRESSURE = 256
