@@ -15,12 +15,14 @@ from typing import Any
 import uvloop
 from fastapi import FastAPI
 from granian.constants import HTTPModes, Interfaces
+from granian.errors import FatalError
 from granian.http import HTTP1Settings
 from granian.server.embed import Server
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from newsletter.errors import NewsletterError
 from newsletter.runtime import Runtime
 from newsletter.schedule import lease
 from newsletter.schedule.service import SchedulerService
@@ -149,9 +151,11 @@ async def _run(server: Server) -> int | None:
         loop.add_signal_handler(signum, stop, signum)
     try:
         await server.serve()
+    except FatalError:  # the lifespan failed to start; granian has logged why
+        raise NewsletterError("the web app did not start (see the log above)") from None
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
-    if server.interrupt_children:  # the worker ended on its own: the lifespan failed
-        raise RuntimeError("the web server stopped unexpectedly (see the log above)")
+    if server.interrupt_children:  # the worker ended on its own
+        raise NewsletterError("the web server stopped unexpectedly (see the log above)")
     return stopped[0] if stopped else None

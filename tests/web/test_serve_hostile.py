@@ -1,7 +1,8 @@
-"""`newsletter serve` as a real process against hostile clients: bodies, headers, tokens, proxies."""
+"""`newsletter serve` as a real process against hostile clients: bodies, headers, tokens."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -216,10 +217,9 @@ def test_huge_or_slow_headers_are_cut_off(serve: Callable[..., Server]) -> None:
     many = b"".join(b"X-Many-%d: a\r\n" % i for i in range(200))
     for headers in (huge, many):
         with socket.create_connection(address, timeout=30) as sock:
-            try:
+            # Refused before the rest is read: the write may fail, the answer is waiting.
+            with contextlib.suppress(OSError):
                 sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + b"\r\n")
-            except OSError:
-                pass  # refused before the rest was read: the answer is waiting
             assert _answer(sock).startswith(b"HTTP/1.1 431 ")
 
     # Headers that never end, and a kept-alive connection that sends nothing more: both are
