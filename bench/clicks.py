@@ -183,7 +183,7 @@ async def burst(port: int, paths: list[str], requests: int, concurrency: int) ->
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM: uvicorn's graceful shutdown, in which the click writer writes its last batch."""
+    """SIGTERM: the server's graceful shutdown, in which the click writer writes its last batch."""
     process.terminate()
     process.wait(30)
 

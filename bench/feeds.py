@@ -192,7 +192,9 @@ http {{
 """
 
 BARE = """
-import uvicorn
+import uvloop
+from granian.constants import HTTPModes, Interfaces
+from granian.server.embed import Server
 
 async def app(scope, receive, send):
     if scope["type"] != "http":
@@ -200,11 +202,13 @@ async def app(scope, receive, send):
     await send({{"type": "http.response.start", "status": 304, "headers": [(b"etag", b'"x"')]}})
     await send({{"type": "http.response.body", "body": b""}})
 
-uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=False)
+server = Server(app, address="127.0.0.1", port={port}, interface=Interfaces.ASGINL,
+                http=HTTPModes.http1, websockets=False, log_level="warning")
+uvloop.run(server.serve())
 """
 
 
-def uvicorn_ceiling(seconds: int, connections: int) -> float:
+def server_ceiling(seconds: int, connections: int) -> float:
     """Requests/s of an ASGI app that does nothing but answer 304: the server's own limit."""
     port = free_port()
     bare = subprocess.Popen([sys.executable, "-c", BARE.format(port=port)])
@@ -305,9 +309,9 @@ def main() -> None:
             f"  200 gzip vs identity, app: {app_gzip:,.0f} vs {app_200:,.0f} req/s, "
             f"ratio gzip/identity {app_gzip / app_200:.2f} (gzip made once, not per request)"
         )
-        ceiling = uvicorn_ceiling(args.seconds, args.connections)
+        ceiling = server_ceiling(args.seconds, args.connections)
         print(
-            f"  for scale: a do-nothing ASGI app on the same uvicorn answers {ceiling:,.0f} req/s; "
+            f"  for scale: a do-nothing ASGI app on the same granian answers {ceiling:,.0f} req/s; "
             f"the app's 304s reach {app_304 / ceiling:.2f} of that"
         )
         runtime.close()

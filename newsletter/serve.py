@@ -1,7 +1,8 @@
-"""The `newsletter serve` process assembled: web app, scheduler and uvicorn; SIGTERM exits 0."""
+"""The `newsletter serve` process assembled: web app, scheduler and granian; SIGTERM exits 0."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import signal
@@ -11,15 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import uvicorn
+import uvloop
 from fastapi import FastAPI
+from granian.constants import HTTPModes, Interfaces
+from granian.errors import FatalError
+from granian.http import HTTP1Settings
+from granian.server.embed import Server
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from newsletter.errors import NewsletterError
 from newsletter.runtime import Runtime
 from newsletter.schedule import lease
 from newsletter.schedule.service import SchedulerService
-from newsletter.web.accesslog import logging_config
+from newsletter.web.accesslog import AccessLog, access_logger
 from newsletter.web.app import create_app
 from newsletter.web.clicks import ClickFastPath, Proxies
 from newsletter.web.health import StatusReader
@@ -76,6 +83,16 @@ def build_app(runtime: Runtime, service: SchedulerService | None) -> FastAPI:
     return app
 
 
+# Hostile clients (the proxy in front may not bound them): a request's headers must arrive
+# within 10 s of its first byte or of the last answer on a kept-alive connection (else it is
+# closed), and fit the 64 KiB read buffer (the parser lets a head grow to about twice that) in
+# at most 100 headers (else 431). Bodies are the app's to refuse unread (web/limits.py).
+HTTP1 = HTTP1Settings(header_read_timeout=10_000, keep_alive=True, max_buffer_size=64 * 1024)
+# Requests handled at once; further connections wait in the listen backlog.
+BACKPRESSURE = 256
+BACKLOG = 1024
+
+
 def serve(
     runtime: Runtime,
     host: str,
@@ -86,39 +103,59 @@ def serve(
     forwarded_allow_ips: str | None = None,
 ) -> None:
     app = build_app(runtime, None if web_only else SchedulerService(runtime))
-    # X-Forwarded-For/-Proto are believed from these proxies only (uvicorn's own default
-    # otherwise comes from the FORWARDED_ALLOW_IPS variable, which this setting replaces).
+    # X-Forwarded-For/-Proto are believed from these proxies only: uvicorn's middleware, a
+    # plain ASGI layer, with the same rules the uvicorn server applied.
     allowed = forwarded_allow_ips or runtime.settings.web.forwarded_allow_ips
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=allowed)
-    config = uvicorn.Config(
-        # Clicks are answered before every other layer, uvicorn's proxy headers included: they
-        # are the busiest requests, and parsing each reader's forwarded address cost a quarter
-        # of a click. A click only needs to tell clients apart (web/clicks.py, Proxies).
-        ClickFastPath(app, owner=app, proxies=Proxies(allowed)),
-        host=host,
+    # Clicks are answered before every other layer, the proxy headers included: they are the
+    # busiest requests, and parsing each reader's forwarded address cost a quarter of a click.
+    # A click only needs to tell clients apart (web/clicks.py, Proxies).
+    target: ASGIApp = ClickFastPath(app, owner=app, proxies=Proxies(allowed))
+    if access_log:
+        # Tokens in confirm/unsubscribe/preferences/click links never reach the access log.
+        target = AccessLog(target, access_logger())
+    # granian (a Rust HTTP server) embedded: this process, this event loop, one worker; the
+    # lifespan (scheduler, click writer) starts before the first request and ends after the last.
+    server = Server(
+        target,
+        address=host,
         port=port,
-        log_level="info",
-        access_log=access_log,
-        # Tokens in confirm/unsubscribe/preferences links never reach the access log.
-        log_config=logging_config(),
-        proxy_headers=False,  # applied above, after the clicks
+        interface=Interfaces.ASGI,
+        http=HTTPModes.http1,
+        websockets=False,
+        backlog=BACKLOG,
+        backpressure=BACKPRESSURE,
+        http1_settings=HTTP1,
+        log_access=False,  # AccessLog above: granian's would show the proxy, not the client
     )
-    server = uvicorn.Server(config)
-    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again for
-    # the handler it found; this one absorbs it, so a clean stop exits 0, not by the signal.
-    stopped: list[int] = []
-    previous = {
-        sig: signal.signal(sig, lambda signum, frame: stopped.append(signum))
-        for sig in (signal.SIGTERM, signal.SIGINT)
-    }
     # Everything loaded so far (the app, its libraries) lives as long as the process: kept out
     # of the collector's full passes, which a burst of clicks (many short-lived objects, the
     # queued ones held a few seconds) would otherwise make walk it all again and again.
     gc.freeze()
+    stopped = uvloop.run(_run(server))
+    if stopped is not None:
+        log.info("stopped by signal %s", stopped)
+
+
+async def _run(server: Server) -> int | None:
+    """Serve until SIGTERM/SIGINT (returned), which stop it gracefully: requests in flight are
+    answered, then the lifespan ends (the scheduler at a safe point)."""
+    loop = asyncio.get_running_loop()
+    stopped: list[int] = []
+
+    def stop(signum: int) -> None:
+        stopped.append(signum)
+        server.stop()  # type: ignore[no-untyped-call]
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop, signum)
     try:
-        server.run()
+        await server.serve()
+    except FatalError:  # the lifespan failed to start; granian has logged why
+        raise NewsletterError("the web app did not start (see the log above)") from None
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if stopped:
-        log.info("stopped by signal %s", stopped[0])
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+    if server.interrupt_children:  # the worker ended on its own
+        raise NewsletterError("the web server stopped unexpectedly (see the log above)")
+    return stopped[0] if stopped else None

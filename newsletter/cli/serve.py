@@ -43,7 +43,7 @@ def serve(
         except ValueError as exc:
             raise ConfigError(f"--forwarded-allow-ips: {exc}") from None
     runtime = runtime_from(ctx)
-    # Late: --help, a bad option or an old schema answer without loading the web app and uvicorn.
+    # Late: --help, a bad option or an old schema answer without loading the web app and granian.
     from newsletter.serve import serve as run_process
 
     run_process(

@@ -1,13 +1,12 @@
-"""Uvicorn's access log without link tokens: their query values and /r/ paths are redacted."""
+"""The access log, without link tokens: their query values and /r/ paths are redacted."""
 
 from __future__ import annotations
 
-import copy
 import logging
-from typing import Any
-from urllib.parse import unquote_plus
+import sys
+from urllib.parse import quote, unquote_plus
 
-import uvicorn.config
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Query parameters whose values are secrets (confirm, unsubscribe and preference links).
 SECRET_PARAMETERS = frozenset({"token", "api_key", "key", "password"})
@@ -32,20 +31,49 @@ def redact(target: str) -> str:
     return path + question + query
 
 
-class RedactTokens(logging.Filter):
-    """Rewrites the request target in uvicorn.access records; every record is still logged."""
+def access_logger() -> logging.Logger:
+    """`newsletter.access`, a line per request on standard output, whatever --verbose says."""
+    logger = logging.getLogger("newsletter.access")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return logger
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        # uvicorn logs (client, method, path?query, http version, status) as the record's args.
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], redact(args[2]), *args[3:])
-        return True
+
+class AccessLog:
+    """ASGI middleware: a line per request as its answer starts, client as the app saw it.
+
+    Outermost, so it sees clicks too; it reads the scope once the layers inside have run, so a
+    client behind an allowed proxy is logged by its forwarded address.
+    """
+
+    def __init__(self, app: ASGIApp, logger: logging.Logger) -> None:
+        self.app = app
+        self.logger = logger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.logger.info("%s", line(scope, message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, logged)
 
 
-def logging_config() -> dict[str, Any]:
-    """Uvicorn's own logging configuration, with the filter on its access logger."""
-    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config.setdefault("filters", {})["redact_tokens"] = {"()": RedactTokens}
-    config["loggers"]["uvicorn.access"]["filters"] = ["redact_tokens"]
-    return config
+def line(scope: Scope, status: int) -> str:
+    """`host:port - "METHOD target HTTP/x" status`, the target redacted."""
+    client = scope.get("client")
+    address = f"{client[0]}:{client[1]}" if client else "-"
+    query: bytes = scope.get("query_string", b"")
+    # As uvicorn logged it: the decoded path quoted again, then the query as sent.
+    target = quote(scope.get("root_path", "") + scope["path"])
+    if query:
+        target += "?" + query.decode("ascii", "replace")
+    return f'{address} - "{scope["method"]} {redact(target)} HTTP/{scope["http_version"]}" {status}'

@@ -1,7 +1,8 @@
-"""`newsletter serve` as a real process against hostile clients: huge bodies, tokens, proxies."""
+"""`newsletter serve` as a real process against hostile clients: bodies, headers, tokens."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -159,7 +160,7 @@ def test_tokens_stay_out_of_the_access_log(serve: Callable[..., Server]) -> None
 
 
 def _client_seen(port: int, log: Path, process: subprocess.Popen[bytes]) -> str:
-    """The client address uvicorn hands the app (scope["client"]), as its access log shows it."""
+    """The client address the app is handed (scope["client"]), as the access log shows it."""
     # Sent from 127.0.0.3, standing in for a proxy on another host than the server's.
     transport = httpx.HTTPTransport(local_address="127.0.0.3")
     with httpx.Client(transport=transport) as client:
@@ -198,3 +199,42 @@ def test_a_proxy_list_uvicorn_would_misread_is_refused(tmp_path: Path) -> None:
     result = serve()
     assert result.returncode == 2
     assert "invalid setting web.forwarded_allow_ips" in result.stderr
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """What the server says before it closes the connection (b"" for nothing at all)."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def test_huge_or_slow_headers_are_cut_off(serve: Callable[..., Server]) -> None:
+    process, port, _log = serve()
+    address = ("127.0.0.1", port)
+    # Headers beyond the server's read buffer, or more of them than it takes: 431, closed.
+    huge = b"X-Huge: " + b"a" * 1_000_000 + b"\r\n"
+    many = b"".join(b"X-Many-%d: a\r\n" % i for i in range(200))
+    for headers in (huge, many):
+        with socket.create_connection(address, timeout=30) as sock:
+            # Refused before the rest is read: the write may fail, the answer is waiting.
+            with contextlib.suppress(OSError):
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + b"\r\n")
+            assert _answer(sock).startswith(b"HTTP/1.1 431 ")
+
+    # Headers that never end, and a kept-alive connection that sends nothing more: both are
+    # closed after the header timeout, while the server goes on answering everyone else.
+    slow = socket.create_connection(address, timeout=30)
+    slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a\r\n")
+    idle = socket.create_connection(address, timeout=30)
+    idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert idle.recv(65536).startswith(b"HTTP/1.1 200 ")
+    started = time.monotonic()
+    assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+    with slow, idle:
+        assert _answer(slow) == b""
+        assert _answer(idle) == b""
+        assert time.monotonic() - started < 20
+    # A connection still open does not hold up a stop.
+    with socket.create_connection(address, timeout=30):
+        _stop(process)
