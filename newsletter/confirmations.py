@@ -27,6 +27,7 @@ from subscribers.models import SignupRequest, Status, Subscriber, SubscriberTopi
 from subscribers.origin import SignupOrigin
 from subscribers.signup import claim_confirmation, release_confirmation, signup
 from subscribers.tokens import Purpose
+from subscribers.cadences import from_request
 from subscribers.topics import known_topics
 
 log = logging.getLogger(__name__)
@@ -235,6 +236,7 @@ def _prepare(runtime: Runtime, templates: Environment, request_id: int) -> _Outg
                 now,
                 client_address=request.client_address,
                 origin=SignupOrigin.from_json(request.origin),
+                cadences=from_request(request.cadences),
             )
             if not outcome.needs_confirmation:
                 session.delete(request)

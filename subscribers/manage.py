@@ -4,7 +4,7 @@ preferences."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from subscribers.errors import InvalidPause, InvalidToken
 from subscribers.lifecycle import SUPPRESSING, record, transition
-from subscribers.models import Cause, Status, Subscriber, SubscriberEvent
+from subscribers.models import Cadence, Cause, Status, Subscriber, SubscriberEvent
 from subscribers.signup import check_name, set_topics
 from subscribers.tokens import Purpose, read_token
+from subscribers.topics import known_topics
 
 MAX_PAUSE_WEEKS = 52
 
@@ -115,6 +116,8 @@ class Preferences:
     # None leaves the pause as it is; 0 resumes mail now; N pauses it for N weeks from now.
     pause_weeks: int | None = None
     name: str | None = None
+    # Each chosen topic's cadence (weekly when missing); None leaves the cadences as they are.
+    cadences: Mapping[int, Cadence] | None = None
 
 
 def update_preferences(
@@ -134,8 +137,20 @@ def update_preferences(
         raise InvalidPause(wanted.pause_weeks, MAX_PAUSE_WEEKS)
     name = check_name(wanted.name) if wanted.name is not None else None
     changes: list[str] = []
+    before = {chosen.topic_id: chosen.cadence for chosen in subscriber.topics}
     if set_topics(session, subscriber, wanted.topics):
         changes.append("topics")
+    if wanted.cadences is not None:
+        set_topics(session, subscriber, wanted.topics, wanted.cadences)
+        slugs = known_topics(session).by_id
+        moved = [
+            f"{slugs.get(chosen.topic_id, chosen.topic_id)} {chosen.cadence.value}"
+            for chosen in subscriber.topics
+            if chosen.cadence != before.get(chosen.topic_id, Cadence.WEEKLY)
+        ]
+        if moved:
+            # Which topic went to which cadence: the sending engine's history to read back.
+            changes.append("cadence " + ", ".join(sorted(moved)))
     currently_paused = subscriber.paused_until is not None and subscriber.paused_until > now
     if wanted.pause_weeks:
         subscriber.paused_until = now + timedelta(weeks=wanted.pause_weeks)
