@@ -15,7 +15,7 @@ from newsletter.bulk import BulkInsert, chunks, table_of
 from subscribers.csv_parse import Record, Rejection
 from subscribers.erasure import erased_among
 from subscribers.lifecycle import Newcomer, enter_many, suppressed_among
-from subscribers.models import Cause, Status, Subscriber, SubscriberTopic
+from subscribers.models import Cadence, Cause, Status, Subscriber, SubscriberTopic
 
 # Addresses per IN (...) query: well under SQLite's and PostgreSQL's parameter limits.
 _IN_CHUNK = 2000
@@ -112,9 +112,10 @@ def _store_batch(
         Cause.IMPORT,
         now,
     )
-    BulkInsert(session.connection(), table_of(SubscriberTopic), ("subscriber_id", "topic_id")).run(
+    columns = ("subscriber_id", "topic_id", "cadence")
+    BulkInsert(session.connection(), table_of(SubscriberTopic), columns).run(
         [
-            (subscriber_id, topic_id)
+            (subscriber_id, topic_id, record.cadences.get(topic_id, Cadence.WEEKLY))
             for subscriber_id, record in zip(ids, new, strict=True)
             for topic_id in sorted(record.topics)
         ]

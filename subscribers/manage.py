@@ -120,6 +120,12 @@ class Preferences:
     cadences: Mapping[int, Cadence] | None = None
 
 
+def _heard(subscriber: Subscriber, every: AbstractSet[int]) -> dict[int, Cadence]:
+    """Each topic the subscriber hears about and how often: none chosen is all of them weekly."""
+    chosen = {link.topic_id: link.cadence for link in subscriber.topics}
+    return chosen or dict.fromkeys(every, Cadence.WEEKLY)
+
+
 def update_preferences(
     session: Session,
     subscriber: Subscriber,
@@ -137,20 +143,21 @@ def update_preferences(
         raise InvalidPause(wanted.pause_weeks, MAX_PAUSE_WEEKS)
     name = check_name(wanted.name) if wanted.name is not None else None
     changes: list[str] = []
-    before = {chosen.topic_id: chosen.cadence for chosen in subscriber.topics}
-    if set_topics(session, subscriber, wanted.topics):
+    known = known_topics(session)
+    before = _heard(subscriber, known.all)
+    set_topics(session, subscriber, wanted.topics, wanted.cadences)
+    after = _heard(subscriber, known.all)
+    # None chosen is every topic: naming them all (for a cadence) is no change of topics.
+    if set(before) != set(after):
         changes.append("topics")
-    if wanted.cadences is not None:
-        set_topics(session, subscriber, wanted.topics, wanted.cadences)
-        slugs = known_topics(session).by_id
-        moved = [
-            f"{slugs.get(chosen.topic_id, chosen.topic_id)} {chosen.cadence.value}"
-            for chosen in subscriber.topics
-            if chosen.cadence != before.get(chosen.topic_id, Cadence.WEEKLY)
-        ]
-        if moved:
-            # Which topic went to which cadence: the sending engine's history to read back.
-            changes.append("cadence " + ", ".join(sorted(moved)))
+    moved = [
+        f"{known.by_id.get(topic_id, topic_id)} {cadence.value}"
+        for topic_id, cadence in after.items()
+        if topic_id in before and before[topic_id] != cadence
+    ]
+    if moved:
+        # Which topic went to which cadence: the sending engine's history to read back.
+        changes.append("cadence " + ", ".join(sorted(moved)))
     currently_paused = subscriber.paused_until is not None and subscriber.paused_until > now
     if wanted.pause_weeks:
         subscriber.paused_until = now + timedelta(weeks=wanted.pause_weeks)

@@ -38,4 +38,6 @@ def downgrade() -> None:
     with op.batch_alter_table('signup_requests') as batch:
         batch.drop_column('cadences')
     with op.batch_alter_table('subscriber_topics') as batch:
+        # SQLite's copy of the table would keep a CHECK naming the column it no longer has.
+        batch.drop_constraint(op.f('ck_subscriber_topics_cadence'), type_='check')
         batch.drop_column('cadence')
