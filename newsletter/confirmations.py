@@ -21,13 +21,13 @@ from newsletter.models import Topic
 from newsletter.runtime import Runtime
 from newsletter.welcome import drain_welcomes
 from subscribers import queue
+from subscribers.cadences import from_request
 from subscribers.erasure import is_erased
 from subscribers.links import link
 from subscribers.models import SignupRequest, Status, Subscriber, SubscriberTopic
 from subscribers.origin import SignupOrigin
 from subscribers.signup import claim_confirmation, release_confirmation, signup
 from subscribers.tokens import Purpose
-from subscribers.cadences import from_request
 from subscribers.topics import known_topics
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from subscribers.topics import Topics
 
 
 def parse_cadence(value: str) -> Cadence:
-    """A cadence by its value ("weekly", "daily", "each"); blank means weekly; else UnknownCadence."""
+    """A cadence by its value ("weekly", "daily", "each"), blank for weekly; else UnknownCadence."""
     value = value.strip().lower()
     if not value:
         return Cadence.WEEKLY
@@ -21,7 +21,7 @@ def parse_cadence(value: str) -> Cadence:
 
 
 def by_slug(topics: Topics, cadences: Mapping[str, str]) -> dict[int, Cadence]:
-    """{slug: value} -> {topic id: Cadence}; UnknownTopic or UnknownCadence for the first bad one."""
+    """{slug: value} -> {topic id: Cadence}; UnknownTopic or UnknownCadence for a bad one."""
     return {
         topic_id: parse_cadence(cadences[slug])
         for slug in cadences
@@ -40,7 +40,9 @@ def pairs(topics: Topics, values: Iterable[str]) -> dict[int, Cadence]:
 
 def for_request(cadences: Mapping[int, Cadence]) -> dict[str, str] | None:
     """The JSON a pending signup keeps: only the topics not weekly, None when all are."""
-    kept = {str(topic_id): c.value for topic_id, c in sorted(cadences.items()) if c != Cadence.WEEKLY}
+    kept = {
+        str(topic_id): c.value for topic_id, c in sorted(cadences.items()) if c != Cadence.WEEKLY
+    }
     return kept or None
 
 

@@ -66,7 +66,7 @@ def export_csv(
 
 
 def _topics_cell(chosen: dict[str, Cadence]) -> str:
-    """"asylum;border:daily": a weekly topic by its slug alone, as before cadences existed."""
+    """ "asylum;border:daily": a weekly topic by its slug alone, as before cadences existed."""
     return ";".join(
         slug if cadence == Cadence.WEEKLY else f"{slug}:{cadence.value}"
         for slug, cadence in sorted(chosen.items())

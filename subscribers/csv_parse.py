@@ -9,8 +9,8 @@ from types import MappingProxyType
 from typing import BinaryIO, NamedTuple
 
 from subscribers.addresses import AddressChecker
-from subscribers.cells import restore
 from subscribers.cadences import parse_cadence
+from subscribers.cells import restore
 from subscribers.errors import (
     ImportFileError,
     InvalidAddress,

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from subscribers.cadences import by_slug
 from subscribers.lifecycle import SUPPRESSING, is_suppressed, record, suppress, transition
 from subscribers.models import Cause, Status, Subscriber, Suppression
 from subscribers.queue import enqueue
-from subscribers.cadences import by_slug
 from subscribers.signup import check_name, set_cadences, set_topics
 from subscribers.topics import known_topics
 

@@ -46,7 +46,9 @@ def test_cadence_up_and_down(settings: Settings) -> None:
             connection.execute(text("INSERT INTO subscriber_topics VALUES (1, 1)"))
         migrate.upgrade(engine)
         with engine.connect() as connection:
-            rows = connection.execute(text("SELECT subscriber_id, topic_id, cadence FROM subscriber_topics"))
+            rows = connection.execute(
+                text("SELECT subscriber_id, topic_id, cadence FROM subscriber_topics")
+            )
             assert rows.all() == [(1, 1, "weekly")]
         assert "cadences" in _columns(engine, "signup_requests")
         with pytest.raises(IntegrityError), engine.begin() as connection:

@@ -15,10 +15,10 @@ from newsletter.runtime import Runtime
 from subscribers.addresses import normalise
 from subscribers.cadences import for_request, parse_cadence
 from subscribers.errors import QueueFull, SubscribersError
+from subscribers.models import Cadence
 from subscribers.origin import SignupOrigin
 from subscribers.queue import enqueue
 from subscribers.ratelimit import DatabaseStore, Limit, RateLimiter
-from subscribers.models import Cadence
 from subscribers.signup import check_name
 from subscribers.topics import known_topics
 
@@ -46,8 +46,8 @@ def take_signup(runtime: Runtime, form: SignupForm) -> bool:
     """True when a request was queued (wake the sender); False when it was dropped unseen.
 
     Dropped (the honeypot, the per-address limit) answers as a queued one does. Raises
-    TooManySignups, InvalidAddress, InvalidName, UnknownTopic, UnknownCadence (the form's fault, before any
-    row is written) or QueueFull (too many wait to be sent).
+    TooManySignups, InvalidAddress, InvalidName, UnknownTopic, UnknownCadence (the form's
+    fault, before any row is written) or QueueFull (too many wait to be sent).
     """
     settings = runtime.settings.subscribers
     now = runtime.clock.now()

@@ -33,7 +33,8 @@ def add_subscriber(
 ) -> Added:
     """Pending through the signup queue (its confirmation email and limits on the queue), or
     active at once when the caller holds the consent. InvalidAddress, InvalidName,
-    UnknownTopic, UnknownCadence, QueueFull, or SubscribersError (active already; suppressed and `confirmed`).
+    UnknownTopic, UnknownCadence, QueueFull, or SubscribersError (active already; suppressed
+    and `confirmed`).
     """
     settings = runtime.settings.subscribers
     now = runtime.clock.now()
@@ -52,6 +53,13 @@ def add_subscriber(
         # The form's way: one queued request, sent by the background sender; `by` is kept as
         # the signup's source, the proof of where consent was asked for.
         enqueue(
-            session, address, checked, chosen, None, now, {"page": by}, cadences=for_request(how_often)
+            session,
+            address,
+            checked,
+            chosen,
+            None,
+            now,
+            {"page": by},
+            cadences=for_request(how_often),
         )
     return Added(False, None)

@@ -39,6 +39,7 @@ from newsletter.web.signups import (
     wake_sender,
 )
 from newsletter.web.state import runtime_of
+from subscribers.cadences import pairs
 from subscribers.errors import (
     InvalidAddress,
     InvalidName,
@@ -57,7 +58,6 @@ from subscribers.manage import (
     unsubscribe,
     update_preferences,
 )
-from subscribers.cadences import pairs
 from subscribers.models import Cadence, Subscriber
 from subscribers.origin import UTM_KEYS, SignupOrigin
 from subscribers.tokens import Purpose

@@ -68,7 +68,9 @@ def topics(runtime: Runtime) -> dict[str, int]:
 def test_set_topics_keeps_or_sets_cadences(runtime: Runtime, topics: dict[str, int]) -> None:
     asylum, border = topics["asylum"], topics["border"]
     with runtime.sessions.begin() as session:
-        made = signup(session, "ana@example.org", "", {asylum}, NOW, cadences={asylum: Cadence.EACH})
+        made = signup(
+            session, "ana@example.org", "", {asylum}, NOW, cadences={asylum: Cadence.EACH}
+        )
         person = session.get(Subscriber, made.subscriber_id)
         assert person is not None
         assert {t.topic_id: t.cadence for t in person.topics} == {asylum: Cadence.EACH}

@@ -75,9 +75,7 @@ def test_the_audience_page_draws_the_split_beside_its_numbers(
     assert asylum.cssselect(".stack")[0].get("aria-hidden") == "true"
 
 
-def test_a_subscribers_page_says_each_topics_cadence(
-    site: Runtime, publisher: TestClient
-) -> None:
+def test_a_subscribers_page_says_each_topics_cadence(site: Runtime, publisher: TestClient) -> None:
     made = _readers(site)
     page = lxml.html.fromstring(publisher.get(f"/admin/subscribers/{made['a@example.org']}").text)
     shown = [li.text_content() for li in page.cssselect("#topic-cadences li")]

@@ -71,7 +71,8 @@ def test_a_daily_signup_stays_daily_through_confirmation(
     )
     assert confirmed.status_code == 200
     stored = subscriber(site, "ana@example.org")
-    assert stored is not None and stored.status == Status.ACTIVE
+    assert stored is not None
+    assert stored.status == Status.ACTIVE
     assert _cadences(site, "ana@example.org") == {ids["asylum"]: Cadence.DAILY}
     assert _cadences(site, "bo@example.org") == {ids["asylum"]: Cadence.WEEKLY}
 
@@ -191,9 +192,7 @@ def test_preferences_refuse_an_unknown_cadence_and_keep_a_form_without_any(
     assert daily.status_code == 200
     ids = _topic_ids(site)
     # A form from before cadences (no "cadences" field) changes topics, keeps the cadence.
-    old = client.post(
-        "/preferences", data={**base, "topics": ["asylum", "border-enforcement"]}
-    )
+    old = client.post("/preferences", data={**base, "topics": ["asylum", "border-enforcement"]})
     assert "Saved: topics." in old.text
     assert _cadences(site, "sam@example.org") == {
         ids["asylum"]: Cadence.DAILY,
