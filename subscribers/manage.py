@@ -145,7 +145,15 @@ def update_preferences(
     changes: list[str] = []
     known = known_topics(session)
     before = _heard(subscriber, known.all)
-    set_topics(session, subscriber, wanted.topics, wanted.cadences)
+    chosen = wanted.topics
+    cadences = wanted.cadences
+    if cadences is None:
+        cadences = {link.topic_id: link.cadence for link in subscriber.topics}
+    if chosen == known.all and all(
+        cadences.get(t, Cadence.WEEKLY) == Cadence.WEEKLY for t in chosen
+    ):
+        chosen = frozenset()  # every topic, weekly, including those added later
+    set_topics(session, subscriber, chosen, cadences)
     after = _heard(subscriber, known.all)
     # None chosen is every topic: naming them all (for a cadence) is no change of topics.
     if set(before) != set(after):

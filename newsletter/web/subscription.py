@@ -58,7 +58,7 @@ from subscribers.manage import (
     unsubscribe,
     update_preferences,
 )
-from subscribers.models import Cadence, Subscriber
+from subscribers.models import Subscriber
 from subscribers.origin import UTM_KEYS, SignupOrigin
 from subscribers.tokens import Purpose
 from subscribers.topics import known_topics
@@ -326,9 +326,6 @@ def preferences_submit(
         known = known_topics(session)
         chosen = known.ids(topics or [])
         how_often = pairs(known, cadences) if cadences is not None else None
-        weekly = not how_often or all(c == Cadence.WEEKLY for c in how_often.values())
-        if chosen == known.all and weekly:
-            chosen = frozenset()  # every topic, including those added later
         pause = None if pause_weeks == "keep" else int(pause_weeks)
         wanted = Preferences(topics=chosen, pause_weeks=pause, name=name, cadences=how_often)
         changes = update_preferences(
