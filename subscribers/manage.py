@@ -159,13 +159,13 @@ def update_preferences(
     if set(before) != set(after):
         changes.append("topics")
     moved = [
-        f"{known.by_id.get(topic_id, topic_id)} {cadence.value}"
+        f"{known.by_id.get(topic_id, topic_id)}: {cadence.label.lower()}"
         for topic_id, cadence in after.items()
         if topic_id in before and before[topic_id] != cadence
     ]
     if moved:
-        # Which topic went to which cadence: the sending engine's history to read back.
-        changes.append("cadence " + ", ".join(sorted(moved)))
+        # Which topic went to which cadence, in the reader's words and the subscriber's history.
+        changes.append("how often for " + "; ".join(sorted(moved)))
     currently_paused = subscriber.paused_until is not None and subscriber.paused_until > now
     if wanted.pause_weeks:
         subscriber.paused_until = now + timedelta(weeks=wanted.pause_weeks)

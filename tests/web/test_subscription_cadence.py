@@ -150,7 +150,7 @@ def test_preferences_change_a_topics_cadence_and_record_it(site: Runtime) -> Non
         },
     )
     assert saved.status_code == 200
-    assert "Saved: cadence asylum daily." in saved.text
+    assert "Saved: how often for asylum: daily digest." in saved.text
     ids = _topic_ids(site)
     # Every topic, but one not weekly: kept by name, not as "all topics".
     assert _cadences(site, "rea@example.org") == {
@@ -160,7 +160,10 @@ def test_preferences_change_a_topics_cadence_and_record_it(site: Runtime) -> Non
     stored = subscriber(site, "rea@example.org")
     assert stored is not None
     last = stored.events[-1]
-    assert (last.cause, last.detail) == (Cause.LINK, "preferences: cadence asylum daily")
+    assert (last.cause, last.detail) == (
+        Cause.LINK,
+        "preferences: how often for asylum: daily digest",
+    )
     shown = lxml.html.fromstring(client.get(path).text)
     assert shown.get_element_by_id("cadence-asylum").value == "asylum:daily"
     # Back to weekly everywhere: stored as every topic again.
@@ -173,7 +176,7 @@ def test_preferences_change_a_topics_cadence_and_record_it(site: Runtime) -> Non
             "cadences": ["asylum:weekly", "border-enforcement:weekly"],
         },
     )
-    assert "Saved: cadence asylum weekly." in back.text
+    assert "Saved: how often for asylum: weekly digest." in back.text
     assert _cadences(site, "rea@example.org") == {}
 
 
