@@ -113,13 +113,16 @@ def _store_batch(
         now,
     )
     columns = ("subscriber_id", "topic_id", "cadence")
-    BulkInsert(session.connection(), table_of(SubscriberTopic), columns).run(
-        [
-            (subscriber_id, topic_id, record.cadences.get(topic_id, Cadence.WEEKLY))
-            for subscriber_id, record in zip(ids, new, strict=True)
-            for topic_id in sorted(record.topics)
-        ]
-    )
+    chosen = BulkInsert(session.connection(), table_of(SubscriberTopic), columns)
+    # Each cadence as the driver takes it, converted once, not per row; most rows are weekly.
+    driver = {cadence: chosen.convert("cadence", cadence) for cadence in Cadence}
+    weekly = Cadence.WEEKLY
+    rows = []
+    for subscriber_id, record in zip(ids, new, strict=True):
+        cadences = record.cadences
+        for topic_id in sorted(record.topics):
+            rows.append((subscriber_id, topic_id, driver[cadences.get(topic_id, weekly)]))
+    chosen.run(rows)
     outcome.imported = len(new)
     if not confirmed:
         outcome.to_confirm.extend(ids)
