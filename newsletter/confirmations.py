@@ -21,6 +21,7 @@ from newsletter.models import Topic
 from newsletter.runtime import Runtime
 from newsletter.welcome import drain_welcomes
 from subscribers import queue
+from subscribers.cadences import from_request
 from subscribers.erasure import is_erased
 from subscribers.links import link
 from subscribers.models import SignupRequest, Status, Subscriber, SubscriberTopic
@@ -235,6 +236,7 @@ def _prepare(runtime: Runtime, templates: Environment, request_id: int) -> _Outg
                 now,
                 client_address=request.client_address,
                 origin=SignupOrigin.from_json(request.origin),
+                cadences=from_request(request.cadences),
             )
             if not outcome.needs_confirmation:
                 session.delete(request)

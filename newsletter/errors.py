@@ -29,6 +29,7 @@
         ├── InvalidAddress     not an address we can mail (.address, .reason)
         ├── InvalidName        a name that cannot go into a header (.name, .reason)
         ├── UnknownTopic       a slug that is not one of the site's topics (.slug)
+        ├── UnknownCadence     not weekly, daily or each story (.value)
         ├── InvalidToken       a link forged, altered or no longer good (.purpose)
         │   └── ExpiredToken   a genuine link past its purpose's age
         ├── InvalidPause       a pause longer than the preferences allow (.weeks)

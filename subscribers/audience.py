@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from subscribers.models import Status, Subscriber, SubscriberTopic, Suppression
+from subscribers.models import Cadence, Status, Subscriber, SubscriberTopic, Suppression
 from subscribers.topics import Topics, known_topics
 
 
@@ -82,17 +82,28 @@ def topic_slugs(
 
     `known`: the site's topics when the caller pages through many subscribers; else read here.
     """
+    chosen = topic_cadences(session, ids, known)
+    return {subscriber_id: sorted(their) for subscriber_id, their in chosen.items()}
+
+
+def topic_cadences(
+    session: Session, ids: list[int], known: Topics | None = None
+) -> dict[int, dict[str, Cadence]]:
+    """Each of these subscribers' chosen topics by slug, with how often (absent: every topic,
+    weekly); a topic no longer on the site is left out."""
     if known is None:
         known = known_topics(session)
-    chosen: dict[int, list[int]] = {}
+    chosen: dict[int, dict[str, Cadence]] = {}
     rows = session.execute(
-        select(SubscriberTopic.subscriber_id, SubscriberTopic.topic_id).where(
-            SubscriberTopic.subscriber_id.in_(ids)
-        )
+        select(
+            SubscriberTopic.subscriber_id, SubscriberTopic.topic_id, SubscriberTopic.cadence
+        ).where(SubscriberTopic.subscriber_id.in_(ids))
     )
-    for subscriber_id, topic_id in rows:
-        chosen.setdefault(subscriber_id, []).append(topic_id)
-    return {subscriber_id: known.slugs(their) for subscriber_id, their in chosen.items()}
+    for subscriber_id, topic_id, cadence in rows:
+        their = chosen.setdefault(subscriber_id, {})
+        if topic_id in known.by_id:
+            their[known.by_id[topic_id]] = cadence
+    return chosen
 
 
 def eligible(

@@ -15,7 +15,7 @@ from newsletter.bulk import BulkInsert, chunks, table_of
 from subscribers.csv_parse import Record, Rejection
 from subscribers.erasure import erased_among
 from subscribers.lifecycle import Newcomer, enter_many, suppressed_among
-from subscribers.models import Cause, Status, Subscriber, SubscriberTopic
+from subscribers.models import Cadence, Cause, Status, Subscriber, SubscriberTopic
 
 # Addresses per IN (...) query: well under SQLite's and PostgreSQL's parameter limits.
 _IN_CHUNK = 2000
@@ -112,13 +112,17 @@ def _store_batch(
         Cause.IMPORT,
         now,
     )
-    BulkInsert(session.connection(), table_of(SubscriberTopic), ("subscriber_id", "topic_id")).run(
-        [
-            (subscriber_id, topic_id)
-            for subscriber_id, record in zip(ids, new, strict=True)
-            for topic_id in sorted(record.topics)
-        ]
-    )
+    columns = ("subscriber_id", "topic_id", "cadence")
+    chosen = BulkInsert(session.connection(), table_of(SubscriberTopic), columns)
+    # Each cadence as the driver takes it, converted once, not per row; most rows are weekly.
+    driver = {cadence: chosen.convert("cadence", cadence) for cadence in Cadence}
+    weekly = Cadence.WEEKLY
+    rows = []
+    for subscriber_id, record in zip(ids, new, strict=True):
+        cadences = record.cadences
+        for topic_id in sorted(record.topics):
+            rows.append((subscriber_id, topic_id, driver[cadences.get(topic_id, weekly)]))
+    chosen.run(rows)
     outcome.imported = len(new)
     if not confirmed:
         outcome.to_confirm.extend(ids)

@@ -9,10 +9,10 @@ from typing import IO, Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from subscribers.audience import topic_slugs
+from subscribers.audience import topic_cadences
 from subscribers.cells import neutralise
 from subscribers.csv_parse import EXPORT_ONLY
-from subscribers.models import Status, Subscriber
+from subscribers.models import Cadence, Status, Subscriber
 from subscribers.origin import UTM_KEYS, SignupOrigin
 from subscribers.topics import known_topics
 
@@ -43,14 +43,14 @@ def export_csv(
         page = list(session.scalars(base.where(Subscriber.id > last).limit(batch)))
         if not page:
             return written
-        chosen = topic_slugs(session, [s.id for s in page], known)
+        chosen = topic_cadences(session, [s.id for s in page], known)
         for subscriber in page:
             attributes: dict[str, Any] = subscriber.attributes or {}
             origin = SignupOrigin.from_json(subscriber.signup_origin)
             cells = [
                 subscriber.email,
                 subscriber.name,
-                ";".join(chosen.get(subscriber.id, [])),
+                _topics_cell(chosen.get(subscriber.id, {})),
                 subscriber.status.value,
                 subscriber.created_at.isoformat(),
                 subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else "",
@@ -63,3 +63,11 @@ def export_csv(
         written += len(page)
         last = page[-1].id
         session.expunge_all()
+
+
+def _topics_cell(chosen: dict[str, Cadence]) -> str:
+    """ "asylum;border:daily": a weekly topic by its slug alone, as before cadences existed."""
+    return ";".join(
+        slug if cadence == Cadence.WEEKLY else f"{slug}:{cadence.value}"
+        for slug, cadence in sorted(chosen.items())
+    )

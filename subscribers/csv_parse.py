@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import BinaryIO, NamedTuple
 
 from subscribers.addresses import AddressChecker
+from subscribers.cadences import parse_cadence
 from subscribers.cells import restore
-from subscribers.errors import ImportFileError, InvalidAddress, InvalidName, UnknownTopic
+from subscribers.errors import (
+    ImportFileError,
+    InvalidAddress,
+    InvalidName,
+    UnknownCadence,
+    UnknownTopic,
+)
+from subscribers.models import Cadence
 from subscribers.origin import UTM_KEYS
 from subscribers.signup import check_name
 from subscribers.topics import Topics
@@ -24,6 +33,7 @@ EXPORT_ONLY = (
     *UTM_KEYS,
 )
 _TOPIC_SPLIT = re.compile(r"[;|,]")
+_ALL_WEEKLY: Mapping[int, Cadence] = MappingProxyType({})
 
 
 class Rejection(NamedTuple):
@@ -35,7 +45,8 @@ class Rejection(NamedTuple):
 
 
 class Record(NamedTuple):
-    """One checked row: a normalised address, a checked name, topic ids, other columns.
+    """One checked row: a normalised address, a checked name, topic ids, other columns, and the
+    topics not weekly with their cadence (a cell "asylum:daily").
 
     A tuple, not a dataclass: one is made per row, and a tuple is made five times faster.
     """
@@ -45,6 +56,7 @@ class Record(NamedTuple):
     name: str
     topics: frozenset[int]
     attributes: dict[str, str]
+    cadences: Mapping[int, Cadence] = _ALL_WEEKLY
 
 
 class _Lines:
@@ -81,7 +93,7 @@ class _Row:
         self.normalise = AddressChecker(check_deliverability=check_deliverability)
         self.seen: dict[str, int] = {}
         # A list repeats a handful of topic cells: each is split and checked once.
-        self.topic_cells: dict[str, frozenset[int] | str] = {}
+        self.topic_cells: dict[str, tuple[frozenset[int], Mapping[int, Cadence]] | str] = {}
         self.skip = frozenset(("", "email", "name", "topics", *EXPORT_ONLY))
 
     def parse(self, line: int, cells: list[str]) -> Record | Rejection | None:
@@ -106,11 +118,12 @@ class _Row:
         if first is not None:
             return Rejection(line, email, f"duplicate: same address as line {first}")
         cell = values.get("topics", "")
-        topics = self.topic_cells.get(cell)
-        if topics is None:
-            topics = self.topic_cells[cell] = self._topics(cell)
-        if isinstance(topics, str):
-            return Rejection(line, email, f"unknown topic {topics!r}")
+        chosen = self.topic_cells.get(cell)
+        if chosen is None:
+            chosen = self.topic_cells[cell] = self._topics(cell)
+        if isinstance(chosen, str):
+            return Rejection(line, email, chosen)
+        topics, cadences = chosen
         try:
             name = check_name(values.get("name", ""))
         except InvalidName as exc:
@@ -118,14 +131,24 @@ class _Row:
         self.seen[email] = line
         skip = self.skip
         attributes = {key: value for key, value in values.items() if value and key not in skip}
-        return Record(line, email, name, topics, attributes)
+        return Record(line, email, name, topics, attributes, cadences)
 
-    def _topics(self, cell: str) -> frozenset[int] | str:
-        """The topic ids a cell names, or the first slug that names no topic."""
-        try:
-            return self.topics.ids(slug.lower() for slug in _TOPIC_SPLIT.split(cell))
-        except UnknownTopic as exc:
-            return exc.slug
+    def _topics(self, cell: str) -> tuple[frozenset[int], Mapping[int, Cadence]] | str:
+        """The topic ids a cell names and those not weekly, or why the cell is refused."""
+        topics: set[int] = set()
+        cadences: dict[int, Cadence] = {}
+        for item in _TOPIC_SPLIT.split(cell):
+            slug, _, how_often = item.partition(":")
+            try:
+                found = self.topics.ids([slug.lower()])
+                cadence = parse_cadence(how_often)
+            except UnknownTopic as exc:
+                return f"unknown topic {exc.slug!r}"
+            except UnknownCadence as exc:
+                return f"{exc} for topic {slug.strip()!r} (weekly, daily or each)"
+            topics |= found
+            cadences.update(dict.fromkeys(found, cadence) if cadence != Cadence.WEEKLY else {})
+        return frozenset(topics), MappingProxyType(cadences) if cadences else _ALL_WEEKLY
 
 
 class Parser:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from subscribers.cadences import by_slug
 from subscribers.lifecycle import SUPPRESSING, is_suppressed, record, suppress, transition
 from subscribers.models import Cause, Status, Subscriber, Suppression
 from subscribers.queue import enqueue
-from subscribers.signup import check_name, set_topics
+from subscribers.signup import check_name, set_cadences, set_topics
 from subscribers.topics import known_topics
 
 
@@ -26,17 +27,25 @@ def edit(
     topics: Iterable[str],
     editor: str,
     now: datetime,
+    cadences: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Change the name and topic slugs (none: every topic); what changed, recorded. InvalidName,
-    UnknownTopic for the editor's form to show."""
+    UnknownTopic, UnknownCadence for the editor's form to show.
+
+    `cadences` ({slug: cadence}, weekly when missing) sets each chosen topic's; None keeps them.
+    """
     name = check_name(name)
-    chosen = known_topics(session).ids(topics)
+    known = known_topics(session)
+    chosen = known.ids(topics)
+    wanted = by_slug(known, cadences) if cadences is not None else None
     changes = []
     if name != subscriber.name:
         subscriber.name = name
         changes.append("name")
     if set_topics(session, subscriber, chosen):
         changes.append("topics")
+    if wanted is not None and set_cadences(subscriber, wanted):
+        changes.append("cadence")
     if changes:
         subscriber.updated_at = now
         record(session, subscriber, Cause.ADMIN, now, _by(editor, "changed " + ", ".join(changes)))

@@ -44,6 +44,14 @@ class UnknownTopic(SubscribersError):
         self.slug = slug
 
 
+class UnknownCadence(SubscribersError):
+    """A cadence that is not one of weekly, daily or each story."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"unknown frequency {value[:40]!r}")
+        self.value = value
+
+
 class InvalidToken(SubscribersError):
     """A link that is forged, altered, for another purpose or no longer means anything."""
 

@@ -4,7 +4,7 @@ preferences."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from subscribers.errors import InvalidPause, InvalidToken
 from subscribers.lifecycle import SUPPRESSING, record, transition
-from subscribers.models import Cause, Status, Subscriber, SubscriberEvent
+from subscribers.models import Cadence, Cause, Status, Subscriber, SubscriberEvent
 from subscribers.signup import check_name, set_topics
 from subscribers.tokens import Purpose, read_token
+from subscribers.topics import known_topics
 
 MAX_PAUSE_WEEKS = 52
 
@@ -115,6 +116,14 @@ class Preferences:
     # None leaves the pause as it is; 0 resumes mail now; N pauses it for N weeks from now.
     pause_weeks: int | None = None
     name: str | None = None
+    # Each chosen topic's cadence (weekly when missing); None leaves the cadences as they are.
+    cadences: Mapping[int, Cadence] | None = None
+
+
+def _heard(subscriber: Subscriber, every: AbstractSet[int]) -> dict[int, Cadence]:
+    """Each topic the subscriber hears about and how often: none chosen is all of them weekly."""
+    chosen = {link.topic_id: link.cadence for link in subscriber.topics}
+    return chosen or dict.fromkeys(every, Cadence.WEEKLY)
 
 
 def update_preferences(
@@ -134,8 +143,29 @@ def update_preferences(
         raise InvalidPause(wanted.pause_weeks, MAX_PAUSE_WEEKS)
     name = check_name(wanted.name) if wanted.name is not None else None
     changes: list[str] = []
-    if set_topics(session, subscriber, wanted.topics):
+    known = known_topics(session)
+    before = _heard(subscriber, known.all)
+    chosen = wanted.topics
+    cadences = wanted.cadences
+    if cadences is None:
+        cadences = {link.topic_id: link.cadence for link in subscriber.topics}
+    if chosen == known.all and all(
+        cadences.get(t, Cadence.WEEKLY) == Cadence.WEEKLY for t in chosen
+    ):
+        chosen = frozenset()  # every topic, weekly, including those added later
+    set_topics(session, subscriber, chosen, cadences)
+    after = _heard(subscriber, known.all)
+    # None chosen is every topic: naming them all (for a cadence) is no change of topics.
+    if set(before) != set(after):
         changes.append("topics")
+    moved = [
+        f"{known.by_id.get(topic_id, topic_id)}: {cadence.label.lower()}"
+        for topic_id, cadence in after.items()
+        if topic_id in before and before[topic_id] != cadence
+    ]
+    if moved:
+        # Which topic went to which cadence, in the reader's words and the subscriber's history.
+        changes.append("how often for " + "; ".join(sorted(moved)))
     currently_paused = subscriber.paused_until is not None and subscriber.paused_until > now
     if wanted.pause_weeks:
         subscriber.paused_until = now + timedelta(weeks=wanted.pause_weeks)

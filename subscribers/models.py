@@ -31,6 +31,26 @@ class Cause(enum.StrEnum):
     ADMIN = "admin"
 
 
+class Cadence(enum.StrEnum):
+    """How often a reader hears about one topic; weekly is what every reader had before."""
+
+    WEEKLY = "weekly"
+    DAILY = "daily"
+    EACH = "each"
+
+    @property
+    def label(self) -> str:
+        return CADENCE_LABELS[self]
+
+
+# The one place people read these: forms, preferences, admin, CSV help.
+CADENCE_LABELS: dict[Cadence, str] = {
+    Cadence.WEEKLY: "Weekly digest",
+    Cadence.DAILY: "Daily digest",
+    Cadence.EACH: "Each story as it is published",
+}
+
+
 class Subscriber(Base):
     __tablename__ = "subscribers"
 
@@ -90,6 +110,9 @@ class SubscriberTopic(Base):
     # By foreign key name only: this package may import nothing of the service but db.
     topic_id: Mapped[int] = mapped_column(
         ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True
+    )
+    cadence: Mapped[Cadence] = mapped_column(
+        string_enum(Cadence, "cadence"), default=Cadence.WEEKLY, server_default=Cadence.WEEKLY.value
     )
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="topics")
@@ -154,6 +177,9 @@ class SignupRequest(Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200), default="")
     topics: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # {topic id (as JSON makes it, a string): cadence value} for topics not weekly; None or a
+    # missing topic means weekly (requests queued before cadences existed have none).
+    cadences: Mapped[dict[str, str] | None] = mapped_column(JSON)
     client_address: Mapped[str | None] = mapped_column(String(64))
     # "signup" (the form), or "links": a reader asking for fresh links (an old one expired).
     kind: Mapped[str] = mapped_column(String(20), default="signup", server_default="signup")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from subscribers.audience import topic_slugs
 from subscribers.errors import SubscribersError
 from subscribers.lifecycle import is_suppressed, transition
-from subscribers.models import Cause, Status, Subscriber
+from subscribers.models import Cadence, Cause, Status, Subscriber
 from subscribers.signup import signup
 
 
@@ -24,6 +25,7 @@ def add(
     now: datetime,
     *,
     confirmed: bool,
+    cadences: Mapping[int, Cadence] | None = None,
 ) -> int:
     """Add a normalised address: pending (a confirmation is due) or, consent given, active.
 
@@ -38,7 +40,7 @@ def add(
             f"{email} unsubscribed, bounced or complained: only its owner can subscribe it "
             "again, through a confirmation email (run without --confirmed)"
         )
-    outcome = signup(session, email, name, topics, now, cause=Cause.ADMIN)
+    outcome = signup(session, email, name, topics, now, cause=Cause.ADMIN, cadences=cadences)
     if confirmed:
         subscriber = session.get(Subscriber, outcome.subscriber_id)
         assert subscriber is not None  # signup stored it in this transaction

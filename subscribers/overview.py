@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from subscribers.models import Status, Subscriber, SubscriberEvent, SubscriberTopic
+from subscribers.models import Cadence, Status, Subscriber, SubscriberEvent, SubscriberTopic
 from subscribers.topics import known_topics
 
 # What editors count per week, in the order the charts show them.
@@ -30,6 +30,8 @@ class Overview:
     # Active subscribers per topic slug; "every topic" for those who chose none.
     by_topic: dict[str, int] = field(default_factory=dict)
     by_source: list[tuple[str, int]] = field(default_factory=list)
+    # The same readers split by how often they hear about the topic (every cadence present).
+    by_cadence: dict[str, dict[Cadence, int]] = field(default_factory=dict)
 
 
 def _monday(at: datetime) -> datetime:
@@ -70,21 +72,22 @@ def overview(session: Session, now: datetime, weeks: int = 12) -> Overview:
             per_week[_KIND_OF[Status(after)]][index] += 1
     active = Subscriber.status == Status.ACTIVE
     topics = known_topics(session)
-    by_topic = {
-        topics.by_id.get(topic_id, str(topic_id)): count
-        for topic_id, count in session.execute(
-            select(SubscriberTopic.topic_id, func.count())
-            .join(Subscriber, Subscriber.id == SubscriberTopic.subscriber_id)
-            .where(active)
-            .group_by(SubscriberTopic.topic_id)
-        )
-    }
+    by_cadence: dict[str, dict[Cadence, int]] = {}
+    for topic_id, cadence, count in session.execute(
+        select(SubscriberTopic.topic_id, SubscriberTopic.cadence, func.count())
+        .join(Subscriber, Subscriber.id == SubscriberTopic.subscriber_id)
+        .where(active)
+        .group_by(SubscriberTopic.topic_id, SubscriberTopic.cadence)
+    ):
+        slug = topics.by_id.get(topic_id, str(topic_id))
+        by_cadence.setdefault(slug, dict.fromkeys(Cadence, 0))[Cadence(cadence)] = count
     chose = select(SubscriberTopic.subscriber_id).where(
         SubscriberTopic.subscriber_id == Subscriber.id
     )
-    by_topic["every topic"] = (
-        session.scalar(select(func.count()).where(active, ~chose.exists())) or 0
-    )
+    # Those who chose no topic hear about every one in the weekly digest.
+    every = session.scalar(select(func.count()).where(active, ~chose.exists())) or 0
+    by_cadence["every topic"] = {**dict.fromkeys(Cadence, 0), Cadence.WEEKLY: every}
+    by_topic = {slug: sum(split.values()) for slug, split in by_cadence.items()}
     by_source = [
         (source or "(unknown)", count)
         for source, count in session.execute(
@@ -95,4 +98,4 @@ def overview(session: Session, now: datetime, weeks: int = 12) -> Overview:
             .limit(TOP_SOURCES)
         )
     ]
-    return Overview(by_status, starts, per_week, by_topic, by_source)
+    return Overview(by_status, starts, per_week, by_topic, by_source, by_cadence)

@@ -37,6 +37,7 @@ def enqueue(
     now: datetime,
     origin: dict[str, Any] | None = None,
     kind: str = "signup",
+    cadences: dict[str, str] | None = None,
 ) -> int:
     """Add a checked signup (normalised address, checked name, topic ids); QueueFull when full."""
     waiting = session.scalar(select(func.count()).select_from(SignupRequest)) or 0
@@ -46,6 +47,7 @@ def enqueue(
         email=email,
         name=name,
         topics=sorted(topics),
+        cadences=cadences,
         client_address=client_address,
         origin=origin,
         kind=kind,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from subscribers.errors import InvalidName
 from subscribers.lifecycle import SUPPRESSING, transition
-from subscribers.models import Cause, Status, Subscriber, SubscriberTopic
+from subscribers.models import Cadence, Cause, Status, Subscriber, SubscriberTopic
 from subscribers.origin import SignupOrigin
 
 NAME_MAX = 200
@@ -46,15 +47,40 @@ class Signup:
     created: bool
 
 
-def set_topics(session: Session, subscriber: Subscriber, chosen: AbstractSet[int]) -> bool:
-    """Replace a subscriber's topics; an empty set means every topic. True when they changed."""
+def set_topics(
+    session: Session,
+    subscriber: Subscriber,
+    chosen: AbstractSet[int],
+    cadences: Mapping[int, Cadence] | None = None,
+) -> bool:
+    """Replace a subscriber's topics; an empty set means every topic. True when they changed.
+
+    With `cadences`, each chosen topic gets its cadence there (weekly when missing); without,
+    kept topics keep theirs and new ones are weekly (an old caller that knows only slugs).
+    """
     current = {link.topic_id for link in subscriber.topics}
-    if current == chosen:
-        return False
-    subscriber.topics = [link for link in subscriber.topics if link.topic_id in chosen]
-    for topic_id in sorted(chosen - current):
-        subscriber.topics.append(SubscriberTopic(topic_id=topic_id))
-    return True
+    changed = current != chosen
+    if changed:
+        subscriber.topics = [link for link in subscriber.topics if link.topic_id in chosen]
+        for topic_id in sorted(chosen - current):
+            subscriber.topics.append(SubscriberTopic(topic_id=topic_id, cadence=Cadence.WEEKLY))
+    if cadences is not None and set_cadences(subscriber, cadences):
+        changed = True
+    return changed
+
+
+def set_cadences(subscriber: Subscriber, cadences: Mapping[int, Cadence]) -> list[int]:
+    """Each of the subscriber's topics to its cadence in `cadences` (weekly when missing).
+
+    Returns the topic ids whose cadence changed.
+    """
+    moved: list[int] = []
+    for chosen in subscriber.topics:
+        wanted = cadences.get(chosen.topic_id, Cadence.WEEKLY)
+        if chosen.cadence != wanted:
+            chosen.cadence = wanted
+            moved.append(chosen.topic_id)
+    return moved
 
 
 def signup(
@@ -66,6 +92,7 @@ def signup(
     cause: Cause = Cause.FORM,
     client_address: str | None = None,
     origin: SignupOrigin | None = None,
+    cadences: Mapping[int, Cadence] | None = None,
 ) -> Signup:
     """Store or revive a pending subscriber for an already normalised address.
 
@@ -82,7 +109,7 @@ def signup(
         _remember_origin(subscriber, origin)
         detail = f"signup {where}".strip()
         transition(session, subscriber, Status.PENDING, cause, now, detail, client_address)
-        set_topics(session, subscriber, topics)
+        set_topics(session, subscriber, topics, cadences or {})
         session.flush()
         return Signup(subscriber.id, email, needs_confirmation=True, created=True)
     if subscriber.status == Status.ACTIVE:
@@ -93,7 +120,7 @@ def signup(
         detail = f"signup again {where}".strip()
         transition(session, subscriber, Status.PENDING, cause, now, detail, client_address)
     subscriber.name = name or subscriber.name
-    set_topics(session, subscriber, topics)
+    set_topics(session, subscriber, topics, cadences or {})
     subscriber.updated_at = now
     session.flush()
     return Signup(subscriber.id, email, needs_confirmation=True, created=False)

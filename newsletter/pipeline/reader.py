@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from newsletter.analytics.machines import HUMAN
 from newsletter.analytics.models import ClickEvent
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssueLink, IssueStatus, Post
-from subscribers.audience import topic_slugs
-from subscribers.models import Status, Subscriber, SubscriberEvent, Suppression
+from subscribers.audience import topic_cadences
+from subscribers.models import Cadence, Status, Subscriber, SubscriberEvent, Suppression
 
 # How many of the latest sent issues get a "why not?" answer, and how many deliveries are listed.
 RECENT_ISSUES = 10
@@ -47,6 +47,8 @@ class Story:
     suppression: Suppression | None
     moments: list[Moment]
     answers: list[IssueAnswer]
+    # How often each of `topics` is heard about, by slug.
+    cadences: dict[str, Cadence] = field(default_factory=dict)
 
 
 def _as_utc(at: datetime) -> datetime:
@@ -232,8 +234,8 @@ def story(session: Session, subscriber_id: int) -> Story | None:
                 why(issue, delivery, events, subscriber, suppression),
             )
         )
-    topics = topic_slugs(session, [subscriber.id]).get(subscriber.id, [])
-    return Story(subscriber, topics, suppression, moments, answers)
+    cadences = topic_cadences(session, [subscriber.id]).get(subscriber.id, {})
+    return Story(subscriber, sorted(cadences), suppression, moments, answers, cadences)
 
 
 def origin_lines(origin: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -264,11 +266,13 @@ def export(session: Session, subscriber_id: int) -> dict[str, Any] | None:
         .order_by(Delivery.id)
     )
     suppression = session.scalar(select(Suppression).where(Suppression.email == subscriber.email))
+    chosen = topic_cadences(session, [subscriber.id]).get(subscriber.id, {})
     return {
         "email": subscriber.email,
         "name": subscriber.name,
         "status": subscriber.status.value,
-        "topics": topic_slugs(session, [subscriber.id]).get(subscriber.id, []),
+        "topics": sorted(chosen),
+        "cadences": {slug: cadence.value for slug, cadence in sorted(chosen.items())},
         "attributes": subscriber.attributes,
         "paused_until": _iso(subscriber.paused_until),
         "signed_up_at": _iso(subscriber.created_at),

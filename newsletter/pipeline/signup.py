@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from newsletter.metrics import SIGNUPS
 from newsletter.runtime import Runtime
 from subscribers.addresses import normalise
+from subscribers.cadences import for_request, parse_cadence
 from subscribers.errors import QueueFull, SubscribersError
+from subscribers.models import Cadence
 from subscribers.origin import SignupOrigin
 from subscribers.queue import enqueue
 from subscribers.ratelimit import DatabaseStore, Limit, RateLimiter
@@ -36,14 +38,16 @@ class SignupForm:
     client: str  # the visitor's network address, for the per-client limit and the logs
     # The page, referrer and campaign, kept with the consent record.
     origin: SignupOrigin = field(default_factory=SignupOrigin)
+    # "How often": one cadence for every topic ticked; blank is weekly.
+    cadence: str = ""
 
 
 def take_signup(runtime: Runtime, form: SignupForm) -> bool:
     """True when a request was queued (wake the sender); False when it was dropped unseen.
 
     Dropped (the honeypot, the per-address limit) answers as a queued one does. Raises
-    TooManySignups, InvalidAddress, InvalidName, UnknownTopic (the form's fault, before any
-    row is written) or QueueFull (too many wait to be sent).
+    TooManySignups, InvalidAddress, InvalidName, UnknownTopic, UnknownCadence (the form's
+    fault, before any row is written) or QueueFull (too many wait to be sent).
     """
     settings = runtime.settings.subscribers
     now = runtime.clock.now()
@@ -59,7 +63,12 @@ def take_signup(runtime: Runtime, form: SignupForm) -> bool:
     with runtime.sessions() as session:
         address = normalise(form.email, check_deliverability=settings.check_deliverability)
         name = check_name(form.name)
-        chosen = known_topics(session).ids(form.topics)
+        topics = known_topics(session)
+        chosen = topics.ids(form.topics)
+        cadence = parse_cadence(form.cadence)
+    if not chosen and cadence != Cadence.WEEKLY:
+        # No topic ticked means every topic; a cadence other than weekly needs them by name.
+        chosen = topics.all
     # Over the per-address limit the visitor sees the same page: it must not tell anyone
     # whether the address is known, and a real owner has already been mailed.
     per_address = Limit("subscribe-email", settings.rate_limit_per_email, window)
@@ -69,7 +78,16 @@ def take_signup(runtime: Runtime, form: SignupForm) -> bool:
     # The same work for every address, known or not: one row queued.
     try:
         with runtime.sessions.begin() as session:
-            enqueue(session, address, name, chosen, form.client, now, form.origin.as_json())
+            enqueue(
+                session,
+                address,
+                name,
+                chosen,
+                form.client,
+                now,
+                form.origin.as_json(),
+                cadences=for_request(dict.fromkeys(chosen, cadence)),
+            )
     except QueueFull as exc:
         log.warning("signup from %s refused: %s", form.client, exc)
         raise

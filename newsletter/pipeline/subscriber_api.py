@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from newsletter.runtime import Runtime
 from subscribers import operator
 from subscribers.addresses import normalise
+from subscribers.cadences import by_slug, for_request
 from subscribers.queue import enqueue
 from subscribers.signup import check_name
 from subscribers.topics import known_topics
@@ -21,21 +22,44 @@ class Added:
 
 
 def add_subscriber(
-    runtime: Runtime, email: str, name: str, topics: Sequence[str], *, confirmed: bool, by: str
+    runtime: Runtime,
+    email: str,
+    name: str,
+    topics: Sequence[str],
+    *,
+    confirmed: bool,
+    by: str,
+    cadences: Mapping[str, str] | None = None,
 ) -> Added:
     """Pending through the signup queue (its confirmation email and limits on the queue), or
     active at once when the caller holds the consent. InvalidAddress, InvalidName,
-    UnknownTopic, QueueFull, or SubscribersError (active already; suppressed and `confirmed`).
+    UnknownTopic, UnknownCadence, QueueFull, or SubscribersError (active already; suppressed
+    and `confirmed`).
     """
     settings = runtime.settings.subscribers
     now = runtime.clock.now()
     address = normalise(email, check_deliverability=settings.check_deliverability)
     checked = check_name(name)
     with runtime.sessions.begin() as session:
-        chosen = known_topics(session).ids(topics)
+        known = known_topics(session)
+        chosen = known.ids(topics)
+        # {slug: cadence} for some of `topics`; the others are weekly.
+        how_often = by_slug(known, cadences or {})
         if confirmed:
-            return Added(True, operator.add(session, address, checked, chosen, now, confirmed=True))
+            added = operator.add(
+                session, address, checked, chosen, now, confirmed=True, cadences=how_often
+            )
+            return Added(True, added)
         # The form's way: one queued request, sent by the background sender; `by` is kept as
         # the signup's source, the proof of where consent was asked for.
-        enqueue(session, address, checked, chosen, None, now, {"page": by})
+        enqueue(
+            session,
+            address,
+            checked,
+            chosen,
+            None,
+            now,
+            {"page": by},
+            cadences=for_request(how_often),
+        )
     return Added(False, None)

@@ -23,13 +23,38 @@ from newsletter.web.signups import wake_sender
 from newsletter.web.state import runtime_of
 from subscribers import editing
 from subscribers.errors import SubscribersError
-from subscribers.models import Status, Subscriber
+from subscribers.models import Cadence, Status, Subscriber
 from subscribers.search import MAX_QUERY, Filters, search
 from subscribers.topics import known_topics
 
 PREFIX = "/api/v1"
 router = APIRouter(prefix=PREFIX, tags=["subscribers"])
 Scope = Literal["subscribers:read", "subscribers:write", "subscribers:import"]
+
+
+class TopicChoice(BaseModel):
+    """A topic with how often the reader hears about it; a bare slug is a weekly one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(max_length=100)
+    cadence: Cadence = Cadence.WEEKLY
+
+
+# A slug (weekly, as before cadences) or {"slug": ..., "cadence": "weekly" | "daily" | "each"}.
+TopicIn = Annotated[str, Field(max_length=100)] | TopicChoice
+
+
+def _split(topics: list[TopicIn]) -> tuple[list[str], dict[str, str]]:
+    """The slugs, and each one's cadence (weekly for a bare slug)."""
+    slugs = [t if isinstance(t, str) else t.slug for t in topics]
+    cadences = {
+        t.strip() if isinstance(t, str) else t.slug.strip(): (
+            Cadence.WEEKLY if isinstance(t, str) else t.cadence
+        ).value
+        for t in topics
+    }
+    return slugs, {slug: cadence for slug, cadence in cadences.items() if slug}
 
 
 class SubscriberOut(BaseModel):
@@ -39,6 +64,8 @@ class SubscriberOut(BaseModel):
     status: Status
     # Topic slugs; empty: every topic.
     topics: list[str]
+    # Each of `topics` by slug: how often the reader hears about it.
+    cadences: dict[str, Cadence]
     signup_source: str | None
     created_at: datetime
     confirmed_at: datetime | None
@@ -56,7 +83,7 @@ class NewSubscriber(BaseModel):
 
     email: str = Field(max_length=320)
     name: str = Field(default="", max_length=200)
-    topics: list[Annotated[str, Field(max_length=100)]] = Field(default=[], max_length=100)
+    topics: list[TopicIn] = Field(default=[], max_length=100)
     # Consent already held: active at once, no confirmation email. Needs subscribers:import.
     confirmed: bool = False
 
@@ -72,7 +99,8 @@ class Change(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, max_length=200)
-    topics: list[Annotated[str, Field(max_length=100)]] | None = Field(default=None, max_length=100)
+    # Replaces the topics and their cadences (a bare slug: weekly); null keeps both.
+    topics: list[TopicIn] | None = Field(default=None, max_length=100)
 
 
 class Problem(BaseModel):
@@ -128,6 +156,7 @@ def _out(slugs: Mapping[int, str], subscriber: Subscriber) -> SubscriberOut:
         name=subscriber.name,
         status=subscriber.status,
         topics=sorted(slugs[chosen.topic_id] for chosen in subscriber.topics),
+        cadences={slugs[chosen.topic_id]: chosen.cadence for chosen in subscriber.topics},
         signup_source=subscriber.signup_source,
         created_at=subscriber.created_at,
         confirmed_at=subscriber.confirmed_at,
@@ -185,14 +214,16 @@ def create_subscriber(request: Request, new: NewSubscriber, token: Writing) -> R
     """Pending with a confirmation email (202), or active at once with `confirmed` (201)."""
     if new.confirmed and "subscribers:import" not in token.scopes:
         raise HTTPException(403, "adding confirmed subscribers needs the subscribers:import scope")
+    topics, cadences = _split(new.topics)
     try:
         added: Added = add_subscriber(
             runtime_of(request),
             new.email,
             new.name,
-            new.topics,
+            topics,
             confirmed=new.confirmed,
             by=_by(token),
+            cadences=cadences,
         )
     except SubscribersError as exc:
         raise HTTPException(400, str(exc)) from None
@@ -215,11 +246,14 @@ def change_subscriber(
         with runtime.sessions.begin() as session:
             subscriber = _one(session, subscriber_id)
             slugs = known_topics(session).by_id
-            topics = change.topics
-            if topics is None:
+            if change.topics is None:
                 topics = [slugs[chosen.topic_id] for chosen in subscriber.topics]
+                cadences = None
+            else:
+                topics, cadences = _split(change.topics)
             name = subscriber.name if change.name is None else change.name
-            editing.edit(session, subscriber, name, topics, _by(token), runtime.clock.now())
+            now = runtime.clock.now()
+            editing.edit(session, subscriber, name, topics, _by(token), now, cadences)
             return _out(slugs, subscriber)
     except SubscribersError as exc:
         raise HTTPException(400, str(exc)) from None

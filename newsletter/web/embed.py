@@ -72,7 +72,13 @@ def embedded_form(request: Request, fields: SignupFieldsDep) -> HTMLResponse:
         stated = urlsplit(stated).path or "/"  # our own page: its path, as /subscribe records
     origin = SignupOrigin.read(stated or request.headers.get("referer", ""), "", {})
     form = SignupForm(
-        fields.email, fields.name, fields.topics, fields.website, client_of(request), origin
+        fields.email,
+        fields.name,
+        fields.topics,
+        fields.website,
+        client_of(request),
+        origin,
+        fields.cadence,
     )
     try:
         queue_signup(request, form)
@@ -94,6 +100,8 @@ class ApiSignup(BaseModel):
     name: str = Field(default="", max_length=200)
     topics: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
     website: str = Field(default="", max_length=500)  # the honeypot: people leave it empty
+    # "weekly" (the default), "daily" or "each", for every topic chosen.
+    cadence: str = Field(default="", max_length=20)
     page: str = Field(default="", max_length=2000)
     referrer: str = Field(default="", max_length=2000)
     utm: dict[str, Annotated[str, Field(max_length=500)]] = Field(
@@ -139,7 +147,13 @@ async def api_subscribe(request: Request) -> JSONResponse:
     page_url = wanted.page or request.headers.get("referer", "")
     where = SignupOrigin.read(page_url, wanted.referrer, tags)
     form = SignupForm(
-        wanted.email, wanted.name, wanted.topics, wanted.website, client_of(request), where
+        wanted.email,
+        wanted.name,
+        wanted.topics,
+        wanted.website,
+        client_of(request),
+        where,
+        wanted.cadence,
     )
     try:
         queued = await _take(runtime, form)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.catalog import topic_names
 from newsletter.runtime import Runtime
+from subscribers.models import Cadence
 
 log = logging.getLogger(__name__)
 
@@ -61,4 +62,5 @@ def layout_globals(runtime: Runtime) -> dict[str, Any]:
         "nav_topics": NavTopics(runtime.sessions),
         "privacy_href": str(site.privacy_url) if site.privacy_url else "/privacy",
         "nav": "",  # which main navigation item is this page (aria-current), if any
+        "cadences": tuple(Cadence),  # How often a reader hears about a topic, with its label
     }

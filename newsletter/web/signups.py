@@ -11,7 +11,13 @@ from newsletter.confirmations import ConfirmationSender
 from newsletter.pipeline.signup import SignupForm, TooManySignups, take_signup
 from newsletter.web.public import error
 from newsletter.web.state import runtime_of
-from subscribers.errors import InvalidAddress, InvalidName, QueueFull, UnknownTopic
+from subscribers.errors import (
+    InvalidAddress,
+    InvalidName,
+    QueueFull,
+    UnknownCadence,
+    UnknownTopic,
+)
 
 FormStr = Annotated[str, Form()]
 FormList = Annotated[list[str] | None, Form()]
@@ -20,6 +26,7 @@ FIELD_OF: dict[type[Exception], str] = {
     InvalidAddress: "email",
     InvalidName: "name",
     UnknownTopic: "topics",
+    UnknownCadence: "cadence",
 }
 FieldError = tuple(FIELD_OF)
 
@@ -34,6 +41,7 @@ class SignupFields:
     topics: list[str]
     website: str
     origin_page: str
+    cadence: str = ""
 
 
 def _signup_fields(
@@ -42,8 +50,9 @@ def _signup_fields(
     topics: FormList = None,
     website: FormStr = "",
     origin_page: FormStr = "",
+    cadence: FormStr = "",
 ) -> SignupFields:
-    return SignupFields(email, name, topics or [], website, origin_page)
+    return SignupFields(email, name, topics or [], website, origin_page, cadence)
 
 
 SignupFieldsDep = Annotated[SignupFields, Depends(_signup_fields)]

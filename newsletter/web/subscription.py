@@ -39,12 +39,14 @@ from newsletter.web.signups import (
     wake_sender,
 )
 from newsletter.web.state import runtime_of
+from subscribers.cadences import pairs
 from subscribers.errors import (
     InvalidAddress,
     InvalidName,
     InvalidPause,
     InvalidToken,
     QueueFull,
+    UnknownCadence,
     UnknownTopic,
 )
 from subscribers.links import link
@@ -150,13 +152,25 @@ def subscribe(
     page_url = fields.origin_page or request.headers.get("referer", "")
     origin = SignupOrigin.read(page_url, origin_referrer, tags)
     form = SignupForm(
-        fields.email, fields.name, fields.topics, fields.website, client_of(request), origin
+        fields.email,
+        fields.name,
+        fields.topics,
+        fields.website,
+        client_of(request),
+        origin,
+        fields.cadence,
     )
     try:
         queue_signup(request, form)
     except FieldError as exc:
         with runtime.sessions() as session:
-            shown = {"email": fields.email, "name": fields.name, "topics": fields.topics}
+            shown = {
+                "email": fields.email,
+                "name": fields.name,
+                "topics": fields.topics,
+                # An unknown value is shown as weekly again, the error naming it.
+                "cadence": fields.cadence,
+            }
             context = {
                 "topics": _topics(session),
                 "form": shown,
@@ -279,6 +293,7 @@ def _preferences_context(
         "topics": topics,
         # No topic chosen means every topic, new ones included.
         "chosen": chosen or {topic.id for topic in topics},
+        "cadence_of": {link.topic_id: link.cadence.value for link in subscriber.topics},
         "paused_until": paused.astimezone(runtime.settings.zone) if paused else None,
         "pause_choices": PAUSE_CHOICES,
         "unsubscribe_url": _link(runtime, Purpose.UNSUBSCRIBE, subscriber, now),
@@ -302,22 +317,23 @@ def preferences_submit(
     # "keep" (the form's default) leaves a pause as it is: saving a name never resumes mail.
     pause_weeks: Annotated[str, Form(pattern=r"^(keep|\d{1,2})$")] = "keep",
     name: Annotated[str | None, Form()] = None,
+    # One "slug:cadence" a topic; a form from before cadences sends none and keeps them.
+    cadences: Annotated[list[str] | None, Form()] = None,
 ) -> HTMLResponse:
     runtime = runtime_of(request)
     session, subscriber = opened.session, opened.subscriber
     try:
         known = known_topics(session)
         chosen = known.ids(topics or [])
-        if chosen == known.all:
-            chosen = frozenset()  # every topic, including those added later
+        how_often = pairs(known, cadences) if cadences is not None else None
         pause = None if pause_weeks == "keep" else int(pause_weeks)
-        wanted = Preferences(topics=chosen, pause_weeks=pause, name=name)
+        wanted = Preferences(topics=chosen, pause_weeks=pause, name=name, cadences=how_often)
         changes = update_preferences(
             session, subscriber, wanted, runtime.clock.now(), client_of(request)
         )
     except (InvalidToken, UnknownTopic) as exc:
         raise bad_link(runtime, Purpose.PREFERENCES, exc) from None
-    except (InvalidName, InvalidPause) as exc:
+    except (InvalidName, InvalidPause, UnknownCadence) as exc:
         context = _preferences_context(runtime, session, subscriber, opened.token)
         context["error"] = f"Nothing was saved: {exc}."
         return page(request, "web/preferences.html", context, 422)

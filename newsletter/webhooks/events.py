@@ -84,6 +84,11 @@ def _subscriber_events(session: Session, endpoint: Endpoint) -> list[Event]:
                     "name": person.name,
                     "status": row.to_status.value,
                     "topics": sorted(slugs[chosen.topic_id] for chosen in person.topics),
+                    # How often for each of "topics"; added beside it, so old readers keep working.
+                    "cadences": {
+                        slugs[chosen.topic_id]: chosen.cadence.value
+                        for chosen in sorted(person.topics, key=lambda t: slugs[t.topic_id])
+                    },
                     "cause": row.cause.value,
                 },
             )

@@ -15,6 +15,7 @@ from newsletter.config import Settings
 from newsletter.web.admin.auth import EditorDep
 from newsletter.web.admin.pages import render
 from newsletter.web.state import runtime_of
+from subscribers.models import Cadence
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,14 @@ def snippets(
     choices += [({"slug": slug, "name": name}, name, f"-{slug}") for slug, name in topics.items()]
     return [
         Snippet(
-            label, snippet.render(action=action, topic=topic, suffix=suffix, site=settings.site)
+            label,
+            snippet.render(
+                action=action,
+                topic=topic,
+                suffix=suffix,
+                site=settings.site,
+                cadences=tuple(Cadence),
+            ),
         )
         for topic, label, suffix in choices
     ]

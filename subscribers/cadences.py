@@ -1,0 +1,55 @@
+"""Reading a reader's cadences from outside (forms, API, CSV) into {topic id: Cadence}."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from subscribers.errors import UnknownCadence
+from subscribers.models import Cadence
+from subscribers.topics import Topics
+
+
+def parse_cadence(value: str) -> Cadence:
+    """A cadence by its value ("weekly", "daily", "each"), blank for weekly; else UnknownCadence."""
+    value = value.strip().lower()
+    if not value:
+        return Cadence.WEEKLY
+    try:
+        return Cadence(value)
+    except ValueError:
+        raise UnknownCadence(value) from None
+
+
+def by_slug(topics: Topics, cadences: Mapping[str, str]) -> dict[int, Cadence]:
+    """{slug: value} -> {topic id: Cadence}; UnknownTopic or UnknownCadence for a bad one."""
+    return {
+        topic_id: parse_cadence(cadences[slug])
+        for slug in cadences
+        for topic_id in topics.ids([slug])
+    }
+
+
+def pairs(topics: Topics, values: Iterable[str]) -> dict[int, Cadence]:
+    """Form values "slug:cadence" (one select per topic) -> {topic id: Cadence}."""
+    wanted: dict[str, str] = {}
+    for value in values:
+        slug, _, cadence = value.partition(":")
+        wanted[slug] = cadence if cadence else "?"
+    return by_slug(topics, wanted)
+
+
+def for_request(cadences: Mapping[int, Cadence]) -> dict[str, str] | None:
+    """The JSON a pending signup keeps: only the topics not weekly, None when all are."""
+    kept = {
+        str(topic_id): c.value for topic_id, c in sorted(cadences.items()) if c != Cadence.WEEKLY
+    }
+    return kept or None
+
+
+def from_request(stored: Mapping[str, str] | None) -> dict[int, Cadence]:
+    """A pending signup's JSON back; anything unreadable there (hand-edited) is weekly."""
+    read: dict[int, Cadence] = {}
+    for key, value in (stored or {}).items():
+        if key.isdigit() and value in Cadence.__members__.values():
+            read[int(key)] = Cadence(value)
+    return read
