@@ -14,6 +14,8 @@ from newsletter.extras import require_workers
 from newsletter.keys import SigningKeys, signing_keys
 from newsletter.mail.transport import Transport, transport_from_settings
 from newsletter.sealed import Sealer
+from subscribers.cadences import offered
+from subscribers.models import Cadence
 
 
 @dataclass
@@ -41,6 +43,11 @@ class Runtime:
     def signing_key(self) -> str:
         """The key that signs sessions, CSRF tokens and every mailed link."""
         return self.keys.current
+
+    @property
+    def cadences(self) -> tuple[Cadence, ...]:
+        """The cadences readers may choose (`digest.cadences`), weekly first."""
+        return offered(self.settings.digest.cadences)
 
     @property
     def verification_keys(self) -> tuple[str, ...]:

@@ -2,40 +2,55 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from subscribers.errors import UnknownCadence
 from subscribers.models import Cadence
 from subscribers.topics import Topics
 
 
-def parse_cadence(value: str) -> Cadence:
-    """A cadence by its value ("weekly", "daily", "each"), blank for weekly; else UnknownCadence."""
+def offered(values: Iterable[str]) -> tuple[Cadence, ...]:
+    """The cadences the publisher offers (`digest.cadences`), in the order forms list them."""
+    chosen = set(values)
+    return tuple(cadence for cadence in Cadence if cadence.value in chosen)
+
+
+def parse_cadence(value: str, offer: Collection[Cadence]) -> Cadence:
+    """An offered cadence by its value ("weekly", "daily", "each"), blank for weekly.
+
+    UnknownCadence for anything else, a cadence the publisher does not offer included: a choice
+    no issue would honour is refused, not stored.
+    """
     value = value.strip().lower()
     if not value:
         return Cadence.WEEKLY
     try:
-        return Cadence(value)
+        cadence = Cadence(value)
     except ValueError:
         raise UnknownCadence(value) from None
+    if cadence not in offer:
+        raise UnknownCadence(value, offered=False)
+    return cadence
 
 
-def by_slug(topics: Topics, cadences: Mapping[str, str]) -> dict[int, Cadence]:
+def by_slug(
+    topics: Topics, cadences: Mapping[str, str], offer: Collection[Cadence]
+) -> dict[int, Cadence]:
     """{slug: value} -> {topic id: Cadence}; UnknownTopic or UnknownCadence for a bad one."""
     return {
-        topic_id: parse_cadence(cadences[slug])
+        topic_id: parse_cadence(cadences[slug], offer)
         for slug in cadences
         for topic_id in topics.ids([slug])
     }
 
 
-def pairs(topics: Topics, values: Iterable[str]) -> dict[int, Cadence]:
+def pairs(topics: Topics, values: Iterable[str], offer: Collection[Cadence]) -> dict[int, Cadence]:
     """Form values "slug:cadence" (one select per topic) -> {topic id: Cadence}."""
     wanted: dict[str, str] = {}
     for value in values:
         slug, _, cadence = value.partition(":")
         wanted[slug] = cadence if cadence else "?"
-    return by_slug(topics, wanted)
+    return by_slug(topics, wanted, offer)
 
 
 def for_request(cadences: Mapping[int, Cadence]) -> dict[str, str] | None:

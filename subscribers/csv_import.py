@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from subscribers.bulk_store import Stored, store
 from subscribers.csv_parse import Parser, Record, Rejection
+from subscribers.models import Cadence
 from subscribers.topics import known_topics
 
 
@@ -30,6 +31,7 @@ def import_csv(
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
     keys: Sequence[str] = (),
+    offer: Collection[Cadence] = (Cadence.WEEKLY,),
 ) -> ImportReport:
     """Import a CSV of `email,name,topics` (+ attribute columns) in committed batches.
 
@@ -37,11 +39,11 @@ def import_csv(
     picks up where it stopped: addresses already stored are counted, never changed.
     ImportFileError, before anything is stored, for a file without a usable header.
     `progress` is called with the number of bytes read so far; `keys` (the site's signing keys)
-    find the erased addresses, which are refused.
+    find the erased addresses, which are refused; `offer`, the cadences a row may choose.
     """
     with sessions() as session:
         known = known_topics(session)
-    parser = Parser(stream, known, check_deliverability=check_deliverability)
+    parser = Parser(stream, known, check_deliverability=check_deliverability, offer=offer)
     report = ImportReport()
     pending: list[Record] = []
     for parsed in parser:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import BinaryIO, NamedTuple
 
@@ -82,7 +82,13 @@ class _Lines:
 class _Row:
     """Turns one CSV record into a Record or a Rejection, remembering the addresses seen."""
 
-    def __init__(self, header: list[str], topics: Topics, check_deliverability: bool) -> None:
+    def __init__(
+        self,
+        header: list[str],
+        topics: Topics,
+        check_deliverability: bool,
+        offer: Collection[Cadence],
+    ) -> None:
         names = [column.strip().lower() for column in header]
         if "email" not in names:
             found = ", ".join(repr(n) for n in names if n) or "nothing"
@@ -90,6 +96,7 @@ class _Row:
         self.names = names
         self.width = len(names)
         self.topics = topics
+        self.offer = offer
         self.normalise = AddressChecker(check_deliverability=check_deliverability)
         self.seen: dict[str, int] = {}
         # A list repeats a handful of topic cells: each is split and checked once.
@@ -141,11 +148,12 @@ class _Row:
             slug, _, how_often = item.partition(":")
             try:
                 found = self.topics.ids([slug.lower()])
-                cadence = parse_cadence(how_often)
+                cadence = parse_cadence(how_often, self.offer)
             except UnknownTopic as exc:
                 return f"unknown topic {exc.slug!r}"
             except UnknownCadence as exc:
-                return f"{exc} for topic {slug.strip()!r} (weekly, daily or each)"
+                choices = ", ".join(cadence.value for cadence in self.offer)
+                return f"{exc} for topic {slug.strip()!r} ({choices})"
             topics |= found
             cadences.update(dict.fromkeys(found, cadence) if cadence != Cadence.WEEKLY else {})
         return frozenset(topics), MappingProxyType(cadences) if cadences else _ALL_WEEKLY
@@ -159,7 +167,12 @@ class Parser:
     """
 
     def __init__(
-        self, stream: BinaryIO, topics: Topics, *, check_deliverability: bool = False
+        self,
+        stream: BinaryIO,
+        topics: Topics,
+        *,
+        check_deliverability: bool = False,
+        offer: Collection[Cadence] = (Cadence.WEEKLY,),
     ) -> None:
         self._lines = _Lines(stream)
         self._reader = csv.reader(self._lines, strict=False)
@@ -173,7 +186,7 @@ class Parser:
             raise ImportFileError(f"not a CSV header: {exc}", line=1) from None
         if 1 in self._lines.bad:
             raise ImportFileError("the header is not UTF-8 text; save the file as UTF-8", line=1)
-        self._row = _Row(header, topics, check_deliverability)
+        self._row = _Row(header, topics, check_deliverability, offer)
         self.rows = 0
 
     @property

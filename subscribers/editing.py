@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from subscribers.cadences import by_slug
 from subscribers.lifecycle import SUPPRESSING, is_suppressed, record, suppress, transition
-from subscribers.models import Cause, Status, Subscriber, Suppression
+from subscribers.models import Cadence, Cause, Status, Subscriber, Suppression
 from subscribers.queue import enqueue
 from subscribers.signup import check_name, set_cadences, set_topics
 from subscribers.topics import known_topics
@@ -28,16 +28,18 @@ def edit(
     editor: str,
     now: datetime,
     cadences: Mapping[str, str] | None = None,
+    offer: Collection[Cadence] = (Cadence.WEEKLY,),
 ) -> list[str]:
     """Change the name and topic slugs (none: every topic); what changed, recorded. InvalidName,
     UnknownTopic, UnknownCadence for the editor's form to show.
 
     `cadences` ({slug: cadence}, weekly when missing) sets each chosen topic's; None keeps them.
+    `offer`: the cadences the publisher offers; any other is UnknownCadence.
     """
     name = check_name(name)
     known = known_topics(session)
     chosen = known.ids(topics)
-    wanted = by_slug(known, cadences) if cadences is not None else None
+    wanted = by_slug(known, cadences, offer) if cadences is not None else None
     changes = []
     if name != subscriber.name:
         subscriber.name = name

@@ -47,8 +47,9 @@ class UnknownTopic(SubscribersError):
 class UnknownCadence(SubscribersError):
     """A cadence that is not one of weekly, daily or each story."""
 
-    def __init__(self, value: str) -> None:
-        super().__init__(f"unknown frequency {value[:40]!r}")
+    def __init__(self, value: str, *, offered: bool = True) -> None:
+        known = "unknown frequency" if offered else "frequency not offered here:"
+        super().__init__(f"{known} {value[:40]!r}")
         self.value = value
 
 

@@ -237,3 +237,14 @@ def test_compose_requires_a_secret_key_and_gives_none() -> None:
     assert values, "the service gets no NEWSLETTER_SECRET_KEY"
     for value in values:
         assert value.startswith("${NEWSLETTER_SECRET_KEY:?"), value
+
+
+def test_offered_cadences_must_keep_weekly_and_name_known_ones() -> None:
+    assert load_settings().digest.cadences == ["weekly"]
+    both = load_settings(digest={"cadences": ["weekly", "daily", "weekly"]})
+    assert both.digest.cadences == ["weekly", "daily"]
+    with pytest.raises(ConfigError, match=r"digest\.cadences") as raised:
+        load_settings(digest={"cadences": ["daily"]})
+    assert "must include weekly" in str(raised.value)
+    with pytest.raises(ConfigError, match=r"digest\.cadences"):
+        load_settings(digest={"cadences": ["weekly", "hourly"]})

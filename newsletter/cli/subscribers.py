@@ -107,6 +107,7 @@ def import_(
                 check_deliverability=settings.check_deliverability,
                 progress=lambda read: bar.update(bar.task_ids[0], completed=read),
                 keys=runtime.verification_keys,
+                offer=runtime.cadences,
             )
         except ImportFileError as exc:
             raise SubscribersError(f"{file}: {exc}; nothing was imported") from None

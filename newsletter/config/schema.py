@@ -151,6 +151,16 @@ class DigestSettings(_Section):
     utm_source: str = "newsletter"
     utm_medium: str = "email"
     utm_campaign: str = "digest-{issue}"
+    # The cadences readers may choose per topic. Weekly is everyone's default; "daily" and
+    # "each" (every story as it is published) are offered on the forms only when listed.
+    cadences: list[Literal["weekly", "daily", "each"]] = ["weekly"]
+
+    @field_validator("cadences")
+    @classmethod
+    def _cadences(cls, value: list[str]) -> list[str]:
+        if "weekly" not in value:
+            raise ValueError("must include weekly, every reader's default")
+        return list(dict.fromkeys(value))
 
     @field_validator("build", "send")
     @classmethod

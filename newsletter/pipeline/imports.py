@@ -38,6 +38,7 @@ def import_from_admin(
         source=f"{name} (admin, by {editor})",
         check_deliverability=runtime.settings.subscribers.check_deliverability,
         keys=runtime.verification_keys,
+        offer=runtime.cadences,
     )
     queued = 0
     for start in range(0, len(report.to_confirm), 1000):

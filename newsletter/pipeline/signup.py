@@ -65,7 +65,7 @@ def take_signup(runtime: Runtime, form: SignupForm) -> bool:
         name = check_name(form.name)
         topics = known_topics(session)
         chosen = topics.ids(form.topics)
-        cadence = parse_cadence(form.cadence)
+        cadence = parse_cadence(form.cadence, runtime.cadences)
     if not chosen and cadence != Cadence.WEEKLY:
         # No topic ticked means every topic; a cadence other than weekly needs them by name.
         chosen = topics.all

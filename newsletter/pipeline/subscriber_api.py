@@ -44,7 +44,7 @@ def add_subscriber(
         known = known_topics(session)
         chosen = known.ids(topics)
         # {slug: cadence} for some of `topics`; the others are weekly.
-        how_often = by_slug(known, cadences or {})
+        how_often = by_slug(known, cadences or {}, runtime.cadences)
         if confirmed:
             added = operator.add(
                 session, address, checked, chosen, now, confirmed=True, cadences=how_often

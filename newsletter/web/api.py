@@ -253,7 +253,9 @@ def change_subscriber(
                 topics, cadences = _split(change.topics)
             name = subscriber.name if change.name is None else change.name
             now = runtime.clock.now()
-            editing.edit(session, subscriber, name, topics, _by(token), now, cadences)
+            editing.edit(
+                session, subscriber, name, topics, _by(token), now, cadences, runtime.cadences
+            )
             return _out(slugs, subscriber)
     except SubscribersError as exc:
         raise HTTPException(400, str(exc)) from None

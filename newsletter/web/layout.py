@@ -62,5 +62,8 @@ def layout_globals(runtime: Runtime) -> dict[str, Any]:
         "nav_topics": NavTopics(runtime.sessions),
         "privacy_href": str(site.privacy_url) if site.privacy_url else "/privacy",
         "nav": "",  # which main navigation item is this page (aria-current), if any
-        "cadences": tuple(Cadence),  # How often a reader hears about a topic, with its label
+        # How often a reader may hear about a topic (offered, with labels); every one, for the
+        # admin's counts of readers who chose one while it was offered.
+        "cadences": runtime.cadences,
+        "every_cadence": tuple(Cadence),
     }

@@ -325,7 +325,7 @@ def preferences_submit(
     try:
         known = known_topics(session)
         chosen = known.ids(topics or [])
-        how_often = pairs(known, cadences) if cadences is not None else None
+        how_often = pairs(known, cadences, runtime.cadences) if cadences is not None else None
         pause = None if pause_weeks == "keep" else int(pause_weeks)
         wanted = Preferences(topics=chosen, pause_weeks=pause, name=name, cadences=how_often)
         changes = update_preferences(

@@ -8,18 +8,35 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from newsletter.config import Settings
 from newsletter.models import Topic
 from newsletter.runtime import Runtime
-from subscribers.cadences import by_slug, for_request, from_request, pairs, parse_cadence
+from subscribers.cadences import (
+    by_slug,
+    for_request,
+    from_request,
+    offered,
+    pairs,
+    parse_cadence,
+)
 from subscribers.csv_export import export_csv
 from subscribers.csv_import import import_csv
 from subscribers.errors import UnknownCadence, UnknownTopic
 from subscribers.models import CADENCE_LABELS, Cadence, Subscriber
 from subscribers.signup import set_topics, signup
 from subscribers.topics import Topics
+from tests.cadences import offering_every_cadence
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These tests choose cadences: the publisher offers every one."""
+    return offering_every_cadence(settings)
+
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 TOPICS = Topics({"asylum": 1, "border": 2})
+EVERY = tuple(Cadence)
 
 
 def test_every_cadence_has_a_label_for_people() -> None:
@@ -34,14 +51,26 @@ def test_every_cadence_has_a_label_for_people() -> None:
 @pytest.mark.parametrize("value", ["hourly", "WEEKLY ", "", "  "])
 def test_parse_cadence(value: str) -> None:
     if value.strip().lower() in ("", "weekly"):
-        assert parse_cadence(value) == Cadence.WEEKLY
+        assert parse_cadence(value, EVERY) == Cadence.WEEKLY
     else:
         with pytest.raises(UnknownCadence):
-            parse_cadence(value)
+            parse_cadence(value, EVERY)
+
+
+def test_a_cadence_the_publisher_does_not_offer_is_refused_not_stored(runtime: Runtime) -> None:
+    weekly_only = offered(["weekly"])
+    assert weekly_only == (Cadence.WEEKLY,)
+    assert offered(["each", "weekly", "daily"]) == EVERY  # in the forms' order
+    assert runtime.cadences == EVERY  # this module's settings offer every one
+    assert parse_cadence("weekly", weekly_only) == Cadence.WEEKLY
+    with pytest.raises(UnknownCadence, match="not offered here: 'daily'"):
+        parse_cadence("daily", weekly_only)
+    with pytest.raises(UnknownCadence):
+        pairs(TOPICS, ["asylum:each"], weekly_only)
 
 
 def test_form_pairs_and_the_pending_signups_json() -> None:
-    chosen = pairs(TOPICS, ["asylum:daily", "border:weekly"])
+    chosen = pairs(TOPICS, ["asylum:daily", "border:weekly"], EVERY)
     assert chosen == {1: Cadence.DAILY, 2: Cadence.WEEKLY}
     assert for_request(chosen) == {"1": "daily"}  # weekly is not stored: missing means weekly
     assert for_request({2: Cadence.WEEKLY}) is None
@@ -50,11 +79,11 @@ def test_form_pairs_and_the_pending_signups_json() -> None:
     assert from_request({"x": "daily", "2": "hourly", "3": ["each"]}) == {}  # type: ignore[dict-item]
     assert from_request(None) == {}
     with pytest.raises(UnknownCadence):
-        pairs(TOPICS, ["asylum:yearly"])
+        pairs(TOPICS, ["asylum:yearly"], EVERY)
     with pytest.raises(UnknownCadence):
-        pairs(TOPICS, ["asylum"])  # a select always sends slug:cadence
+        pairs(TOPICS, ["asylum"], EVERY)  # a select always sends slug:cadence
     with pytest.raises(UnknownTopic):
-        by_slug(TOPICS, {"astrology": "daily"})
+        by_slug(TOPICS, {"astrology": "daily"}, EVERY)
 
 
 @pytest.fixture
@@ -98,7 +127,13 @@ def test_set_topics_keeps_or_sets_cadences(runtime: Runtime, topics: dict[str, i
 
 def _import(runtime: Runtime, data: bytes):  # type: ignore[no-untyped-def]
     return import_csv(
-        runtime.sessions, io.BytesIO(data), NOW, confirmed=True, source="list.csv", batch=2
+        runtime.sessions,
+        io.BytesIO(data),
+        NOW,
+        confirmed=True,
+        source="list.csv",
+        batch=2,
+        offer=runtime.cadences,
     )
 
 
@@ -117,7 +152,7 @@ def test_csv_says_a_cadence_other_than_weekly_and_imports_it_back(
     [(line, _, reason)] = report.rejected
     assert (line, reason) == (
         5,
-        "unknown frequency 'hourly' for topic 'asylum' (weekly, daily or each)",
+        "unknown frequency 'hourly' for topic 'asylum' (weekly, daily, each)",
     )
     out = io.StringIO()
     with runtime.sessions() as session:
@@ -144,3 +179,19 @@ def test_csv_says_a_cadence_other_than_weekly_and_imports_it_back(
         ("ana@example.org", topics["border"], Cadence.WEEKLY),
         ("bo@example.org", topics["border"], Cadence.EACH),
     }
+
+
+def test_a_list_may_only_choose_what_the_publisher_offers(runtime: Runtime) -> None:
+    with runtime.sessions.begin() as session:
+        session.add(Topic(slug="asylum", name="Asylum"))
+    report = import_csv(
+        runtime.sessions,
+        io.BytesIO(b"email,topics\nana@example.org,asylum:daily\nbo@example.org,asylum\n"),
+        NOW,
+        confirmed=True,
+        offer=offered(["weekly"]),
+    )
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (2, "frequency not offered here: 'daily' for topic 'asylum' (weekly)")
+    ]
+    assert report.imported == 1

@@ -4,18 +4,27 @@ each topic's cadence on a subscriber's page."""
 from __future__ import annotations
 
 import lxml.html
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from newsletter.config import Settings
 from newsletter.models import Topic
 from newsletter.runtime import Runtime
 from subscribers.manage import confirm
 from subscribers.models import Cadence, Subscriber
 from subscribers.overview import overview
 from subscribers.signup import signup
+from tests.cadences import offering_every_cadence
 from tests.web.test_admin_subscribers import publisher as publisher
 from tests.web.test_subscription import NOW
 from tests.web.test_subscription import site as site
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These tests choose cadences: the publisher offers every one."""
+    return offering_every_cadence(settings)
 
 
 def _readers(site: Runtime) -> dict[str, int]:

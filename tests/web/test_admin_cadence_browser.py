@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from newsletter.config import Settings
 from newsletter.editors.models import Role
 from newsletter.runtime import Runtime
 from subscribers.manage import confirm
 from subscribers.models import Cadence, Subscriber
 from subscribers.signup import signup
+from tests.cadences import offering_every_cadence
 from tests.factories import add_topics
 from tests.web.admin_helpers import PASSWORD, make_editor
 from tests.web.axe import at_widths
@@ -17,6 +21,12 @@ from tests.web.live import browser as browser
 from tests.web.test_admin_browser import NOW
 from tests.web.test_admin_browser import site as site
 from tests.web.test_public_browser import SHOTS, WIDTHS
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These tests choose cadences: the publisher offers every one."""
+    return offering_every_cadence(settings)
 
 
 def _readers(runtime: Runtime) -> int:

@@ -3,11 +3,22 @@
 
 from __future__ import annotations
 
+import pytest
+
+from newsletter.config import Settings
 from newsletter.runtime import Runtime
+from tests.cadences import offering_every_cadence
 from tests.smtpd import SmtpServer
 from tests.web.test_api import _admin, _api, make_token
 from tests.web.test_subscription import browser, confirm_path, csrf_of, drain
 from tests.web.test_subscription import site as site
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These tests choose cadences: the publisher offers every one."""
+    return offering_every_cadence(settings)
+
 
 SCOPES = ("subscribers:read", "subscribers:write", "subscribers:import")
 

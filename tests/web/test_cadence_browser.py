@@ -16,6 +16,7 @@ from newsletter.models import Topic
 from newsletter.runtime import Runtime
 from subscribers.models import Cadence, Subscriber
 from subscribers.tokens import Purpose
+from tests.cadences import offering_every_cadence
 from tests.smtpd import SmtpServer
 from tests.web.live import (  # noqa: F401 (browser is a fixture)
     browser,
@@ -25,6 +26,12 @@ from tests.web.live import (  # noqa: F401 (browser is a fixture)
     settings_at,
 )
 from tests.web.test_public_browser import NOW, _check, _link, _reader
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These tests choose cadences: the publisher offers every one."""
+    return offering_every_cadence(settings)
 
 
 @pytest.fixture

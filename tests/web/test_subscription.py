@@ -27,7 +27,7 @@ from newsletter.templating import environment
 from newsletter.web.app import create_app
 from subscribers.lifecycle import is_suppressed, transition
 from subscribers.links import link
-from subscribers.models import Cause, Status, Subscriber
+from subscribers.models import Cause, SignupRequest, Status, Subscriber
 from subscribers.tokens import Purpose
 from tests.smtpd import SmtpServer
 
@@ -841,3 +841,24 @@ def test_the_confirmation_email_carries_nothing_the_visitor_typed(
         assert not any(word in text for text in decoded)
     # The name is kept for the newsletter itself, once the owner of the address confirms.
     assert subscriber(site, "stranger@example.org").name == spam  # type: ignore[union-attr]
+
+
+def test_offering_weekly_alone_hides_how_often_and_refuses_another(
+    client: TestClient, site: Runtime
+) -> None:
+    # Daily and per-story mail are offered only once digest.cadences lists them.
+    assert site.settings.digest.cadences == ["weekly"]
+    page = lxml.html.fromstring(client.get("/subscribe").text)
+    assert page.cssselect("select[name=cadence]") == []
+    assert page.cssselect("input[name=email]")
+    home = lxml.html.fromstring(client.get("/").text)
+    assert home.cssselect("select[name=cadence]") == []
+    refused = post_signup(client, "ana@example.org", topics=["asylum"], cadence="daily")
+    assert refused.status_code == 422
+    assert "frequency not offered here: &#39;daily&#39;" in refused.text
+    api = browser(site, headers={"Origin": "https://news.example.org"})
+    answered = api.post("/api/subscribe", json={"email": "bo@example.org", "cadence": "each"})
+    assert (answered.status_code, answered.json()["field"]) == (422, "cadence")
+    with site.sessions() as session:
+        assert session.scalars(select(SignupRequest)).all() == []
+    signup(client, "cy@example.org", topics=["asylum"])  # weekly, as before cadences

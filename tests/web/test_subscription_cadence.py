@@ -4,12 +4,15 @@ the preferences page; a real SMTP server and a real database."""
 from __future__ import annotations
 
 import lxml.html
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from newsletter.config import Settings
 from newsletter.runtime import Runtime
 from subscribers.models import Cadence, Cause, SignupRequest, Status
 from subscribers.tokens import Purpose
+from tests.cadences import offering_every_cadence
 from tests.smtpd import SmtpServer
 from tests.web.test_subscription import (
     _active,
@@ -23,6 +26,12 @@ from tests.web.test_subscription import (
 )
 from tests.web.test_subscription import client as client
 from tests.web.test_subscription import site as site
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These tests choose cadences: the publisher offers every one."""
+    return offering_every_cadence(settings)
 
 
 def _cadences(site: Runtime, email: str) -> dict[int, Cadence]:

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import pytest
 from standardwebhooks.webhooks import Webhook
 
+from newsletter.config import Settings
 from newsletter.pipeline.outbound_webhooks import run_webhooks
 from newsletter.runtime import Runtime
 from subscribers import operator
 from subscribers.models import Cadence
 from tests import factories
+from tests.cadences import offering_every_cadence
 from tests.webhooks.test_webhooks import Receiver, _endpoint, _site
 from tests.webhooks.test_webhooks import receiver as receiver
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These tests choose cadences: the publisher offers every one."""
+    return offering_every_cadence(settings)
 
 
 def test_the_created_event_lists_topics_with_their_cadence(

@@ -15,7 +15,7 @@ from newsletter.config import Settings
 from newsletter.web.admin.auth import EditorDep
 from newsletter.web.admin.pages import render
 from newsletter.web.state import runtime_of
-from subscribers.models import Cadence
+from subscribers.cadences import offered
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def snippets(
                 topic=topic,
                 suffix=suffix,
                 site=settings.site,
-                cadences=tuple(Cadence),
+                cadences=offered(settings.digest.cadences),
             ),
         )
         for topic, label, suffix in choices
