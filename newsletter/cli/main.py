@@ -8,7 +8,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from newsletter import __version__
+from newsletter import LOG_FORMAT, __version__
 from newsletter.cli.lazy import lazy_group
 from newsletter.cli.output import err, out
 from newsletter.cli.state import CliState
@@ -81,7 +81,7 @@ def _root(
 ) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=LOG_FORMAT,
     )
     ctx.obj = CliState()
 

@@ -8,6 +8,8 @@ from urllib.parse import quote, unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newsletter import LOG_FORMAT
+
 # Query parameters whose values are secrets (confirm, unsubscribe and preference links).
 SECRET_PARAMETERS = frozenset({"token", "api_key", "key", "password"})
 # Paths whose every segment after the prefix is a token (tracked redirect links).
@@ -36,7 +38,7 @@ def access_logger() -> logging.Logger:
     logger = logging.getLogger("newsletter.access")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
