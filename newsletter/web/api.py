@@ -47,14 +47,9 @@ TopicIn = Annotated[str, Field(max_length=100)] | TopicChoice
 
 def _split(topics: list[TopicIn]) -> tuple[list[str], dict[str, str]]:
     """The slugs, and each one's cadence (weekly for a bare slug)."""
-    slugs = [t if isinstance(t, str) else t.slug for t in topics]
-    cadences = {
-        t.strip() if isinstance(t, str) else t.slug.strip(): (
-            Cadence.WEEKLY if isinstance(t, str) else t.cadence
-        ).value
-        for t in topics
-    }
-    return slugs, {slug: cadence for slug, cadence in cadences.items() if slug}
+    choices = [TopicChoice(slug=t) if isinstance(t, str) else t for t in topics]
+    cadences = {c.slug.strip(): c.cadence.value for c in choices if c.slug.strip()}
+    return [c.slug for c in choices], cadences
 
 
 class SubscriberOut(BaseModel):
