@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from newsletter.clock import FixedClock
 from newsletter.editors.models import Role
+from newsletter.models import Issue
 from newsletter.runtime import Runtime
 from newsletter.web.app import create_app
 from newsletter.web.clicks import desk_of
@@ -45,3 +46,12 @@ def clicked_issue(runtime: Runtime, smtp: SmtpServer) -> tuple[Delivered, TestCl
     make_editor(runtime, "ed@example.org", Role.EDITOR)
     sign_in(client, "ed@example.org")
     return email, client
+
+
+def sent_month(runtime: Runtime, issue_id: int) -> str:
+    """The month ("2026-11") the issue was sent in, in the site's time zone: not the clock's now,
+    which has moved on, and on a month's last evening is already in the next month there."""
+    with runtime.sessions() as session:
+        sent_at = session.get_one(Issue, issue_id).sent_at
+    assert sent_at is not None
+    return sent_at.astimezone(runtime.settings.zone).strftime("%Y-%m")

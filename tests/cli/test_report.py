@@ -6,7 +6,7 @@ import csv
 import io
 
 from newsletter.runtime import Runtime
-from tests.analytics.clicked import clicked_issue
+from tests.analytics.clicked import clicked_issue, sent_month
 from tests.cli.process import run, service_env
 from tests.smtpd import SmtpServer
 
@@ -26,7 +26,7 @@ def test_report_prints_the_latest_sent_issue(runtime: Runtime, smtp: SmtpServer)
     as_csv = run("report", str(email.issue_id), "--csv", env=env)
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert {row["title"]: row["human_clicks"] for row in rows}["Story 0"] == "2"
-    month = runtime.clock.now().astimezone(runtime.settings.zone).strftime("%Y-%m")
+    month = sent_month(runtime, email.issue_id)
     monthly = run("report", "--month", month, env=env)
     assert "top stories of" in monthly.stdout
     assert "Story 0" in monthly.stdout.split("top stories of", 1)[1]

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from newsletter.runtime import Runtime
-from tests.analytics.clicked import clicked_issue
+from tests.analytics.clicked import clicked_issue, sent_month
 from tests.smtpd import SmtpServer
 
 
@@ -52,7 +52,7 @@ def test_the_issue_csv_has_a_row_per_link_with_humans_and_machines_apart(
     assert by_title["Story 2"]["filtered_scanner"] == "1"
     assert by_title["Trap"]["filtered_trap"] == "1"
     assert {row["delivered"] for row in rows} == {"1"}
-    month = runtime.clock.now().astimezone(runtime.settings.zone).strftime("%Y-%m")
+    month = sent_month(runtime, email.issue_id)
     monthly = client.get(f"/admin/reports/{month}.csv")
     assert monthly.status_code == 200
     assert monthly.text == response.text  # the only issue of the month
