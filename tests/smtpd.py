@@ -47,6 +47,10 @@ class Faults:
     drop_keeps_message: bool = False
     # Sleep this long before answering DATA.
     delay: float = 0.0
+    # Hold every DATA after this many (counted over the server's life) until `release()`:
+    # a sender is then surely mid-send, however fast or slow the machine running the test.
+    hold_after: int | None = None
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 class _Handler:
@@ -55,6 +59,7 @@ class _Handler:
         self.pipelining = pipelining
         self.received: list[Received] = []
         self.data_commands = 0
+        self.held = 0
         self.sessions: list[SMTP] = []
         self.lock = threading.Lock()
 
@@ -95,6 +100,12 @@ class _Handler:
         with self.lock:
             self.data_commands += 1
             count = self.data_commands
+        hold_after = self.faults.hold_after
+        if hold_after is not None and count > hold_after:
+            with self.lock:
+                self.held += 1
+            while not self.faults.released.is_set():
+                await asyncio.sleep(0.005)
         if self.faults.delay:
             time.sleep(self.faults.delay)
         dropping = bool(self.faults.drop_every and count % self.faults.drop_every == 0)
@@ -164,6 +175,22 @@ class SmtpServer:
     def received(self) -> list[Received]:
         with self.handler.lock:
             return list(self.handler.received)
+
+    @property
+    def held(self) -> int:
+        """How many DATA commands have waited for `release()` (see Faults.hold_after)."""
+        with self.handler.lock:
+            return self.handler.held
+
+    def wait_until_held(self, count: int = 1, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout  # a hang guard only
+        while self.held < count:
+            assert time.monotonic() < deadline, f"{self.held} DATA held, not {count}"
+            time.sleep(0.005)
+
+    def release(self) -> None:
+        """Let every held DATA (and every later one) go on."""
+        self.faults.released.set()
 
     def hang_up(self, reply: str | None = None) -> None:
         """Close every open connection, as a server does to clients idle too long.

@@ -26,7 +26,9 @@ def _env(runtime: Runtime, smtp: SmtpServer) -> dict[str, str]:
 
 
 def _sending(env: dict[str, str], issue_id: int, smtp: SmtpServer, received: int) -> Popen[str]:
-    """A `digest send` under way, once the mail server has taken `received` messages."""
+    """A `digest send` surely mid-send: the mail server took `received` messages and holds the
+    next one until `smtp.release()`, so the sender cannot finish first on any machine."""
+    smtp.faults.hold_after = received
     process = subprocess.Popen(
         [NEWSLETTER, "digest", "send", str(issue_id)],
         env=env,
@@ -35,8 +37,9 @@ def _sending(env: dict[str, str], issue_id: int, smtp: SmtpServer, received: int
         text=True,
     )
     deadline = time.monotonic() + 60  # a hang guard only
-    while len(smtp.received) < received and time.monotonic() < deadline:
+    while smtp.held < 1:
         assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the sender never reached the held message"
         time.sleep(0.01)
     return process
 
@@ -48,6 +51,7 @@ def test_sigkill_then_rerun_misses_nobody(runtime: Runtime, smtp: SmtpServer) ->
     process = _sending(env, world.issue_id, smtp, 40)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    smtp.release()
     killed_at = len(smtp.received)
     assert 40 <= killed_at < len(world.eligible)
 
@@ -68,6 +72,9 @@ def test_sigterm_finishes_in_flight_and_exits_cleanly(runtime: Runtime, smtp: Sm
     env = _env(runtime, smtp)
     process = _sending(env, world.issue_id, smtp, 20)
     process.send_signal(signal.SIGTERM)
+    # The handler only sets a flag; the held message keeps the sender mid-send while it runs.
+    time.sleep(1)
+    smtp.release()
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     assert "sending;" in stdout

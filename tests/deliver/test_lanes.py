@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -75,11 +74,12 @@ def test_a_pause_stops_every_lane_and_send_resumes(runtime: Runtime) -> None:
     start(fast, world.issue_id, lambda *_: None)
     with smtp_server() as smtp:
         smtp.faults.delay = 0.01
+        smtp.faults.hold_after = 5  # so the pause surely comes mid-send
 
         def pause_soon() -> None:
-            while len(smtp.received) < 5:
-                time.sleep(0.005)
+            smtp.wait_until_held()
             assert pause(fast, world.issue_id, "paused by an editor")
+            smtp.release()
 
         pauser = threading.Thread(target=pause_soon)
         pauser.start()

@@ -171,12 +171,17 @@ def test_sigterm_stops_every_process_cleanly(runtime: Runtime, smtp: SmtpServer)
     world = make_world(runtime, count=120)
     smtp.faults.delay = 0.02
     env = _env(runtime, smtp)
+    # The server holds the 21st message on, so the processes are surely mid-send when told.
+    smtp.faults.hold_after = 20
     process = _start(env, world.issue_id, PROCESSES)
-    deadline = time.monotonic() + 120
-    while len(smtp.received) < 20 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120  # a hang guard only
+    while smtp.held < 1:
         assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the processes never reached the held message"
         time.sleep(0.01)
     process.send_signal(signal.SIGTERM)
+    time.sleep(1)  # the parent passes it on; the held messages keep every child mid-send
+    smtp.release()
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     assert "sending;" in stdout
