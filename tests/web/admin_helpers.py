@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -79,3 +80,15 @@ def stored_issue(runtime: Runtime, issue_id: int) -> Issue:
         issue = session.get(Issue, issue_id)
         assert issue is not None
         return issue
+
+
+def send_test_from_page(page: Any, addresses: str) -> None:
+    """Type the addresses on an issue's page and send the test, waiting for the answer.
+
+    Enter in the field submits with the form's one button, as a person may; a click by position
+    could land beside a button that the previews above it have just moved.
+    """
+    page.fill("#addresses", addresses)
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/test")):
+        page.press("#addresses", "Enter")
+    page.wait_for_load_state("domcontentloaded")

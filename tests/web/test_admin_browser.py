@@ -22,7 +22,7 @@ from newsletter.models import Issue, IssueStatus
 from newsletter.runtime import Runtime
 from tests.factories import add_post, add_subscriber, add_topics
 from tests.smtpd import SmtpServer
-from tests.web.admin_helpers import PASSWORD, make_editor
+from tests.web.admin_helpers import PASSWORD, make_editor, send_test_from_page
 from tests.web.live import browser, free_port, live_server  # noqa: F401 (fixture)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -128,10 +128,7 @@ def test_review_a_draft_end_to_end(
     page.locator("iframe#desktop").screenshot(path=str(ARTIFACTS / "preview-edited-desktop.png"))
 
     # A test to ourselves, through the real SMTP server.
-    page.fill("input[name=addresses]", "pub@example.org")
-    page.locator("button[name=test]").scroll_into_view_if_needed()
-    with page.expect_navigation(wait_until="domcontentloaded"):
-        page.click("button[name=test]")
+    send_test_from_page(page, "pub@example.org")
     page.wait_for_selector("#tested")
     tests = smtp.to("pub@example.org")
     assert len(tests) == 1

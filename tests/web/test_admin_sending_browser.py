@@ -16,7 +16,7 @@ from newsletter.runtime import Runtime
 from subscribers.models import Cause, Status, Suppression
 from tests import factories
 from tests.smtpd import SmtpServer
-from tests.web.admin_helpers import PASSWORD, make_editor, stored_issue
+from tests.web.admin_helpers import PASSWORD, make_editor, send_test_from_page, stored_issue
 from tests.web.axe import at_widths
 from tests.web.live import browser as browser
 from tests.web.test_admin_browser import NOW, _draft
@@ -129,11 +129,7 @@ def test_reorder_with_buttons_and_a_bad_test_address_keeps_the_form(
     assert "Our own title for this week" not in titles
 
     page.goto(f"{url}/admin/issues/{issue_id}")
-    page.fill("#addresses", "editor at example dot org")
-    # The previews above it load late and move it: scrolled to first, as a person would.
-    page.locator("button[name=test]").scroll_into_view_if_needed()
-    with page.expect_navigation(wait_until="domcontentloaded"):
-        page.click("button[name=test]")
+    send_test_from_page(page, "editor at example dot org")
     assert page.input_value("#addresses") == "editor at example dot org"
     assert page.get_attribute("#addresses", "aria-describedby") == "addresses-error"
     assert "not a valid email address" in page.inner_text("#addresses-error")

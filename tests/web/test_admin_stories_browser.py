@@ -20,7 +20,7 @@ from newsletter.runtime import Runtime
 from tests.collect.article_pages import open_graph_page
 from tests.collect.httpserver import Reply, Server, http_server
 from tests.smtpd import SmtpServer
-from tests.web.admin_helpers import PASSWORD, make_editor
+from tests.web.admin_helpers import PASSWORD, make_editor, send_test_from_page
 from tests.web.axe import at_widths
 from tests.web.live import browser  # noqa: F401 (fixture)
 from tests.web.test_admin_browser import _draft, serving
@@ -146,9 +146,7 @@ def test_add_a_story_by_address_override_reset_block_drag_and_mail(
 
     # A test to ourselves through the SMTP server: the story, its image, and the block.
     page.goto(f"{url}/admin/issues/{issue_id}")
-    page.fill("input[name=addresses]", "pub@example.org")
-    page.locator("button[name=test]").scroll_into_view_if_needed()
-    _submit(page, "button[name=test]")
+    send_test_from_page(page, "pub@example.org")
     page.wait_for_selector("#tested")
     [mail] = smtp.to("pub@example.org")
     parsed = email.message_from_bytes(mail.data, policy=policy.default)

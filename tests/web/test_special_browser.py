@@ -18,7 +18,7 @@ from newsletter.runtime import Runtime
 from subscribers.models import Status
 from tests import factories
 from tests.smtpd import SmtpServer
-from tests.web.admin_helpers import make_editor
+from tests.web.admin_helpers import make_editor, send_test_from_page
 from tests.web.axe import at_widths
 from tests.web.live import browser as browser
 from tests.web.test_admin_browser import NOW
@@ -103,10 +103,7 @@ def test_breaking_news_to_a_topic_then_the_weekly_digest_without_it(
     found += at_widths(page, "special-issue", WIDTHS, SHOTS)
 
     # A test copy, through the real SMTP server.
-    page.fill("#addresses", "pub@example.org")
-    page.locator("button[name=test]").scroll_into_view_if_needed()
-    with page.expect_navigation(wait_until="domcontentloaded"):
-        page.click("button[name=test]")
+    send_test_from_page(page, "pub@example.org")
     (proof,) = smtp.to("pub@example.org")
     assert proof.message["Subject"] == f"[TEST] Breaking news: {WALL}"
 
