@@ -268,6 +268,9 @@ class IssueVariant(Base):
     html: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     rendered_at: Mapped[datetime]
+    # The stories this copy shows, as post ids joined by ",": what a reader it goes to receives
+    # (newsletter.deliver.receipts). None for a copy rendered before the receipts ledger.
+    post_ids: Mapped[str | None] = mapped_column(Text)
 
     issue: Mapped[Issue] = relationship(back_populates="variants")
 
@@ -324,6 +327,26 @@ class Delivery(Base):
     # once the time is up (newsletter.deliver.claim).
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_until: Mapped[datetime | None]
+
+
+class StoryReceipt(Base):
+    """A story a reader has received (or has on its way): the ledger behind "exactly once".
+
+    Written with the delivery that carries it, in the same transaction; one row per reader and
+    story, whichever issue or cadence carried it. A delivery that fails gives its rows back.
+    """
+
+    __tablename__ = "story_receipts"
+    __table_args__ = (Index("ix_story_receipts_issue_subscriber", "issue_id", "subscriber_id"),)
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
 
 
 class FeedDocument(Base):

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from newsletter.errors import SendError
 
@@ -51,3 +52,13 @@ def issue_lock(engine: Engine, var_dir: Path, issue_id: int) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def planning_lock(session: Session) -> None:
+    """Held until the session's transaction ends: one page of one issue's deliveries is planned
+    at a time, so two issues planned at once cannot both give a reader the same story (each
+    reads the receipts the other committed). SQLite has one writer, and refuses the write of a
+    transaction whose reads another writer has since overtaken."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Second key 0: issue locks use the issue's id, which is never 0.
+        session.execute(text(f"SELECT pg_advisory_xact_lock({_PG_NAMESPACE}, 0)"))

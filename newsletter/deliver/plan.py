@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.deliver.lock import planning_lock
+from newsletter.deliver.receipts import Shown, record
 from newsletter.errors import SendError
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssueVariant
 from subscribers.audience import Recipient, eligible
@@ -21,7 +23,7 @@ from subscribers.models import Subscriber
 RenderVariant = Callable[[Session, Issue, str], IssueVariant | None]
 
 # Per page of recipients, the variant key of each whose copy differs from their topics'
-# (the pipeline's same-day rule: a story they had today in another issue is left out).
+# (the pipeline's receipts rule: a story they had in another issue is left out).
 RecipientKeys = Callable[[Session, Issue, Sequence[Recipient]], dict[int, str]]
 
 PLAN_PAGE = 1000
@@ -54,6 +56,7 @@ def plan(
     continues after the last subscriber it stored.
     """
     added = 0
+    shown = Shown()
     with sessions() as session:
         issue = session.get(Issue, issue_id)
         assert issue is not None
@@ -66,11 +69,11 @@ def plan(
             recipients.append(recipient)
             if len(recipients) >= PLAN_PAGE:
                 added += _plan_page(
-                    session, issue, now, recipients, variants, render_missing, recipient_keys
+                    session, issue, now, recipients, variants, render_missing, recipient_keys, shown
                 )
                 recipients = []
         added += _plan_page(
-            session, issue, now, recipients, variants, render_missing, recipient_keys
+            session, issue, now, recipients, variants, render_missing, recipient_keys, shown
         )
         if added and session.get_bind().dialect.name == "postgresql":
             # New rows have no statistics until autovacuum reaches them, a minute or more
@@ -89,10 +92,13 @@ def _plan_page(
     variants: dict[str, int | None],
     render_missing: RenderVariant,
     recipient_keys: RecipientKeys,
+    shown: Shown,
 ) -> int:
-    """Store one page of recipients' pending (or skipped) deliveries; return how many."""
+    """Store one page of recipients' pending (or skipped) deliveries and, with them, the
+    receipts of the stories each pending one carries; return how many deliveries."""
     if not recipients:
         return 0
+    planning_lock(session)
     keys = recipient_keys(session, issue, recipients)
     page: list[dict[str, object]] = []
     for recipient in recipients:
@@ -105,7 +111,7 @@ def _plan_page(
         if variant_id:
             why = None
         elif key != recipient.topic_key:
-            why = "had this issue's stories today in another issue"
+            why = "had this issue's stories in another issue"
         elif issue.kind != "weekly":
             why = f"not in this special issue's audience ({recipient.topic_key})"
         else:
@@ -121,6 +127,8 @@ def _plan_page(
                 "created_at": now,
             }
         )
+    planned = [(r.id, variants[keys.get(r.id, r.topic_key)]) for r in recipients]
+    record(session, issue.id, [(s, v) for s, v in planned if v], now, shown)
     return _insert(session, page)
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.deliver.receipts import give_back
 from newsletter.deliver.store import Move, Outcome, Retry
 from newsletter.errors import PermanentFailure
 from newsletter.models import Delivery, DeliveryStatus
@@ -71,6 +72,7 @@ def record(
     rows: list[dict[str, object]] = []
     moves: list[Move] = []
     bounced: list[tuple[int, str]] = []
+    failed: list[int] = []  # their receipts are given back: the stories never reached them
     for outcome in outcomes:
         job = outcome.job
         decision = decide(outcome, retry, now)
@@ -87,11 +89,14 @@ def record(
                 "claimed_until": None,
             }
         )
+        if decision.status == DeliveryStatus.FAILED:
+            failed.append(job.delivery_id)
         if decision.bounced:
             bounced.append((job.subscriber_id, str(outcome.error)))
         moves.append((job.was, decision.status))
     with sessions.begin() as session:
         session.execute(update(Delivery), rows)
+        give_back(session, failed)
         for subscriber_id, detail in bounced:
             subscriber = session.get(Subscriber, subscriber_id)
             if subscriber is not None and subscriber.status == Status.ACTIVE:
@@ -109,3 +114,4 @@ def settle(
             .where(Delivery.id == delivery_id)
             .values(status=status, last_error=reason, claimed_by=None, claimed_until=None)
         )
+        give_back(session, [delivery_id])

@@ -136,6 +136,13 @@ class Layout:
         return len(self.stories) + (1 if self.featured else 0) + self.more
 
     @property
+    def shown(self) -> tuple[int, ...]:
+        """The ids of the stories the copy shows, not the `more` it only counts."""
+        return tuple(
+            story.id for story in (*([self.featured] if self.featured else []), *self.stories)
+        )
+
+    @property
     def quiet(self) -> bool:
         return self.count == 0
 

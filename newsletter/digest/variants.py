@@ -210,7 +210,14 @@ def _store_variant(
     layout = layout_for(issue, topic_key, settings.digest.max_posts)
     if layout is None:
         return None
-    variant = IssueVariant(topic_key=topic_key, subject="", html="", text="", rendered_at=now)
+    variant = IssueVariant(
+        topic_key=topic_key,
+        subject="",
+        html="",
+        text="",
+        rendered_at=now,
+        post_ids=",".join(map(str, layout.shown)),
+    )
     issue.variants.append(variant)
     clicks = None
     if click_key is not None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from newsletter.digest.variants import layout_for
 from newsletter.errors import DigestError
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssuePost
-from newsletter.pipeline.same_day import same_day_keys
+from newsletter.pipeline.receipts import receipt_keys
 from newsletter.runtime import Runtime
 from subscribers.audience import Recipient, eligible, left_out
 
@@ -27,7 +27,7 @@ REASONS = {
     "bounced": "bounced",
     "complained": "complained",
     "done": "already sent this issue",
-    "today": "had its story today in another issue",
+    "received": "had its stories in another issue",
 }
 
 
@@ -73,22 +73,22 @@ def audience(runtime: Runtime, issue_id: int) -> Audience:
         others = left_out(session, now)
         receive = 0
         keys: dict[str, int] = {}
-        same_day = same_day_keys(now, runtime.settings.zone, cap)
+        had = receipt_keys()
         for page in _pages(eligible(session, now)):
-            # The send's own same-day rule: a reader who had the story today is skipped.
-            today = same_day(session, issue, page)
+            # The send's own receipts rule: a reader who has every story already is skipped.
+            received = had(session, issue, page)
             for recipient in page:
                 keys[recipient.topic_key] = keys.get(recipient.topic_key, 0) + 1
                 if recipient.id in done:
                     reason = "done"
                 else:
-                    key = today.get(recipient.id, recipient.topic_key)
+                    key = received.get(recipient.id, recipient.topic_key)
                     if key not in covered:
                         covered[key] = layout_for(issue, key, cap) is not None
                     if covered[key]:
                         receive += 1
                         continue
-                    reason = "off_topic" if key == recipient.topic_key else "today"
+                    reason = "off_topic" if key == recipient.topic_key else "received"
                 others[reason] = others.get(reason, 0) + 1
     return Audience(receive, others, keys)
 

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.deliver.batch import Progress
-from newsletter.deliver.plan import RecipientKeys, RenderVariant
+from newsletter.deliver.plan import RenderVariant
 from newsletter.deliver.relays import rate_limited
 from newsletter.deliver.send import send_issue
 from newsletter.deliver.state import SendResult
 from newsletter.mail.transport import Transport
 from newsletter.models import Issue, IssueStatus, IssueVariant
-from newsletter.pipeline.same_day import same_day_keys
+from newsletter.pipeline.receipts import receipt_keys
 from newsletter.runtime import Runtime
 
 
@@ -83,12 +83,6 @@ def variant_renderer(runtime: Runtime) -> RenderVariant:
     return render
 
 
-def recipient_keys(runtime: Runtime) -> RecipientKeys:
-    """The same-day rule (pipeline/same_day.py) as of now, in the site's time zone."""
-    settings = runtime.settings
-    return same_day_keys(runtime.clock.now(), settings.zone, settings.digest.max_posts)
-
-
 def send(
     runtime: Runtime,
     issue_id: int,
@@ -112,7 +106,7 @@ def send(
         # Celery and kombu load only when there is a broker to talk to.
         from newsletter.deliver.dispatch import enqueue, watch
 
-        lanes = enqueue(runtime, issue_id, variant_renderer(runtime), recipient_keys(runtime))
+        lanes = enqueue(runtime, issue_id, variant_renderer(runtime), receipt_keys())
         if on_queued is not None:
             on_queued(lanes)
         if not wait:
@@ -127,7 +121,7 @@ def send(
             issue_id,
             processes,
             render_missing=variant_renderer(runtime),
-            recipient_keys=recipient_keys(runtime),
+            recipient_keys=receipt_keys(),
             on_progress=on_progress,
             stop=stop,
         )
@@ -137,7 +131,7 @@ def send(
             issue_id,
             transport_factory,
             render_missing=variant_renderer(runtime),
-            recipient_keys=recipient_keys(runtime),
+            recipient_keys=receipt_keys(),
             on_progress=on_progress,
             stop=stop,
         )
