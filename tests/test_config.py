@@ -248,3 +248,53 @@ def test_offered_cadences_must_keep_weekly_and_name_known_ones() -> None:
     assert "must include weekly" in str(raised.value)
     with pytest.raises(ConfigError, match=r"digest\.cadences"):
         load_settings(digest={"cadences": ["weekly", "hourly"]})
+
+
+def test_daily_and_per_story_timing_defaults_and_parsed_forms() -> None:
+    from datetime import time
+
+    digest = load_settings().digest
+    assert (digest.daily_send, digest.daily_send_time) == ("07:00", time(7))
+    assert (digest.daily_lookback_hours, digest.each_delay_minutes) == (36, 15)
+    assert (digest.quiet_hours, digest.quiet_window) == ("21:00-07:00", (time(21), time(7)))
+    assert (digest.policy_daily, digest.policy_each) == ("automatic", "delay")
+    given = load_settings(digest={"daily_send": " 18:30 ", "quiet_hours": "22:15 - 06:45"}).digest
+    assert (given.daily_send, given.quiet_hours) == ("18:30", "22:15-06:45")
+    assert given.quiet_window == (time(22, 15), time(6, 45))
+    assert load_settings(digest={"quiet_hours": ""}).digest.quiet_window is None
+
+
+@pytest.mark.parametrize(
+    ("digest", "expected"),
+    [
+        (
+            {"daily_send": "7:00"},
+            "digest.daily_send (NEWSLETTER_DIGEST__DAILY_SEND): must look like",
+        ),
+        ({"daily_send": "24:00"}, "must look like 07:00"),
+        ({"daily_send": "fri 07:00"}, "must look like 07:00"),
+        ({"quiet_hours": "21-07"}, "quiet_hours must look like 21:00-07:00"),
+        ({"quiet_hours": "21:00 to 07:00"}, "quiet_hours must look like 21:00-07:00"),
+        ({"quiet_hours": "21:00-07:60"}, "quiet_hours must look like 21:00-07:00"),
+        ({"quiet_hours": "21:00-21:00"}, "quiet_hours must look like 21:00-07:00"),
+        ({"quiet_hours": "21:00-07:00-08:00"}, "quiet_hours must look like 21:00-07:00"),
+        ({"policy_each": "later"}, "digest.policy_each"),
+        ({"policy_daily": "Automatic"}, "'automatic', 'delay' or 'approval'"),
+        ({"daily_lookback_hours": 0}, "digest.daily_lookback_hours"),
+        ({"daily_lookback_hours": 169}, "digest.daily_lookback_hours"),
+        ({"each_delay_minutes": -1}, "digest.each_delay_minutes"),
+        ({"each_delay_minutes": 1441}, "digest.each_delay_minutes"),
+    ],
+)
+def test_wrong_timing_settings_are_one_clear_line(digest: dict[str, object], expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(digest=digest)
+    message = str(raised.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_quiet_hours_from_the_environment_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSLETTER_DIGEST__QUIET_HOURS", "late-early")
+    with pytest.raises(ConfigError, match=r"digest\.quiet_hours .*must look like 21:00-07:00"):
+        load_settings()

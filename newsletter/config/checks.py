@@ -7,6 +7,7 @@ import binascii
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
+from datetime import time
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +23,8 @@ T = TypeVar("T")
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _WEEKLY_SLOT = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):([0-5]\d)$")
+_CLOCK = r"([01]\d|2[0-3]):([0-5]\d)"
+_QUIET_HOURS_HELP = 'quiet_hours must look like 21:00-07:00 (two different 24-hour times), or ""'
 _SMTP_URL = re.compile(r"^smtps?://[^/?#]+")
 _SMTP_URL_HELP = (
     "use smtp://USER:PASS@HOST:PORT (add ?starttls=true) or smtps://..., "
@@ -187,6 +190,31 @@ def weekly_slot(value: str) -> str:
             f"{value!r} is not a weekly slot; use a weekday and 24-hour time like 'fri 10:00'"
         )
     return normalised
+
+
+def clock_time(value: str) -> time:
+    """ "07:00" (24-hour, two digits each) as a time of day; ValueError otherwise."""
+    match = re.fullmatch(_CLOCK, value.strip())
+    if match is None:
+        raise ValueError("must look like 07:00 (a 24-hour time)")
+    return time(int(match[1]), int(match[2]))
+
+
+def quiet_window(value: str) -> tuple[time, time] | None:
+    """ "21:00-07:00" as (start, end), None for ""; the one parser of quiet hours.
+
+    The window may cross midnight (start after end); equal times would be either no window or
+    the whole day, so they are refused rather than guessed.
+    """
+    if not value.strip():
+        return None
+    match = re.fullmatch(rf"\s*{_CLOCK}\s*-\s*{_CLOCK}\s*", value)
+    if match is None:
+        raise ValueError(_QUIET_HOURS_HELP)
+    hour, minute, end_hour, end_minute = (int(part) for part in match.groups())
+    if (hour, minute) == (end_hour, end_minute):
+        raise ValueError(_QUIET_HOURS_HELP)
+    return time(hour, minute), time(end_hour, end_minute)
 
 
 def smtp_url(value: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -133,6 +133,11 @@ class CollectSettings(_Section):
     alert_quiet_factor: float = Field(default=3.0, gt=1)
 
 
+# How a daily digest or a single-story email is let go: "automatic" at once, "delay" after the
+# delay unless an editor holds it, "approval" only once an editor approves it.
+SendPolicy = Literal["automatic", "delay", "approval"]
+
+
 class DigestSettings(_Section):
     build: str = "thu 09:00"
     send: str = "fri 10:00"
@@ -154,6 +159,19 @@ class DigestSettings(_Section):
     # The cadences readers may choose per topic. Weekly is everyone's default; "daily" and
     # "each" (every story as it is published) are offered on the forms only when listed.
     cadences: list[Literal["weekly", "daily", "each"]] = ["weekly"]
+    # The daily digest goes out at this local time ("HH:MM", site time zone) with the stories
+    # of the last daily_lookback_hours a reader has not had yet.
+    daily_send: str = "07:00"
+    daily_lookback_hours: int = Field(default=36, ge=1, le=168)
+    # A published story waits this long before its single-story email, so an editor can hold
+    # or fix it; stories published while one waits go out with it, as one email.
+    each_delay_minutes: int = Field(default=15, ge=0, le=1440)
+    # No single-story email goes out in this local window ("21:00-07:00", may cross midnight;
+    # "" for none); one due inside it waits until the window ends.
+    quiet_hours: str = "21:00-07:00"
+    # Weekly issues keep auto_send and approval; these are for the other cadences.
+    policy_daily: SendPolicy = "automatic"
+    policy_each: SendPolicy = "delay"
 
     @field_validator("cadences")
     @classmethod
@@ -166,6 +184,26 @@ class DigestSettings(_Section):
     @classmethod
     def _weekly_slot(cls, value: str) -> str:
         return checks.weekly_slot(value)
+
+    @field_validator("daily_send")
+    @classmethod
+    def _daily_send(cls, value: str) -> str:
+        return checks.clock_time(value).strftime("%H:%M")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        window = checks.quiet_window(value)
+        return "" if window is None else "-".join(t.strftime("%H:%M") for t in window)
+
+    @property
+    def daily_send_time(self) -> time:
+        return checks.clock_time(self.daily_send)
+
+    @property
+    def quiet_window(self) -> tuple[time, time] | None:
+        """quiet_hours as (start, end) local times, for newsletter.digest.cadence_times."""
+        return checks.quiet_window(self.quiet_hours)
 
 
 class MailSettings(_Section):
