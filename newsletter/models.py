@@ -168,6 +168,8 @@ class IssueKind(enum.StrEnum):
     WEEKLY = "weekly"
     BREAKING = "breaking"  # one collected post, sent on its own
     APPEAL = "appeal"  # written in the admin: a Markdown body and a call to action
+    DAILY = "daily"  # the day's stories for readers who chose a daily digest
+    STORY = "story"  # a story (or a few close together) for readers who chose each story
 
 
 class Issue(Base):

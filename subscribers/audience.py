@@ -111,23 +111,41 @@ def eligible(
     now: datetime,
     after_id: int = 0,
     batch: int = 1000,
+    cadence: Cadence | None = None,
 ) -> Iterator[Recipient]:
-    """Every eligible subscriber in id order, read in pages (`id > last`) to bound memory."""
+    """Every eligible subscriber in id order, read in pages (`id > last`) to bound memory.
+
+    With a `cadence`, each subscriber's key holds only the topics they hear about that often,
+    and one with none is left out; a subscriber who follows every topic does so weekly.
+    Without, every topic they follow (special issues go to readers of every cadence).
+    """
     known = known_topics(session)
     last = after_id
     while True:
         page = session.execute(_eligible(now).where(Subscriber.id > last).limit(batch)).all()
         if not page:
             return
-        chosen = topic_slugs(session, [row.id for row in page], known)
+        chosen = topic_cadences(session, [row.id for row in page], known)
         for row in page:
-            yield Recipient(row.id, row.email, row.name, topic_key(chosen.get(row.id, [])))
+            theirs = chosen.get(row.id) or {}
+            if cadence is None:
+                slugs = list(theirs)
+            elif not theirs:
+                if cadence != Cadence.WEEKLY:
+                    continue
+                slugs = []
+            else:
+                slugs = [slug for slug, often in theirs.items() if often == cadence]
+                if not slugs:
+                    continue
+            yield Recipient(row.id, row.email, row.name, topic_key(slugs))
         last = page[-1].id
 
 
-def topic_sets(session: Session, now: datetime) -> dict[str, int]:
-    """Each distinct topic key among eligible subscribers, with how many subscribers have it."""
+def topic_sets(session: Session, now: datetime, cadence: Cadence | None = None) -> dict[str, int]:
+    """Each distinct topic key among eligible subscribers (of `cadence`, as `eligible` reads
+    it), with how many subscribers have it."""
     counts: dict[str, int] = {}
-    for recipient in eligible(session, now):
+    for recipient in eligible(session, now, cadence=cadence):
         counts[recipient.topic_key] = counts.get(recipient.topic_key, 0) + 1
     return counts

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsletter.deliver.lock import planning_lock
 from newsletter.deliver.receipts import Shown, record
 from newsletter.errors import SendError
+from newsletter.issue_kinds import cadence_of
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssueVariant
 from subscribers.audience import Recipient, eligible
 from subscribers.models import Subscriber
@@ -65,7 +66,9 @@ def plan(
             select(func.max(Delivery.subscriber_id)).where(Delivery.issue_id == issue_id)
         )
         recipients: list[Recipient] = []
-        for recipient in eligible(session, now, after_id=last or 0, batch=PLAN_PAGE):
+        cadence = cadence_of(issue.kind)
+        pages = eligible(session, now, after_id=last or 0, batch=PLAN_PAGE, cadence=cadence)
+        for recipient in pages:
             recipients.append(recipient)
             if len(recipients) >= PLAN_PAGE:
                 added += _plan_page(

@@ -19,7 +19,7 @@ from newsletter.digest.clicklinks import ARCHIVE, CTA, DONATE, STORY, TRAP, Clic
 from newsletter.digest.compose import Layout, Period, Story
 from newsletter.digest.links import Tracker
 from newsletter.digest.placeholders import MARK, html_marker, marker, scrub
-from newsletter.digest.special import LABELS, Cta
+from newsletter.digest.special import DIGESTS, LABELS, Cta
 from newsletter.digest.text import WIDTH, long_date, rule, shorten, squash, wrap
 from newsletter.digest.words import breakable
 from newsletter.errors import DigestError
@@ -142,7 +142,7 @@ class Renderer:
         """
         context = self.context(edition, layout, personal=personal, clicks=clicks)
         # A special issue has templates of its own, which extend the digest's.
-        name = "digest" if edition.kind == "weekly" else "special"
+        name = "digest" if edition.kind in DIGESTS else "special"
         try:
             subject = squash(self._template(f"{name}_subject.txt").render(context))
             context["subject"] = subject
@@ -179,7 +179,7 @@ class Renderer:
             campaign=digest.utm_campaign,
             urls=[site.base_url, str(org.donate_url), more_url, *(story.url for story in stories)],
         )
-        special = edition.kind != "weekly"
+        special = edition.kind not in DIGESTS
         via = clicks if clicks is not None and personal else _direct
         featured = (
             self._card(layout.featured, track, via, FEATURED_TEASER) if layout.featured else None

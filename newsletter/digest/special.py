@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -13,12 +13,21 @@ from newsletter.errors import DigestError
 
 BREAKING, APPEAL = "breaking", "appeal"
 KINDS = (BREAKING, APPEAL)
-LABELS = {"weekly": "Weekly digest", BREAKING: "Breaking news", APPEAL: "Special issue"}
+LABELS = {
+    "weekly": "Weekly digest",
+    "daily": "Daily digest",
+    "story": "New story",
+    BREAKING: "Breaking news",
+    APPEAL: "Special issue",
+}
+# Kinds that carry a list of stories, each reader the ones of their topics: the digest's layout
+# and templates. The others (special issues) go to their audience whole.
+DIGESTS = ("weekly", "daily", "story")
 BODY_LIMIT = 50_000  # characters of an appeal's Markdown: a long letter, not a book
 CTA_LABEL_LIMIT = 100
 URL_LIMIT = 2000
 SUBJECT_LIMIT = 500
-# A variant key's second part: the posts a reader had today in another issue, left out here.
+# A variant key's second part: the posts a reader had in another issue, left out here.
 WITHOUT = "|without:"
 
 
@@ -46,16 +55,27 @@ def reaches(audience: str, topic_key: str) -> bool:
     return not wanted or not theirs or bool(wanted & theirs)
 
 
-def split_key(key: str) -> tuple[str, frozenset[int]]:
-    """A variant key as its topic key and the posts it leaves out (see `without`)."""
-    topics, _, ids = key.partition(WITHOUT)
-    return topics, frozenset(int(i) for i in ids.split(",") if i.isdigit())
+def split_key(key: str, order: Sequence[int] = ()) -> tuple[str, frozenset[int]]:
+    """A variant key as its topic key and the posts it leaves out (see `without`).
+
+    `order` is the issue's included posts in order, which the key's mask refers to; without it
+    only the topic key is read back.
+    """
+    topics, _, mask = key.partition(WITHOUT)
+    if mask.startswith("x"):
+        bits = int(mask[1:] or "0", 16)
+        return topics, frozenset(post for i, post in enumerate(order) if bits >> i & 1)
+    # Keys stored before the mask: the post ids themselves.
+    return topics, frozenset(int(i) for i in mask.split(",") if i.isdigit())
 
 
-def without(topic_key: str, post_ids: Iterable[int]) -> str:
-    """The variant key for readers of `topic_key` who had `post_ids` today already."""
-    ids = sorted(set(post_ids))
-    return f"{topic_key}{WITHOUT}{','.join(map(str, ids))}" if ids else topic_key
+def without(topic_key: str, post_ids: Iterable[int], order: Sequence[int]) -> str:
+    """The variant key for readers of `topic_key` who had `post_ids` (of the issue's included
+    posts, `order`) already: a hexadecimal mask over their places, so the key stays short for
+    an issue of any length ("asylum|without:x5" leaves out the first and the third)."""
+    had = set(post_ids)
+    bits = sum(1 << i for i, post in enumerate(order) if post in had)
+    return f"{topic_key}{WITHOUT}x{bits:x}" if bits else topic_key
 
 
 def check_cta(label: str, url: str) -> Cta | None:

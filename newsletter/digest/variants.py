@@ -12,7 +12,8 @@ from newsletter.config import Settings
 from newsletter.digest.clicklinks import BookedLink, ClickLinks, LinkBook
 from newsletter.digest.compose import QUIET, Layout, Period, Story, TopicRef, lay_out
 from newsletter.digest.render import Edition, PlacedBlock, Rendered, Renderer
-from newsletter.digest.special import Cta, reaches, split_key
+from newsletter.digest.special import DIGESTS, Cta, reaches, split_key
+from newsletter.issue_kinds import cadence_of
 from newsletter.models import Issue, IssueKind, IssueLink, IssuePost, IssueVariant, Post
 from subscribers.audience import topic_sets
 
@@ -80,16 +81,17 @@ def layout_for(issue: Issue, key: str, cap: int) -> Layout | None:
     `key` is a topic key, maybe with the stories its readers had today in another issue
     (special.without): those are left out, and a reader left with none is skipped.
     """
-    topic_key, had = split_key(key)
     stories, featured = issue_stories(issue)
+    topic_key, had = split_key(key, [story.id for story in stories])
     mine = [story for story in stories if story.id not in had]
-    if issue.kind != WEEKLY:
+    if issue.kind not in DIGESTS:
         # A special issue goes to its audience whole: its story, or an appeal's words.
         if not reaches(issue.audience, topic_key) or (stories and not mine):
             return None
         return Layout(featured=mine[0] if mine else None, stories=tuple(mine[1:cap]), more=0)
     if not stories:
-        return QUIET
+        # Only the weekly digest has quiet weeks; a daily or story issue is built with news.
+        return QUIET if issue.kind == WEEKLY else None
     if not mine:
         return None
     return lay_out(mine, featured if featured not in had else None, topic_key, cap)
@@ -113,9 +115,10 @@ def web_version(issue: Issue, settings: Settings, renderer: Renderer | None = No
     return renderer.render(edition_of(issue), layout, personal=False).html
 
 
-def audience_keys(session: Session, now: datetime) -> set[str]:
-    """Every topic key with eligible subscribers, plus "" (previews, the archive, everyone)."""
-    return {ALL_TOPICS, *topic_sets(session, now)}
+def audience_keys(session: Session, now: datetime, kind: str = WEEKLY) -> set[str]:
+    """Every topic key with eligible subscribers for an issue of `kind`, plus "" (previews,
+    the archive, everyone)."""
+    return {ALL_TOPICS, *topic_sets(session, now, cadence_of(kind))}
 
 
 def render_variants(
@@ -147,7 +150,8 @@ def rerender(
     """After an edit: the issue's rows read again, its variants rendered for today's readers."""
     session.flush()
     session.expire(issue, ["posts", "blocks"])
-    return render_variants(session, issue, settings, now, audience_keys(session, now), click_key)
+    keys = audience_keys(session, now, issue.kind)
+    return render_variants(session, issue, settings, now, keys, click_key)
 
 
 def ensure_variant(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from newsletter.digest.variants import layout_for
 from newsletter.errors import DigestError
+from newsletter.issue_kinds import cadence_of
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssuePost
 from newsletter.pipeline.receipts import receipt_keys
 from newsletter.runtime import Runtime
@@ -74,7 +75,7 @@ def audience(runtime: Runtime, issue_id: int) -> Audience:
         receive = 0
         keys: dict[str, int] = {}
         had = receipt_keys()
-        for page in _pages(eligible(session, now)):
+        for page in _pages(eligible(session, now, cadence=cadence_of(issue.kind))):
             # The send's own receipts rule: a reader who has every story already is skipped.
             received = had(session, issue, page)
             for recipient in page:

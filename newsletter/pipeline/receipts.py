@@ -28,10 +28,12 @@ def receipt_keys() -> RecipientKeys:
     """The variant key of each recipient who has one of the issue's stories from elsewhere."""
 
     def keys(session: Session, issue: Issue, recipients: Sequence[Recipient]) -> dict[int, str]:
-        ours = {entry.post_id for entry in issue.posts if not entry.excluded}
-        if not ours or not recipients:
+        order = [entry.post_id for entry in issue.posts if not entry.excluded]
+        if not order or not recipients:
             return {}
-        found = had(session, [r.id for r in recipients], ours, issue.id)
-        return {r.id: without(r.topic_key, found[r.id]) for r in recipients if found.get(r.id)}
+        found = had(session, [r.id for r in recipients], order, issue.id)
+        return {
+            r.id: without(r.topic_key, found[r.id], order) for r in recipients if found.get(r.id)
+        }
 
     return keys

@@ -17,7 +17,7 @@ from newsletter.digest import special
 from newsletter.digest.variants import audience_keys, render_variants
 from newsletter.editors import review
 from newsletter.errors import CollectError, DigestError
-from newsletter.models import Issue, IssueKind, IssuePost, IssueStatus, Post, Topic
+from newsletter.models import Issue, IssuePost, IssueStatus, Post, Topic
 from newsletter.runtime import Runtime
 from subscribers.audience import topic_key
 
@@ -95,7 +95,7 @@ def update(runtime: Runtime, issue_id: int, draft: SpecialDraft) -> str:
         issue = session.get(
             Issue, issue_id, options=[selectinload(Issue.posts), selectinload(Issue.variants)]
         )
-        if issue is None or issue.kind == IssueKind.WEEKLY.value:
+        if issue is None or issue.kind not in special.KINDS:
             raise DigestError(f"no special issue {issue_id}")
         review.reopen_after_edit(issue, now)
         _write(session, issue, replace(draft, kind=issue.kind), runtime)
@@ -126,7 +126,7 @@ def _bounded(markdown: str) -> str:
 
 def _render(session: Session, issue: Issue, runtime: Runtime) -> None:
     now = runtime.clock.now()
-    keys = audience_keys(session, now)
+    keys = audience_keys(session, now, issue.kind)
     render_variants(session, issue, runtime.settings, now, keys, click_key=runtime.signing_key)
 
 

@@ -16,7 +16,7 @@ from newsletter.collect.run import CollectReport
 from newsletter.deliver.bounces import process_with_settings
 from newsletter.errors import CollectError, ScheduleError
 from newsletter.mail.transport import Transport
-from newsletter.pipeline import due
+from newsletter.pipeline import cadence, due
 from newsletter.pipeline.clicks import fold_old_clicks
 from newsletter.pipeline.draft import build_draft
 from newsletter.pipeline.outbound_webhooks import forget_old_deliveries, run_webhooks
@@ -75,6 +75,11 @@ def build_job() -> str:
 def send_job() -> str:
     context = _context()
     return send_due(context.runtime, context.transport_factory, context.stop)
+
+
+def cadences_job() -> str:
+    context = _context()
+    return cadence.run(context.runtime, context.transport_factory)
 
 
 def bounces_job() -> str:

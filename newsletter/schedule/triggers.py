@@ -105,6 +105,19 @@ def job_specs(settings: Settings) -> list[JobSpec]:
             "daily 03:47 local",
         ),
     ]
+    others = [c for c in settings.digest.cadences if c != "weekly"]
+    if others:
+        specs.append(
+            JobSpec(
+                "cadences",
+                "newsletter.schedule.jobs:cadences_job",
+                every(60, zone),
+                INTERVAL_GRACE,
+                f"build the daily digest at {settings.digest.daily_send} and each story's "
+                "email as readers chose",
+                "every 60 s",
+            )
+        )
     if schedule.bounce_mailbox is not None:
         specs.append(
             JobSpec(

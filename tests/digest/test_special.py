@@ -36,11 +36,22 @@ def test_who_a_special_issue_reaches(audience: str, reader: str, expected: bool)
 
 
 def test_a_variant_key_carries_the_stories_left_out_and_reads_back() -> None:
-    key = special.without("asylum", [12, 3, 12])
-    assert key == "asylum|without:3,12"
-    assert special.split_key(key) == ("asylum", frozenset({3, 12}))
-    assert special.split_key("asylum") == ("asylum", frozenset())
-    assert special.without("", []) == ""
+    order = [40, 12, 7, 3]
+    key = special.without("asylum", [12, 3, 12, 99], order)
+    assert key == "asylum|without:xa"  # places 1 and 3: 0b1010; 99 is not in the issue
+    assert special.split_key(key, order) == ("asylum", frozenset({3, 12}))
+    assert special.split_key(key) == ("asylum", frozenset())
+    assert special.split_key("asylum", order) == ("asylum", frozenset())
+    assert special.without("", [], order) == ""
+    # A key stored before the mask still reads back.
+    assert special.split_key("asylum|without:3,12") == ("asylum", frozenset({3, 12}))
+
+
+def test_a_variant_key_stays_short_for_an_issue_of_any_length() -> None:
+    order = list(range(1000, 1400))
+    key = special.without("asylum,border-enforcement", order[::2], order)
+    assert len(key) < 150
+    assert special.split_key(key, order)[1] == frozenset(order[::2])
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from newsletter.digest.special import LABELS, WITHOUT
 from newsletter.editors import review
 from newsletter.editors.models import Editor
 from newsletter.errors import DigestError
+from newsletter.issue_kinds import cadence_of
 from newsletter.models import Delivery, Issue, IssuePost, IssueStatus, IssueVariant, Topic
 from newsletter.pipeline import review as use_case
 from newsletter.pipeline.audience import audience as who_receives
@@ -32,6 +33,7 @@ from newsletter.web.admin.pages import render
 from newsletter.web.admin.reports import report_context
 from newsletter.web.ids import RowId
 from newsletter.web.state import runtime_of
+from subscribers.models import Cadence
 
 router = APIRouter()
 
@@ -165,7 +167,7 @@ def issue_page(
         counts = delivery_counts(session, issue_id)
         left = exits(session, issue_id, issue.sent_at)
     reach = who_receives(runtime, issue_id)
-    # The copies made at send time for readers who had a story that day are not shown apart.
+    # The copies made at send time for readers who had some of its stories are not shown apart.
     shown = [v for v in issue.variants if WITHOUT not in v.topic_key]
     variants = sorted(shown, key=lambda v: (v.topic_key != "", v.topic_key))
     chosen = next(
@@ -187,9 +189,11 @@ def issue_page(
         "left": left,
         "topic_names": names,
         "zone": runtime.settings.zone,
-        "default_send_at": review.next_slot(
-            runtime.settings.digest.send, runtime.settings.zone, now
-        ),
+        "kind_label": LABELS.get(issue.kind, ""),
+        # A held daily digest or story email goes once approved; a weekly one at its slot.
+        "default_send_at": now
+        if cadence_of(issue.kind) in (Cadence.DAILY, Cadence.EACH)
+        else review.next_slot(runtime.settings.digest.send, runtime.settings.zone, now),
         "links": _links(_filled(chosen.html)) if chosen is not None else [],
         "text": _filled(chosen.text, _text_values(runtime.settings.site.base_url))
         if chosen is not None

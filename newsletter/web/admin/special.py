@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from newsletter.digest.special import APPEAL, BREAKING, KINDS, LABELS
 from newsletter.editors.models import Editor
 from newsletter.errors import DigestError, ReviewError
-from newsletter.models import Issue, IssueKind, Topic
+from newsletter.models import Issue, Topic
 from newsletter.pipeline import special
 from newsletter.web.admin.auth import Csrf, EditorDep
 from newsletter.web.admin.issues import load_issue
@@ -83,8 +83,8 @@ async def save(request: Request, issue_id: RowId, editor: EditorDep) -> Response
 
 
 def _special(issue: Issue) -> Issue:
-    if issue.kind == IssueKind.WEEKLY.value:
-        raise HTTPException(404, "This is a weekly issue; edit it on its Edit page.")
+    if issue.kind not in KINDS:
+        raise HTTPException(404, "This is not a special issue; edit it on its Edit page.")
     return issue
 
 

@@ -1,0 +1,21 @@
+"""Which readers each kind of issue is for: the cadence its recipients chose, if any."""
+
+from __future__ import annotations
+
+from newsletter.models import IssueKind
+from subscribers.models import Cadence
+
+_CADENCES = {
+    IssueKind.WEEKLY.value: Cadence.WEEKLY,
+    IssueKind.DAILY.value: Cadence.DAILY,
+    IssueKind.STORY.value: Cadence.EACH,
+}
+
+
+def cadence_of(kind: str) -> Cadence | None:
+    """The cadence an issue of `kind` goes to: its readers' topics of that cadence only.
+
+    None for special issues (breaking news, appeals), which reach every reader of their
+    audience, whatever each chose.
+    """
+    return _CADENCES.get(kind)
