@@ -1,11 +1,27 @@
-"""What a reader will get, in words, from their own topics and cadences (welcome, confirmed)."""
+"""What readers will get, in words: the cadences offered (signup text), and a reader's own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import time
 
 from subscribers.models import Cadence
+
+# How the signup text names each cadence offered.
+_OFTEN = {
+    Cadence.WEEKLY: "once a week",
+    Cadence.DAILY: "once a day",
+    Cadence.EACH: "each as it is published",
+}
+
+
+def offered_phrase(offer: Sequence[Cadence]) -> str:
+    """The cadences offered as a signup form promises them: "once a week" (weekly alone), "once a
+    week, once a day, or each as it is published"."""
+    said = [_OFTEN[cadence] for cadence in offer]
+    if len(said) < 2:
+        return "".join(said)
+    return f"{', '.join(said[:-1])}, or {said[-1]}"
 
 
 def _phrase(cadence: Cadence, daily_at: time) -> str:

@@ -65,7 +65,10 @@ def test_a_weekly_reader_keeps_the_weekly_wording_beside_other_cadences(
     assert "You will get one email a week with our new stories on Asylum." in text
 
 
-def test_the_footer_promises_no_weekly_email_when_others_are_offered(client: TestClient) -> None:
+def test_the_footer_and_signup_text_name_every_cadence_offered(client: TestClient) -> None:
     home = client.get("/").text
     assert ">Subscribe by email</a>" in home
     assert "The weekly email" not in home
+    offered = "once a week, once a day, or each as it is published."
+    assert f"Our new stories on the topics you choose: {offered}" in home
+    assert f"and any other topic you choose: {offered}" in client.get("/topics/asylum").text
