@@ -21,11 +21,11 @@ from newsletter.digest.sent import latest_sent, reader_subject
 from newsletter.errors import NewsletterError, PermanentFailure, first_line
 from newsletter.mail.transport import Transport
 from newsletter.runtime import Runtime
-from subscribers.audience import topic_slugs
+from subscribers.audience import topic_cadences
+from subscribers.cadence_sentence import what_they_get
 from subscribers.links import link
-from subscribers.models import Status, Subscriber
+from subscribers.models import Cadence, Status, Subscriber
 from subscribers.tokens import Purpose
-from subscribers.topics import known_topics
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +52,15 @@ class WelcomeReport:
 def welcome_context(
     settings: Settings, session: Session, subscriber: Subscriber, secret: str, now: datetime
 ) -> dict[str, Any]:
-    """What the welcome templates get: the reader's own name and topics, and their links."""
+    """What the welcome templates get: the reader's own name, topics and cadences, their links."""
     base = settings.site.base_url
-    known = known_topics(session)
-    slugs = topic_slugs(session, [subscriber.id], known).get(subscriber.id, [])
-    names = topic_names(session)
+    chosen = chosen_topics(session, subscriber.id)
     return {
         "site": settings.site,
         "organization": settings.organization,
         "name": subscriber.name,
-        "topics": [names.get(slug, slug) for slug in slugs],
+        "topics": [name for name, _ in chosen],
+        "how_often": what_they_get(chosen, settings.digest.daily_send_time),
         "preferences_url": link(
             base, secret, Purpose.PREFERENCES, subscriber.id, subscriber.email, now
         ),
@@ -70,6 +69,13 @@ def welcome_context(
         ),
         "latest": latest_issue(session, base),
     }
+
+
+def chosen_topics(session: Session, subscriber_id: int) -> list[tuple[str, Cadence]]:
+    """The reader's topics by name (in slug order) with how often; [] for every topic, weekly."""
+    theirs = topic_cadences(session, [subscriber_id]).get(subscriber_id, {})
+    names = topic_names(session)
+    return [(names.get(slug, slug), theirs[slug]) for slug in sorted(theirs)]
 
 
 def latest_issue(session: Session, base_url: str) -> Latest | None:

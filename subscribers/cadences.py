@@ -34,23 +34,37 @@ def parse_cadence(value: str, offer: Collection[Cadence]) -> Cadence:
 
 
 def by_slug(
-    topics: Topics, cadences: Mapping[str, str], offer: Collection[Cadence]
+    topics: Topics,
+    cadences: Mapping[str, str],
+    offer: Collection[Cadence],
+    kept: Mapping[int, Cadence] | None = None,
 ) -> dict[int, Cadence]:
-    """{slug: value} -> {topic id: Cadence}; UnknownTopic or UnknownCadence for a bad one."""
+    """{slug: value} -> {topic id: Cadence}; UnknownTopic or UnknownCadence for a bad one.
+
+    `kept` ({topic id: stored cadence}): a topic may keep its own though no longer offered.
+    """
+    kept = kept or {}
     return {
-        topic_id: parse_cadence(cadences[slug], offer)
+        topic_id: parse_cadence(
+            cadences[slug], [*offer, kept[topic_id]] if topic_id in kept else offer
+        )
         for slug in cadences
         for topic_id in topics.ids([slug])
     }
 
 
-def pairs(topics: Topics, values: Iterable[str], offer: Collection[Cadence]) -> dict[int, Cadence]:
-    """Form values "slug:cadence" (one select per topic) -> {topic id: Cadence}."""
+def split_pairs(values: Iterable[str]) -> dict[str, str]:
+    """Form values "slug:cadence" (one select per topic) -> {slug: value}; "?" when bare."""
     wanted: dict[str, str] = {}
     for value in values:
         slug, _, cadence = value.partition(":")
         wanted[slug] = cadence if cadence else "?"
-    return by_slug(topics, wanted, offer)
+    return wanted
+
+
+def pairs(topics: Topics, values: Iterable[str], offer: Collection[Cadence]) -> dict[int, Cadence]:
+    """Form values "slug:cadence" (one select per topic) -> {topic id: Cadence}."""
+    return by_slug(topics, split_pairs(values), offer)
 
 
 def for_request(cadences: Mapping[int, Cadence]) -> dict[str, str] | None:

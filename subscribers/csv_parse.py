@@ -36,6 +36,28 @@ _TOPIC_SPLIT = re.compile(r"[;|,]")
 _ALL_WEEKLY: Mapping[int, Cadence] = MappingProxyType({})
 
 
+def topic_cell(
+    topics: Topics, cell: str, offer: Collection[Cadence]
+) -> tuple[frozenset[int], Mapping[int, Cadence]] | str:
+    """A topics cell ("asylum:daily, border") as the topic ids it names and those not weekly
+    with their cadence, or why it is refused; the CLI's --topics reads the same syntax."""
+    chosen: set[int] = set()
+    cadences: dict[int, Cadence] = {}
+    for item in _TOPIC_SPLIT.split(cell):
+        slug, _, how_often = item.partition(":")
+        try:
+            found = topics.ids([slug.lower()])
+            cadence = parse_cadence(how_often, offer)
+        except UnknownTopic as exc:
+            return f"unknown topic {exc.slug!r}"
+        except UnknownCadence as exc:
+            choices = ", ".join(cadence.value for cadence in offer)
+            return f"{exc} for topic {slug.strip()!r} ({choices})"
+        chosen |= found
+        cadences.update(dict.fromkeys(found, cadence) if cadence != Cadence.WEEKLY else {})
+    return frozenset(chosen), MappingProxyType(cadences) if cadences else _ALL_WEEKLY
+
+
 class Rejection(NamedTuple):
     """A row that was not imported, and why, in words the list owner understands."""
 
@@ -127,7 +149,7 @@ class _Row:
         cell = values.get("topics", "")
         chosen = self.topic_cells.get(cell)
         if chosen is None:
-            chosen = self.topic_cells[cell] = self._topics(cell)
+            chosen = self.topic_cells[cell] = topic_cell(self.topics, cell, self.offer)
         if isinstance(chosen, str):
             return Rejection(line, email, chosen)
         topics, cadences = chosen
@@ -139,24 +161,6 @@ class _Row:
         skip = self.skip
         attributes = {key: value for key, value in values.items() if value and key not in skip}
         return Record(line, email, name, topics, attributes, cadences)
-
-    def _topics(self, cell: str) -> tuple[frozenset[int], Mapping[int, Cadence]] | str:
-        """The topic ids a cell names and those not weekly, or why the cell is refused."""
-        topics: set[int] = set()
-        cadences: dict[int, Cadence] = {}
-        for item in _TOPIC_SPLIT.split(cell):
-            slug, _, how_often = item.partition(":")
-            try:
-                found = self.topics.ids([slug.lower()])
-                cadence = parse_cadence(how_often, self.offer)
-            except UnknownTopic as exc:
-                return f"unknown topic {exc.slug!r}"
-            except UnknownCadence as exc:
-                choices = ", ".join(cadence.value for cadence in self.offer)
-                return f"{exc} for topic {slug.strip()!r} ({choices})"
-            topics |= found
-            cadences.update(dict.fromkeys(found, cadence) if cadence != Cadence.WEEKLY else {})
-        return frozenset(topics), MappingProxyType(cadences) if cadences else _ALL_WEEKLY
 
 
 class Parser:

@@ -34,12 +34,14 @@ def edit(
     UnknownTopic, UnknownCadence for the editor's form to show.
 
     `cadences` ({slug: cadence}, weekly when missing) sets each chosen topic's; None keeps them.
-    `offer`: the cadences the publisher offers; any other is UnknownCadence.
+    `offer`: the cadences the publisher offers; any other is UnknownCadence, but a topic may
+    keep the one it has though no longer offered (the editor's form shows it as it is).
     """
     name = check_name(name)
     known = known_topics(session)
     chosen = known.ids(topics)
-    wanted = by_slug(known, cadences, offer) if cadences is not None else None
+    stored = {row.topic_id: row.cadence for row in subscriber.topics}
+    wanted = by_slug(known, cadences, offer, stored) if cadences is not None else None
     changes = []
     if name != subscriber.name:
         subscriber.name = name

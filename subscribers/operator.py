@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from subscribers.audience import topic_slugs
+from subscribers.audience import topic_cadences
 from subscribers.errors import SubscribersError
 from subscribers.lifecycle import is_suppressed, transition
 from subscribers.models import Cadence, Cause, Status, Subscriber
@@ -53,18 +53,25 @@ class Listed:
     email: str
     name: str
     status: Status
-    topics: list[str]
+    # Their topics' slugs (none: all) with how often, in slug order.
+    topics: dict[str, Cadence]
     created_at: datetime
 
 
 def newest(session: Session, status: Status | None, limit: int) -> list[Listed]:
-    """At most `limit` subscribers, newest first, with their topics' slugs (none: all)."""
+    """At most `limit` subscribers, newest first, with their topics (none: all) and cadences."""
     query = select(Subscriber).order_by(Subscriber.id.desc()).limit(limit)
     if status is not None:
         query = query.where(Subscriber.status == status)
     rows = list(session.scalars(query))
-    topics = topic_slugs(session, [row.id for row in rows])
+    topics = topic_cadences(session, [row.id for row in rows])
     return [
-        Listed(row.email, row.name, row.status, topics.get(row.id, []), row.created_at)
+        Listed(
+            row.email,
+            row.name,
+            row.status,
+            dict(sorted(topics.get(row.id, {}).items())),
+            row.created_at,
+        )
         for row in rows
     ]

@@ -23,14 +23,14 @@ from subscribers import operator
 from subscribers.addresses import normalise
 from subscribers.csv_export import export_csv
 from subscribers.csv_import import import_csv
+from subscribers.csv_parse import topic_cell
 from subscribers.errors import (
     ImportFileError,
     InvalidAddress,
     InvalidName,
     SubscribersError,
-    UnknownTopic,
 )
-from subscribers.models import Status
+from subscribers.models import Cadence, Status
 from subscribers.signup import check_name
 from subscribers.topics import known_topics
 
@@ -153,7 +153,13 @@ def add(
     ctx: typer.Context,
     address: Annotated[str, typer.Argument(help="The email address.")],
     name: Annotated[str, typer.Option(help="The subscriber's name.")] = "",
-    topics: Annotated[str, typer.Option(help="Topic slugs, comma-separated; none: all.")] = "",
+    topics: Annotated[
+        str,
+        typer.Option(
+            help="Topic slugs, comma-separated, each as slug or slug:cadence (weekly, daily, "
+            "each; as in the CSV import); none: all."
+        ),
+    ] = "",
     confirmed: Annotated[
         bool, typer.Option(help="Consent is already given: make it active, send no email.")
     ] = False,
@@ -171,11 +177,13 @@ def add(
     except InvalidName as exc:
         raise InvalidName(f"{email}: {exc.reason}", exc.name) from None
     with runtime.sessions.begin() as session:
-        try:
-            chosen = known_topics(session).ids(topics.split(","))
-        except UnknownTopic as exc:
-            raise SubscribersError(f"{exc}; known topics are listed in newsletter.toml") from None
-        subscriber_id = operator.add(session, email, name, chosen, now, confirmed=confirmed)
+        chosen = topic_cell(known_topics(session), topics, runtime.cadences)
+        if isinstance(chosen, str):
+            raise SubscribersError(f"--topics: {chosen}")
+        ids, cadences = chosen
+        subscriber_id = operator.add(
+            session, email, name, ids, now, confirmed=confirmed, cadences=cadences
+        )
     if confirmed:
         out.print(f"{email}: added, active", soft_wrap=True)
         return
@@ -200,7 +208,7 @@ def list_(
             row.email,
             row.name,
             row.status.value,
-            ",".join(row.topics) or "all",
+            ",".join(_topic(slug, cadence) for slug, cadence in row.topics.items()) or "all",
             _date(row.created_at),
         )
         if plain:
@@ -211,6 +219,11 @@ def list_(
         out.print(table, soft_wrap=True)
     if not rows:
         err.print("no subscribers", soft_wrap=True)
+
+
+def _topic(slug: str, cadence: Cadence) -> str:
+    """A topic as listed: its slug, with how often when not weekly ("asylum (daily)")."""
+    return slug if cadence == Cadence.WEEKLY else f"{slug} ({cadence.value})"
 
 
 def _date(at: datetime) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.catalog import topic_names
 from newsletter.runtime import Runtime
+from subscribers.cadence_sentence import offered_phrase
 from subscribers.models import Cadence
 
 log = logging.getLogger(__name__)
@@ -66,4 +67,6 @@ def layout_globals(runtime: Runtime) -> dict[str, Any]:
         # admin's counts of readers who chose one while it was offered.
         "cadences": runtime.cadences,
         "every_cadence": tuple(Cadence),
+        # The signup text's promise: "once a week" unless more is offered.
+        "how_often_offered": offered_phrase(runtime.cadences),
     }

@@ -39,6 +39,8 @@ from newsletter.web.signups import (
     wake_sender,
 )
 from newsletter.web.state import runtime_of
+from newsletter.welcome import chosen_topics
+from subscribers.cadence_sentence import what_they_get
 from subscribers.cadences import pairs
 from subscribers.errors import (
     InvalidAddress,
@@ -219,8 +221,7 @@ def confirm_submit(request: Request, opened: ConfirmLink) -> HTMLResponse:
         raise bad_link(runtime, Purpose.CONFIRM, exc) from None
     if confirmed is Confirmed.NOW:
         CONFIRMATIONS.inc()
-    preferences = _link(runtime, Purpose.PREFERENCES, subscriber, now)
-    answer = page(request, "web/confirmed.html", {"preferences_url": preferences, "undone": False})
+    answer = _confirmed(request, opened, now, undone=False)
     # The welcome email goes out now, not at the next poll: woken once the confirmation has
     # committed (the link's transaction ends before the response is sent, tasks run after).
     answer.background = BackgroundTask(wake_sender, request)
@@ -267,8 +268,20 @@ def undo_unsubscribe_submit(request: Request, opened: UnsubscribeLink) -> HTMLRe
             "This unsubscribe can no longer be undone here. To receive our emails again, "
             "subscribe with the form: we will send you a confirmation link.",
         )
-    preferences = _link(runtime, Purpose.PREFERENCES, subscriber, now)
-    return page(request, "web/confirmed.html", {"preferences_url": preferences, "undone": True})
+    return _confirmed(request, opened, now, undone=True)
+
+
+def _confirmed(request: Request, opened: Link, now: datetime, *, undone: bool) -> HTMLResponse:
+    """The subscribed page: what the reader will get, in their own cadences when not weekly."""
+    runtime = runtime_of(request)
+    subscriber = opened.subscriber
+    chosen = chosen_topics(opened.session, subscriber.id)
+    context = {
+        "preferences_url": _link(runtime, Purpose.PREFERENCES, subscriber, now),
+        "undone": undone,
+        "how_often": what_they_get(chosen, runtime.settings.digest.daily_send_time),
+    }
+    return page(request, "web/confirmed.html", context)
 
 
 # --- preferences -----------------------------------------------------------------------------

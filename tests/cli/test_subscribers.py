@@ -109,3 +109,34 @@ def test_names_with_line_breaks_are_refused_at_import_and_add(
     listed = run("subscribers", "list", env=env)
     assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["ana@example.org"]
     assert smtp.received == []
+
+
+def test_add_takes_a_cadence_per_topic_and_list_shows_it(
+    tmp_path: Path, database_url: str, smtp: SmtpServer
+) -> None:
+    env = _env(tmp_path, database_url, NEWSLETTER_SMTP_URL=smtp.url)
+    add = ("subscribers", "add", "ana@example.org", "--confirmed", "--topics")
+    # Weekly alone is offered (the default): a daily is refused in one line, nothing stored.
+    refused = run(*add, "asylum:daily", env=env)
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "error: --topics: frequency not offered here: 'daily' for topic 'asylum' (weekly)\n"
+    )
+    config = Path(env["NEWSLETTER_CONFIG"])
+    config.write_text(
+        CONFIG + '[[topics]]\nslug = "courts"\nname = "Courts"\n'
+        '[digest]\ncadences = ["weekly", "daily", "each"]\n'
+    )
+    assert run("init", env=env).returncode == 0
+    hourly = run(*add, "asylum:hourly", env=env)
+    assert (hourly.returncode, hourly.stderr.count("\n")) == (1, 1)
+    assert "unknown frequency 'hourly' for topic 'asylum' (weekly, daily, each)" in hourly.stderr
+    added = run(*add, "courts, asylum:daily", env=env)
+    assert added.returncode == 0, added.stderr
+    assert run("subscribers", "add", "ben@example.org", "--confirmed", env=env).returncode == 0
+    listed = run("subscribers", "list", env=env)
+    assert [line.split("\t")[:4] for line in listed.stdout.splitlines()] == [
+        ["ben@example.org", "", "active", "all"],
+        ["ana@example.org", "", "active", "asylum (daily),courts"],
+    ]
+    assert smtp.received == []

@@ -3,30 +3,32 @@ no axe-core violation, and the bar drawn in proportion."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from newsletter.config import Settings
 from newsletter.editors.models import Role
 from newsletter.runtime import Runtime
 from subscribers.manage import confirm
 from subscribers.models import Cadence, Subscriber
 from subscribers.signup import signup
-from tests.cadences import offering_every_cadence
+from tests.cadences import EVERY_CADENCE
 from tests.factories import add_topics
+from tests.smtpd import SmtpServer
 from tests.web.admin_helpers import PASSWORD, make_editor
 from tests.web.axe import at_widths
 from tests.web.live import browser as browser
-from tests.web.test_admin_browser import NOW
-from tests.web.test_admin_browser import site as site
+from tests.web.test_admin_browser import NOW, serving
 from tests.web.test_public_browser import SHOTS, WIDTHS
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """These tests choose cadences: the publisher offers every one."""
-    return offering_every_cadence(settings)
+def site(database_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[tuple[Runtime, str]]:
+    """Served offering every cadence (the served app reads its own settings, not `settings`)."""
+    with serving(database_url, tmp_path, smtp, digest={"cadences": EVERY_CADENCE}) as served:
+        yield served
 
 
 def _readers(runtime: Runtime) -> int:
@@ -72,4 +74,12 @@ def test_the_cadence_split_and_a_subscribers_cadences_pass_axe(
     page.goto(f"{url}/admin/subscribers/{daily}")
     assert page.inner_text("#topic-cadences") == "asylum: Daily digest"
     found += at_widths(page, "subscriber-cadence", WIDTHS, SHOTS)
+    # The editor changes it there: one select per chosen topic, labelled with its name.
+    page.select_option("select#cadence-asylum", label="Each story as it is published")
+    with page.expect_navigation():
+        page.click("#edit-cadences ~ button[type=submit]")
+    assert page.inner_text("p.notice") == "Saved."
+    assert page.inner_text("#topic-cadences") == "asylum: Each story as it is published"
+    assert "changed cadence (by editor pub@example.org)" in page.inner_text("ol.timeline")
+    found += at_widths(page, "subscriber-cadence-saved", WIDTHS, SHOTS)
     assert found == [], "\n".join(found)

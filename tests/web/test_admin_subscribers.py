@@ -9,18 +9,20 @@ import lxml.html
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from newsletter.editors.models import Role
 from newsletter.models import IssueStatus
 from newsletter.runtime import Runtime
 from subscribers.csv_import import import_csv
 from subscribers.models import (
+    Cadence,
     ErasedAddress,
     SignupRequest,
     Status,
     Subscriber,
     SubscriberEvent,
+    SubscriberTopic,
     Suppression,
 )
 from tests.smtpd import SmtpServer
@@ -59,6 +61,28 @@ def _events(site: Runtime, subscriber_id: int) -> list[str]:
                 .order_by(SubscriberEvent.id)
             )
         )
+
+
+def cadences_of(site: Runtime, subscriber_id: int) -> list[Cadence]:
+    with site.sessions() as session:
+        return list(
+            session.scalars(
+                select(SubscriberTopic.cadence).where(
+                    SubscriberTopic.subscriber_id == subscriber_id
+                )
+            )
+        )
+
+
+def selects(html: str) -> dict[str, list[str]]:
+    """Each cadence select's id -> its options' values, the selected one first."""
+    page = lxml.html.fromstring(html)
+    found = {}
+    for select_ in page.cssselect("#edit-cadences select"):
+        options = select_.cssselect("option")
+        chosen = [o.get("value") for o in options if o.get("selected") is not None]
+        found[select_.get("id")] = chosen + [o.get("value") for o in options]
+    return found
 
 
 def test_find_by_part_of_the_address_and_open_the_timeline(
@@ -325,3 +349,30 @@ def test_readers_who_clicked_lately_are_a_segment_with_per_subscriber_figures(
     assert export.status_code == 200
     assert "reader@example.org" in export.text
     assert "lapsed@example.org" not in export.text
+
+
+def test_a_cadence_no_longer_offered_is_kept_or_left_never_chosen_anew(
+    site: Runtime, publisher: TestClient
+) -> None:
+    assert site.settings.digest.cadences == ["weekly"]
+    ana = _signed_up(site)
+    base = f"/admin/subscribers/{ana}"
+    assert "edit-cadences" not in publisher.get(base).text  # weekly alone: nothing to choose
+    with site.sessions.begin() as session:  # chosen while daily was offered
+        session.execute(update(SubscriberTopic).values(cadence=Cadence.DAILY))
+    page = publisher.get(base).text
+    assert selects(page) == {"cadence-asylum": ["asylum:daily", "asylum:daily", "asylum:weekly"]}
+    assert "Daily digest (no longer offered)" in page
+    form = {"name": "Ana", "topics": ["asylum"]}
+    assert (
+        _post(publisher, f"{base}/edit", **form, cadences="asylum:daily")
+        .headers["location"]
+        .endswith("done=unchanged")
+    )
+    refused = _post(publisher, f"{base}/edit", **form, cadences="asylum:each")
+    assert refused.status_code == 400
+    assert "Frequency not offered here: &#39;each&#39;." in refused.text
+    assert cadences_of(site, ana) == [Cadence.DAILY]
+    assert _post(publisher, f"{base}/edit", **form, cadences="asylum:weekly").status_code == 303
+    assert cadences_of(site, ana) == [Cadence.WEEKLY]
+    assert "edit-cadences" not in publisher.get(base).text

@@ -90,6 +90,19 @@ def test_signup_daily_then_change_it_on_preferences(
     tab.get_by_role("button", name="Subscribe").click()
     assert tab.get_by_role("heading", name="Check your inbox").is_visible()
     assert _stored(runtime, "ana@example.org") == {"asylum": Cadence.DAILY}
+    # Confirmed: the page says what she chose, not "the next weekly issue".
+    with runtime.sessions() as session:
+        ana = session.scalar(select(Subscriber.id).where(Subscriber.email == "ana@example.org"))
+    assert ana is not None
+    tab.goto(_link(runtime, base, Purpose.CONFIRM, ana, "ana@example.org", NOW))
+    tab.get_by_role("button", name="Confirm my subscription").click()
+    said = tab.locator("main p").first.inner_text()
+    assert (
+        said
+        == "Thank you. You will get our new stories as you chose. Asylum: a daily digest at 7:00."
+    )
+    assert tab.get_by_role("link", name="Subscribe by email").is_visible()
+    found += _check(tab, "cadence-confirmed")
 
     reader = _reader(runtime, "bo@example.org", active=True)
     tab.goto(_link(runtime, base, Purpose.PREFERENCES, reader, "bo@example.org", NOW))

@@ -174,12 +174,17 @@ def test_the_confirmation_and_welcome_emails_pass_axe(
             "preferences_url": "https://news.example.org/preferences?token=t",
             "unsubscribe_url": "https://news.example.org/unsubscribe?token=t",
             "latest": Latest("Last week", "https://news.example.org/archive/2026-W47"),
+            "how_often": "",
         },
     }
+    # A reader who chose other than weekly is told what they will get instead.
+    chose = "Asylum: a daily digest at 7:00; Border Enforcement: each story as it is published"
+    emails["welcome-cadences"] = {**emails["welcome"], "how_often": chose}
     tab = browser.new_page()
     found: list[str] = []
     for name, context in emails.items():
-        tab.set_content(templates.get_template(f"email/{name}.html").render(context))
+        template = templates.get_template(f"email/{name.split('-')[0]}.html")
+        tab.set_content(template.render(context))
         found += _check(tab, f"email-{name}")
     assert found == [], "\n".join(found)
 

@@ -853,6 +853,10 @@ def test_offering_weekly_alone_hides_how_often_and_refuses_another(
     assert page.cssselect("input[name=email]")
     home = lxml.html.fromstring(client.get("/").text)
     assert home.cssselect("select[name=cadence]") == []
+    assert [a.text for a in home.cssselect("footer a[href='/subscribe']")] == ["The weekly email"]
+    assert "Our new stories on the topics you choose: once a week." in home.text_content()
+    topic = client.get("/topics/asylum").text
+    assert "and any other topic you choose: once a week.</p>" in topic
     refused = post_signup(client, "ana@example.org", topics=["asylum"], cadence="daily")
     assert refused.status_code == 422
     assert "frequency not offered here: &#39;daily&#39;" in refused.text

@@ -27,7 +27,8 @@ def _welcomes(site: Runtime) -> WelcomeReport:
     )
 
 
-def _confirmed(client: TestClient, smtp: SmtpServer, email: str, **form: object) -> None:
+def _confirmed(client: TestClient, smtp: SmtpServer, email: str, **form: object) -> str:
+    """Signed up and confirmed through the pages; the subscribed page's HTML."""
     signup(client, email, **form)
     path = confirm_path(smtp.to(email)[0].message)
     token = urlsplit(path).query.removeprefix("token=")
@@ -35,6 +36,7 @@ def _confirmed(client: TestClient, smtp: SmtpServer, email: str, **form: object)
         "/confirm", data={"token": token, "csrf_token": csrf_of(client.get(path).text)}
     )
     assert "You are subscribed" in done.text
+    return done.text
 
 
 def _sent_issue(site: Runtime) -> None:

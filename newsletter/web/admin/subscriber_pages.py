@@ -25,6 +25,7 @@ from newsletter.web.ids import Before, RowId
 from newsletter.web.signups import wake_sender
 from newsletter.web.state import runtime_of
 from subscribers import editing, erasure
+from subscribers.cadences import split_pairs
 from subscribers.csv_export import export_csv
 from subscribers.errors import SubscribersError
 from subscribers.models import Status, Subscriber
@@ -233,16 +234,20 @@ def edit(
     # Unbounded here: check_name refuses too long a name with a sentence, not a 422 page.
     name: Annotated[str, Form()] = "",
     topics: Annotated[list[str] | None, Form()] = None,
+    # One "slug:cadence" per chosen topic; a form without them (weekly alone) keeps them.
+    cadences: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
+    how_often = split_pairs(cadences) if cadences is not None else None
+    offer = runtime_of(request).cadences
     return _act(
         request,
         publisher,
         subscriber_id,
         "edited",
         lambda session, subscriber, now: editing.edit(
-            session, subscriber, name, topics or [], publisher.email, now
+            session, subscriber, name, topics or [], publisher.email, now, how_often, offer
         ),
-        {"name": name, "topics": topics or []},
+        {"name": name, "topics": topics or [], "cadences": how_often or {}},
     )
 
 

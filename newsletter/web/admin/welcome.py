@@ -31,6 +31,7 @@ def _sample(request: Request) -> dict[str, Any]:
         "organization": settings.organization,
         "name": "Preview Reader",
         "topics": names[:2],
+        "how_often": "",  # the sample reader follows them weekly: "one email a week"
         "preferences_url": "#preferences-link",
         "unsubscribe_url": "#unsubscribe-link",
         "latest": shown,
