@@ -150,3 +150,14 @@ def add_post(
     session.add(post)
     session.flush()
     return post
+
+
+def altered(token: str) -> str:
+    """`token` with one character in its middle changed.
+
+    Not the last: a base64 string's last character may carry only padding bits, so changing it
+    can leave the decoded bytes, and the signature, as they were.
+    """
+    middle = len(token) // 2
+    swap = "A" if token[middle] != "A" else "B"
+    return token[:middle] + swap + token[middle + 1 :]
