@@ -67,10 +67,11 @@ def teaser(n: int) -> str:
     )
 
 
-def variant() -> tuple[str, str]:
+def variant(stories: range = range(12)) -> tuple[str, str]:
+    """A digest's HTML and text with a teaser for each of `stories` (a single-story email: one)."""
     html = (
         f"<html><body><p>Dear {html_marker('name')},</p><table>"
-        + "".join(teaser(n) for n in range(12))
+        + "".join(teaser(n) for n in stories)
         + f'</table><p><a href="{html_marker("preferences_url")}">Preferences</a> · '
         f'<a href="{html_marker("unsubscribe_url")}">Unsubscribe</a></p></body></html>'
     )
@@ -80,7 +81,7 @@ def variant() -> tuple[str, str]:
             f"Story {n}: what the new border enforcement rules mean for families\n"
             f"A short excerpt of the story, two or three sentences long.\n"
             f"Read more: https://example.org/2026/11/story-{n}\n\n"
-            for n in range(12)
+            for n in stories
         )
         + f"Preferences: {marker('preferences_url')}\nUnsubscribe: {marker('unsubscribe_url')}\n"
     )
@@ -353,7 +354,19 @@ def main() -> None:
     parser.add_argument(
         "--processes", type=int, help="digest send --processes N (default: the CPU count)"
     )
+    parser.add_argument(
+        "--cadences",
+        action="store_true",
+        help="a weekly digest, then a daily one with the story stream beside it",
+    )
     args = parser.parse_args()
+    if args.cadences:
+        if not (args.postfix / "usr/sbin/smtp-source").exists():
+            raise SystemExit(f"no smtp-source under {args.postfix}; see the docstring")
+        from deliver_cadences import main_cadences
+
+        main_cadences(args)
+        return
     if args.workers:
         if not (args.postfix / "usr/sbin/smtp-sink").exists():
             raise SystemExit(f"no smtp-sink under {args.postfix}; see the docstring")
