@@ -1,7 +1,7 @@
 """bench/deliver.py --cadences: a weekly digest, then a daily one with the story stream beside it.
 
 One database holds three sets of readers, each following one topic at one cadence: N weekly, N
-daily and N/10 each-story (--count N). A weekly issue, a daily issue and a pool of single-story
+daily and N/10 each-story (--count N). A weekly issue, two daily issues and a pool of single-story
 issues are stored approved, each with its posts (IssuePost) and one variant keyed by the readers'
 topic whose `post_ids` are set, so planning writes a receipt per reader and story as a real send
 does. Each is sent by the real `newsletter digest send` command to Postfix's smtp-sink:
@@ -11,8 +11,10 @@ does. Each is sent by the real `newsletter digest send` command to Postfix's smt
      another, each by its own `digest send --processes 1`, for as long as the daily send runs
      (at least MIN_STORIES);
   3. smtp-source, the absolute peer, as many messages of the weekly's size with 20 sessions.
-It prints each rate, daily/weekly (the claim: about 1), and checks from the database that every
-message it counts was sent and carried its receipts (one per reader and story shown).
+It prints each rate, daily/weekly (the claim: about 1), the daily send and stream together, and
+checks from the database that every message it counts was sent and carried its receipts (one
+per reader and story shown). Each send meets the rows of those before it (deliveries, receipts),
+as on a real day; the daily sends come after the weekly one, so they meet more.
 """
 
 from __future__ import annotations
@@ -273,6 +275,7 @@ def main_cadences(args: argparse.Namespace) -> None:
             daily = count / (time.perf_counter() - start)
             daily_done.set()
             beside.join()
+            together = (count + stream.messages) / (time.perf_counter() - start)
             if code != 0:
                 raise SystemExit("daily digest send failed")
             if stream.error:
@@ -299,6 +302,10 @@ def main_cadences(args: argparse.Namespace) -> None:
         f"story stream beside it: {stream.rate:,.0f} msg/s ({stream.stories} stories × "
         f"{prepared.each_readers:,} readers in {stream.seconds:.1f} s, one `digest send "
         f"--processes 1` each, {stream.begun_during_daily} begun while the daily send ran)"
+    )
+    print(
+        f"daily and stream:       {together:,.0f} msg/s together, from the daily send's start "
+        "to the stream's end"
     )
     print(f"postfix smtp-source:    {theirs:,.0f} msg/s ({deliver.SINK_SESSIONS} sessions)")
     print(
