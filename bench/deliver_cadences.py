@@ -220,6 +220,12 @@ def _run_stream(
         stream.error = f"all {len(prepared.stories)} stories sent before the daily send ended"
 
 
+def _load() -> str:
+    """The machine's load averages: other work on it slows every rate here."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
 def _tally(url: str, var: Path) -> tuple[dict[str, int], dict[str, int]]:
     """Sent deliveries and story receipts by issue kind, as the database has them."""
     runtime = Runtime.build(load_settings(database_url=url, var_dir=var))
@@ -260,7 +266,7 @@ def main_cadences(args: argparse.Namespace) -> None:
             env = deliver.sender_env(url, var, port, args.connections)
             print(
                 f"{count:,} readers per digest, {prepared.each_readers:,} each-story readers, "
-                f"{os.cpu_count()} CPUs, {url.split(':')[0]}, Postfix smtp-sink",
+                f"{os.cpu_count()} CPUs, {url.split(':')[0]}, Postfix smtp-sink; {_load()}",
                 flush=True,
             )
             weekly = _timed(env, prepared.weekly, processes, count)
@@ -312,4 +318,5 @@ def main_cadences(args: argparse.Namespace) -> None:
         f"daily / weekly:         {daily / weekly:.2f} with the stream beside it "
         f"(the claim: about 1); {alone / weekly:.2f} alone"
     )
+    print(f"at the end: {_load()}")
     print(f"sent, by the deliveries table: {sent}; story receipts written: {receipts}")
