@@ -16,19 +16,17 @@ Run: .venv/bin/python bench/cadences.py [--subscribers 100000] [--rounds 3]
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+import one_topic_site
 from sqlalchemy import delete, insert, select, update
 
 from newsletter import migrate
 from newsletter.clock import FixedClock
-from newsletter.config import load_settings
 from newsletter.deliver.plan import plan
 from newsletter.digest.build import build_issue
 from newsletter.digest.cadence import build_daily, build_story, catch_up_since, story_posts
@@ -92,20 +90,12 @@ def _timed(action: Callable[[], None], rounds: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscribers", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--database-url")
-    args = parser.parse_args()
+    args = one_topic_site.arguments(__doc__)
     with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
-        settings = load_settings(
-            database_url=url,
-            var_dir=Path(folder) / "var",
-            site={"url": "https://news.example.org", "timezone": "America/New_York"},
-            topics=[{"slug": "asylum", "name": "Asylum"}],
-            digest={"cadences": ["weekly", "daily", "each"]},
+        settings = one_topic_site.settings(
+            folder, args.database_url, digest={"cadences": ["weekly", "daily", "each"]}
         )
+        url = settings.database_url
         runtime = Runtime.build(settings, clock=FixedClock(NOW))
         migrate.upgrade(runtime.engine)
         _setup(runtime, args.subscribers)

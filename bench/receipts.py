@@ -12,19 +12,17 @@ Run: .venv/bin/python bench/receipts.py [--subscribers 100000] [--rounds 3]
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+import one_topic_site
 from sqlalchemy import delete, select, update
 
 from newsletter import migrate
 from newsletter.clock import FixedClock
-from newsletter.config import load_settings
 from newsletter.deliver.plan import RecipientKeys, plan, same_keys
 from newsletter.digest.build import build_issue
 from newsletter.digest.special import WITHOUT
@@ -98,19 +96,10 @@ def _timed(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscribers", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--database-url")
-    args = parser.parse_args()
+    args = one_topic_site.arguments(__doc__)
     with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
-        settings = load_settings(
-            database_url=url,
-            var_dir=Path(folder) / "var",
-            site={"url": "https://news.example.org", "timezone": "America/New_York"},
-            topics=[{"slug": "asylum", "name": "Asylum"}],
-        )
+        settings = one_topic_site.settings(folder, args.database_url)
+        url = settings.database_url
         runtime = Runtime.build(settings, clock=FixedClock(NOW))
         migrate.upgrade(runtime.engine)
         weekly, breaking = _setup(runtime, args.subscribers)
