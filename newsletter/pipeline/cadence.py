@@ -27,6 +27,7 @@ from newsletter.digest.cadence_times import next_daily, story_due
 from newsletter.digest.special import LABELS
 from newsletter.editors import review
 from newsletter.editors.notify import tell_editors
+from newsletter.errors import NewsletterError
 from newsletter.mail.transport import Transport
 from newsletter.models import Issue, IssuePost, IssueStatus, Post
 from newsletter.runtime import Runtime
@@ -44,10 +45,13 @@ def run(runtime: Runtime, transport_factory: Callable[[], Transport] | None = No
     """
     offered = runtime.cadences
     built: list[Built] = []
-    if Cadence.DAILY in offered:
-        built.append(daily(runtime))
-    if Cadence.EACH in offered:
-        built.append(stories(runtime))
+    for cadence, job in ((Cadence.DAILY, daily), (Cadence.EACH, stories)):
+        if cadence in offered:
+            # One failing (a template error, a refused approval) never stops the other.
+            try:
+                built.append(job(runtime))
+            except NewsletterError as exc:
+                built.append((f"{cadence.value}: not built: {exc}", None))
     lines = []
     for line, waiting in built:
         if waiting is not None:

@@ -15,6 +15,7 @@ from newsletter.config import Settings
 from newsletter.editors import review
 from newsletter.editors.accounts import add_editor
 from newsletter.editors.models import Role
+from newsletter.errors import DigestError
 from newsletter.mail.transport import transport_from_settings
 from newsletter.models import Issue, IssueKind, IssueStatus
 from newsletter.pipeline import cadence, due
@@ -171,3 +172,21 @@ def test_a_cancelled_story_email_is_not_made_again(settings: Settings, smtp: Smt
     [mail] = smtp.to("each@example.org")
     assert "Right Story" in mail.data.decode()
     assert "Wrong Story" not in mail.data.decode()
+
+
+def test_a_daily_digest_that_fails_to_build_does_not_stop_the_story_emails(
+    settings: Settings, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = datetime(2026, 11, 10, tzinfo=settings.zone)
+    runtime = _runtime(settings, smtp, day)
+    _post(runtime, "court-ruling", _local(runtime, day, time(6, 30)))
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise DigestError("issue 2026-11-10-daily: the digest template failed")
+
+    monkeypatch.setattr(cadence, "build_daily", broken)
+    runtime.clock = FixedClock(_local(runtime, day, time(7, 0)))
+    line = cadence.run(runtime)
+    assert "daily: not built: issue 2026-11-10-daily: the digest template failed" in line
+    assert "story email" in line
+    assert len(_issues(runtime, IssueKind.STORY)) == 1
