@@ -82,3 +82,10 @@ def from_request(stored: Mapping[str, str] | None) -> dict[int, Cadence]:
         if key.isdigit() and value in Cadence.__members__.values():
             read[int(key)] = Cadence(value)
     return read
+
+
+def moved_words(topics: Topics, moved: Mapping[int, Cadence]) -> str:
+    """A timeline's words for topics moved to another cadence: "how often for asylum: daily
+    digest; courts: weekly digest"."""
+    said = sorted(f"{topics.by_id.get(t, str(t))}: {c.label.lower()}" for t, c in moved.items())
+    return "how often for " + "; ".join(said)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from subscribers.cadences import by_slug
+from subscribers.cadences import by_slug, moved_words
 from subscribers.lifecycle import SUPPRESSING, is_suppressed, record, suppress, transition
 from subscribers.models import Cadence, Cause, Status, Subscriber, Suppression
 from subscribers.queue import enqueue
@@ -48,8 +48,11 @@ def edit(
         changes.append("name")
     if set_topics(session, subscriber, chosen):
         changes.append("topics")
-    if wanted is not None and set_cadences(subscriber, wanted):
-        changes.append("cadence")
+    if wanted is not None:
+        moved = set_cadences(subscriber, wanted)
+        if moved:
+            # Which topic went to which cadence, as the reader's own change is recorded.
+            changes.append(moved_words(known, {t: wanted.get(t, Cadence.WEEKLY) for t in moved}))
     if changes:
         subscriber.updated_at = now
         record(session, subscriber, Cause.ADMIN, now, _by(editor, "changed " + ", ".join(changes)))

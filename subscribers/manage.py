@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from subscribers.cadences import moved_words
 from subscribers.errors import InvalidPause, InvalidToken
 from subscribers.lifecycle import SUPPRESSING, record, transition
 from subscribers.models import Cadence, Cause, Status, Subscriber, SubscriberEvent
@@ -158,14 +159,14 @@ def update_preferences(
     # None chosen is every topic: naming them all (for a cadence) is no change of topics.
     if set(before) != set(after):
         changes.append("topics")
-    moved = [
-        f"{known.by_id.get(topic_id, topic_id)}: {cadence.label.lower()}"
+    moved = {
+        topic_id: cadence
         for topic_id, cadence in after.items()
         if topic_id in before and before[topic_id] != cadence
-    ]
+    }
     if moved:
         # Which topic went to which cadence, in the reader's words and the subscriber's history.
-        changes.append("how often for " + "; ".join(sorted(moved)))
+        changes.append(moved_words(known, moved))
     currently_paused = subscriber.paused_until is not None and subscriber.paused_until > now
     if wanted.pause_weeks:
         subscriber.paused_until = now + timedelta(weeks=wanted.pause_weeks)

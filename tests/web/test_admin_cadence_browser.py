@@ -80,6 +80,7 @@ def test_the_cadence_split_and_a_subscribers_cadences_pass_axe(
         page.click("#edit-cadences ~ button[type=submit]")
     assert page.inner_text("p.notice") == "Saved."
     assert page.inner_text("#topic-cadences") == "asylum: Each story as it is published"
-    assert "changed cadence (by editor pub@example.org)" in page.inner_text("ol.timeline")
+    timeline = page.inner_text("ol.timeline")
+    assert "changed how often for asylum: each story as it is published (by editor" in timeline
     found += at_widths(page, "subscriber-cadence-saved", WIDTHS, SHOTS)
     assert found == [], "\n".join(found)

@@ -117,3 +117,19 @@ def test_the_issues_list_shows_the_kind_and_the_new_link(client: TestClient) -> 
     listing = client.get("/admin/issues").text
     assert 'href="/admin/issues/new"' in listing
     assert "Breaking news" in listing
+
+
+def test_a_special_draft_is_proposed_for_now_not_the_weekly_slot(
+    client: TestClient, runtime: Runtime
+) -> None:
+    make_editor(runtime, "pub@example.org", Role.PUBLISHER)
+    sign_in(client, "pub@example.org")
+    token = csrf_of(client.get("/admin/issues/new").text)
+    created = client.post(
+        "/admin/issues/new",
+        data={"csrf_token": token, "kind": "breaking", "post_id": "1"},
+        follow_redirects=False,
+    )
+    page = client.get(created.headers["location"]).text
+    now = NOW.astimezone(runtime.settings.zone).strftime("%Y-%m-%dT%H:%M")
+    assert f'name="send_at" value="{now}"' in page

@@ -33,7 +33,9 @@ def test_a_publisher_changes_a_topics_cadence_and_it_is_recorded(
     assert selects(publisher.get(saved.headers["location"]).text)["cadence-asylum"][0] == (
         "asylum:each"
     )
-    assert _events(site, ana)[-1] == "changed cadence (by editor pub@example.org)"
+    assert _events(site, ana)[-1] == (
+        "changed how often for asylum: each story as it is published (by editor pub@example.org)"
+    )
 
 
 def test_a_bad_cadence_gets_one_error_and_changes_nothing(

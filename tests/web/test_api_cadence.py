@@ -70,7 +70,10 @@ def test_create_update_and_get_with_cadences_and_the_old_form(site: Runtime) -> 
         person = session.get(Subscriber, ident)
         assert person is not None
         recorded = [event.detail for event in person.events]
-    assert "changed cadence (by editor API token 'CRM')" in recorded
+    moved = (
+        "changed how often for asylum: each story as it is published (by editor API token 'CRM')"
+    )
+    assert moved in recorded
 
 
 def test_a_pending_api_signup_keeps_its_cadence_to_confirmation(

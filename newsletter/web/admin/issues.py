@@ -190,10 +190,13 @@ def issue_page(
         "topic_names": names,
         "zone": runtime.settings.zone,
         "kind_label": LABELS.get(issue.kind, ""),
-        # A held daily digest or story email goes once approved; a weekly one at its slot.
-        "default_send_at": now
-        if cadence_of(issue.kind) in (Cadence.DAILY, Cadence.EACH)
-        else review.next_slot(runtime.settings.digest.send, runtime.settings.zone, now),
+        # Only the weekly issue has a slot; any other (breaking news, a held daily digest or
+        # story email) is proposed for now.
+        "default_send_at": review.next_slot(
+            runtime.settings.digest.send, runtime.settings.zone, now
+        )
+        if cadence_of(issue.kind) == Cadence.WEEKLY
+        else now,
         "links": _links(_filled(chosen.html)) if chosen is not None else [],
         "text": _filled(chosen.text, _text_values(runtime.settings.site.base_url))
         if chosen is not None
