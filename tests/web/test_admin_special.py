@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import func, select
 
 from newsletter.clock import FixedClock
@@ -28,6 +29,17 @@ def client(runtime: Runtime) -> TestClient:
         add_post(session, "old-news", NOW - timedelta(days=60), [topics["asylum"]])
     make_editor(runtime, "ed@example.org", Role.EDITOR)
     return TestClient(create_app(runtime), base_url="https://news.example.org")
+
+
+def _breaking(client: TestClient) -> Response:
+    """A breaking-news draft about the first post, made through the form."""
+    token = csrf_of(client.get("/admin/issues/new").text)
+    made: Response = client.post(
+        "/admin/issues/new",
+        data={"csrf_token": token, "kind": "breaking", "post_id": "1"},
+        follow_redirects=False,
+    )
+    return made
 
 
 def _issues(runtime: Runtime) -> int:
@@ -107,13 +119,7 @@ def test_an_error_keeps_what_was_typed_and_a_fix_creates_the_draft(
 
 def test_the_issues_list_shows_the_kind_and_the_new_link(client: TestClient) -> None:
     sign_in(client, "ed@example.org")
-    token = csrf_of(client.get("/admin/issues/new").text)
-    created = client.post(
-        "/admin/issues/new",
-        data={"csrf_token": token, "kind": "breaking", "post_id": "1"},
-        follow_redirects=False,
-    )
-    assert created.status_code == 303
+    assert _breaking(client).status_code == 303
     listing = client.get("/admin/issues").text
     assert 'href="/admin/issues/new"' in listing
     assert "Breaking news" in listing
@@ -124,12 +130,6 @@ def test_a_special_draft_is_proposed_for_now_not_the_weekly_slot(
 ) -> None:
     make_editor(runtime, "pub@example.org", Role.PUBLISHER)
     sign_in(client, "pub@example.org")
-    token = csrf_of(client.get("/admin/issues/new").text)
-    created = client.post(
-        "/admin/issues/new",
-        data={"csrf_token": token, "kind": "breaking", "post_id": "1"},
-        follow_redirects=False,
-    )
-    page = client.get(created.headers["location"]).text
+    page = client.get(_breaking(client).headers["location"]).text
     now = NOW.astimezone(runtime.settings.zone).strftime("%Y-%m-%dT%H:%M")
     assert f'name="send_at" value="{now}"' in page
