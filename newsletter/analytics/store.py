@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from newsletter.analytics.behaviour import Hit
 from newsletter.analytics.models import ClickCount, ClickEvent
+from newsletter.db import upsert_into
 from newsletter.models import Issue
 
 CountKey = tuple[int, int, int, datetime, str]
@@ -61,8 +61,6 @@ def add_counts(session: Session, counts: Counter[CountKey]) -> None:
     """Each key's count added to its row (made if new), in one statement: safe beside others."""
     if not counts:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     rows = [
         {
             "issue_id": issue_id,
@@ -74,7 +72,7 @@ def add_counts(session: Session, counts: Counter[CountKey]) -> None:
         }
         for (issue_id, position, variant_id, hour, verdict), clicks in sorted(counts.items())
     ]
-    statement = insert(ClickCount)
+    statement = upsert_into(session, ClickCount)
     statement = statement.on_conflict_do_update(
         index_elements=["issue_id", "position", "variant_id", "hour", "verdict"],
         set_={"clicks": ClickCount.clicks + statement.excluded.clicks},

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.db import upsert_into
 from newsletter.deliver.lock import planning_lock
 from newsletter.deliver.receipts import Shown, record
 from newsletter.errors import SendError
@@ -138,8 +137,7 @@ def _plan_page(
 def _insert(session: Session, rows: list[dict[str, object]]) -> int:
     if not rows:
         return 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Delivery).on_conflict_do_nothing(
+    statement = upsert_into(session, Delivery).on_conflict_do_nothing(
         index_elements=["issue_id", "subscriber_id"]
     )
     session.execute(statement, rows)

@@ -6,10 +6,9 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from newsletter.db import upsert_into
 from newsletter.models import Delivery, IssueVariant, StoryReceipt
 
 
@@ -57,8 +56,7 @@ def record(
     ]
     if not rows:
         return 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(StoryReceipt).on_conflict_do_nothing(), rows)
+    session.execute(upsert_into(session, StoryReceipt).on_conflict_do_nothing(), rows)
     return len(rows)
 
 
