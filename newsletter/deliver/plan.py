@@ -103,6 +103,7 @@ def _plan_page(
     planning_lock(session)
     keys = recipient_keys(session, issue, recipients)
     page: list[dict[str, object]] = []
+    carried: list[tuple[int, int]] = []  # (subscriber, variant) of each pending delivery
     for recipient in recipients:
         key = keys.get(recipient.id, recipient.topic_key)
         if key not in variants:
@@ -112,6 +113,7 @@ def _plan_page(
         variant_id = variants[key]
         if variant_id:
             why = None
+            carried.append((recipient.id, variant_id))
         elif key != recipient.topic_key:
             why = "had this issue's stories in another issue"
         elif issue.kind != "weekly":
@@ -129,8 +131,7 @@ def _plan_page(
                 "created_at": now,
             }
         )
-    planned = [(r.id, variants[keys.get(r.id, r.topic_key)]) for r in recipients]
-    record(session, issue.id, [(s, v) for s, v in planned if v], now, shown)
+    record(session, issue.id, carried, now, shown)
     return _insert(session, page)
 
 

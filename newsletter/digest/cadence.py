@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.digest.special import special_key
-from newsletter.digest.variants import audience_keys, render_variants
+from newsletter.digest.variants import rerender
 from newsletter.models import (
     Issue,
     IssueKind,
@@ -112,7 +112,9 @@ def build_daily(
     posts = owed(session, Cadence.DAILY, since, send_at, now)
     if not posts:
         return None
-    return _store(session, settings, key, IssueKind.DAILY, posts, since, send_at, now, click_key)
+    # Newest first, as the site lists them.
+    newest = list(reversed(posts))
+    return _store(session, settings, key, IssueKind.DAILY, newest, since, send_at, now, click_key)
 
 
 def open_story_issue(session: Session, now: datetime) -> Issue | None:
@@ -189,11 +191,7 @@ def add_stories(
     for offset, post in enumerate(p for p in posts if p.id not in known):
         issue.posts.append(IssuePost(post_id=post.id, position=start + offset))
     issue.updated_at = now
-    session.flush()
-    session.refresh(issue, ["posts"])
-    render_variants(
-        session, issue, settings, now, audience_keys(session, now, issue.kind), click_key
-    )
+    rerender(session, issue, settings, now, click_key)
 
 
 def _store(
@@ -207,8 +205,7 @@ def _store(
     now: datetime,
     click_key: str | None,
 ) -> Issue:
-    # A daily digest lists the newest first, as the site does; a story email comes ordered.
-    ordered = list(posts) if kind == IssueKind.STORY else list(reversed(posts))
+    """A draft of `kind` carrying `posts` in that order (a story email's first leads)."""
     issue = Issue(
         key=key,
         kind=kind.value,
@@ -217,10 +214,10 @@ def _store(
         period_end=until,
         created_at=now,
         updated_at=now,
-        featured_post_id=ordered[0].id if kind == IssueKind.STORY else None,
+        featured_post_id=posts[0].id if kind == IssueKind.STORY else None,
     )
     session.add(issue)
-    for position, post in enumerate(ordered):
+    for position, post in enumerate(posts):
         issue.posts.append(
             IssuePost(
                 post_id=post.id,
@@ -228,7 +225,5 @@ def _store(
                 featured=position == 0 and kind == IssueKind.STORY,
             )
         )
-    session.flush()
-    session.refresh(issue, ["posts"])
-    render_variants(session, issue, settings, now, audience_keys(session, now, kind), click_key)
+    rerender(session, issue, settings, now, click_key)
     return issue

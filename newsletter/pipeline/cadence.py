@@ -133,9 +133,10 @@ def stories(runtime: Runtime) -> Built:
 def _let_go(issue: Issue, policy: str, send_at: datetime, now: datetime) -> str:
     if policy == "approval":
         return "waits for approval"
-    review.approve(issue, APPROVER.format(policy=policy), now, max(send_at, now))
+    goes = max(send_at, now)
+    review.approve(issue, APPROVER.format(policy=policy), now, goes)
     assert issue.status == IssueStatus.APPROVED
-    return f"approved to go at {max(send_at, now):%Y-%m-%d %H:%M} UTC"
+    return f"approved to go at {goes:%Y-%m-%d %H:%M} UTC"
 
 
 def _arrived(post: Post) -> datetime:
