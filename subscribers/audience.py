@@ -75,17 +75,6 @@ def _eligible(now: datetime) -> Select[int, str, str]:
     )
 
 
-def topic_slugs(
-    session: Session, ids: list[int], known: Topics | None = None
-) -> dict[int, list[str]]:
-    """The sorted topic slugs each of these subscribers chose (absent: every topic).
-
-    `known`: the site's topics when the caller pages through many subscribers; else read here.
-    """
-    chosen = topic_cadences(session, ids, known)
-    return {subscriber_id: sorted(their) for subscriber_id, their in chosen.items()}
-
-
 def topic_cadences(
     session: Session, ids: list[int], known: Topics | None = None
 ) -> dict[int, dict[str, Cadence]]:

@@ -21,9 +21,8 @@ from newsletter.runtime import Runtime
 from newsletter.templating import environment
 from newsletter.web.admin.signup_forms import snippets
 from newsletter.web.app import create_app
-from subscribers.audience import topic_slugs
+from subscribers.audience import topic_cadences
 from subscribers.models import SignupRequest, Subscriber
-from subscribers.topics import known_topics
 from tests.web.live import (  # noqa: F401 (browser is a fixture)
     browser,
     free_port,
@@ -99,7 +98,7 @@ def _known(runtime: Runtime, email: str) -> list[str] | None:
         found = session.scalar(select(Subscriber).where(Subscriber.email == email))
         if found is None:
             return None
-        return topic_slugs(session, [found.id], known_topics(session)).get(found.id, [])
+        return sorted(topic_cadences(session, [found.id]).get(found.id, {}))
 
 
 def _api(site: Runtime, body: Any, origin: str = NEWSROOM) -> Any:
