@@ -16,7 +16,7 @@ from newsletter.errors import SendError
 from newsletter.issue_kinds import cadence_of
 from newsletter.models import Delivery, DeliveryStatus, Issue, IssueVariant
 from subscribers.audience import Recipient, eligible
-from subscribers.models import Subscriber
+from subscribers.models import Cadence, Subscriber
 
 # Renders and stores the variant for a topic key no stored variant covers (the digest stage);
 # None when the issue has nothing for readers of those topics, who are then skipped.
@@ -101,6 +101,7 @@ def _plan_page(
     if not recipients:
         return 0
     planning_lock(session)
+    cadence = cadence_of(issue.kind)
     keys = recipient_keys(session, issue, recipients)
     page: list[dict[str, object]] = []
     carried: list[tuple[int, int]] = []  # (subscriber, variant) of each pending delivery
@@ -116,10 +117,12 @@ def _plan_page(
             carried.append((recipient.id, variant_id))
         elif key != recipient.topic_key:
             why = "had this issue's stories in another issue"
-        elif issue.kind != "weekly":
+        elif cadence is None:
             why = f"not in this special issue's audience ({recipient.topic_key})"
-        else:
+        elif cadence == Cadence.WEEKLY:
             why = f"nothing this week for {recipient.topic_key or 'all topics'}"
+        else:
+            why = f"nothing new for {recipient.topic_key or 'all topics'}"
         page.append(
             {
                 "issue_id": issue.id,

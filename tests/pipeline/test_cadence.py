@@ -17,11 +17,11 @@ from newsletter.editors.accounts import add_editor
 from newsletter.editors.models import Role
 from newsletter.errors import DigestError
 from newsletter.mail.transport import transport_from_settings
-from newsletter.models import Issue, IssueKind, IssueStatus
+from newsletter.models import Delivery, Issue, IssueKind, IssueStatus
 from newsletter.pipeline import cadence, due
 from newsletter.runtime import Runtime
 from newsletter.schedule.triggers import job_specs
-from subscribers.models import Cadence, SubscriberTopic
+from subscribers.models import Cadence, Subscriber, SubscriberTopic
 from tests import factories
 from tests.cadences import offering_every_cadence
 from tests.smtpd import SmtpServer
@@ -190,3 +190,31 @@ def test_a_daily_digest_that_fails_to_build_does_not_stop_the_story_emails(
     assert "daily: not built: issue 2026-11-10-daily: the digest template failed" in line
     assert "story email" in line
     assert len(_issues(runtime, IssueKind.STORY)) == 1
+
+
+def test_a_daily_reader_with_nothing_new_on_their_topics_is_skipped_with_that_reason(
+    settings: Settings, smtp: SmtpServer
+) -> None:
+    day = datetime(2026, 11, 10, tzinfo=settings.zone)
+    runtime = _runtime(settings, smtp, day)
+    with runtime.sessions.begin() as session:
+        border = factories.add_topics(session, runtime.settings, day)["border-enforcement"]
+        reader = factories.add_subscriber(session, "border@example.org", day, [border])
+        session.execute(
+            update(SubscriberTopic)
+            .where(SubscriberTopic.subscriber_id == reader.id)
+            .values(cadence=Cadence.DAILY)
+        )
+    _post(runtime, "court-ruling", _local(runtime, day, time(6, 0)))  # asylum only
+    runtime.clock = FixedClock(_local(runtime, day, time(7, 0)))
+    cadence.run(runtime)
+    _send_due(runtime)
+    assert len(smtp.to("daily@example.org")) == 1
+    assert smtp.to("border@example.org") == []
+    with runtime.sessions() as session:
+        skipped = session.scalars(
+            select(Delivery.last_error)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(Subscriber.email == "border@example.org")
+        ).one()
+    assert skipped == "nothing new for border-enforcement"
