@@ -10,6 +10,9 @@ _CADENCES = {
     IssueKind.DAILY.value: Cadence.DAILY,
     IssueKind.STORY.value: Cadence.EACH,
 }
+# Kinds that carry a list of stories, each reader the ones of their topics at the cadence: the
+# digest's layout and templates. The others (special issues) go to their audience whole.
+DIGESTS = tuple(_CADENCES)
 
 
 def cadence_of(kind: str) -> Cadence | None:

@@ -19,10 +19,11 @@ from newsletter.digest.clicklinks import ARCHIVE, CTA, DONATE, STORY, TRAP, Clic
 from newsletter.digest.compose import Layout, Period, Story
 from newsletter.digest.links import Tracker
 from newsletter.digest.placeholders import MARK, html_marker, marker, scrub
-from newsletter.digest.special import DIGESTS, LABELS, Cta
+from newsletter.digest.special import LABELS, Cta
 from newsletter.digest.text import WIDTH, long_date, rule, shorten, squash, wrap
 from newsletter.digest.words import breakable
 from newsletter.errors import DigestError
+from newsletter.issue_kinds import DIGESTS
 from newsletter.templating import environment
 
 _BODY_TAG = re.compile(r"</?body\b[^>]*>\n?")

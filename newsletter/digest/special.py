@@ -20,9 +20,6 @@ LABELS = {
     BREAKING: "Breaking news",
     APPEAL: "Special issue",
 }
-# Kinds that carry a list of stories, each reader the ones of their topics: the digest's layout
-# and templates. The others (special issues) go to their audience whole.
-DIGESTS = ("weekly", "daily", "story")
 BODY_LIMIT = 50_000  # characters of an appeal's Markdown: a long letter, not a book
 CTA_LABEL_LIMIT = 100
 URL_LIMIT = 2000

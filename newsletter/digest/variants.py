@@ -12,8 +12,8 @@ from newsletter.config import Settings
 from newsletter.digest.clicklinks import BookedLink, ClickLinks, LinkBook
 from newsletter.digest.compose import QUIET, Layout, Period, Story, TopicRef, lay_out
 from newsletter.digest.render import Edition, PlacedBlock, Rendered, Renderer
-from newsletter.digest.special import DIGESTS, Cta, reaches, split_key
-from newsletter.issue_kinds import cadence_of
+from newsletter.digest.special import Cta, reaches, split_key
+from newsletter.issue_kinds import DIGESTS, cadence_of
 from newsletter.models import Issue, IssueKind, IssueLink, IssuePost, IssueVariant, Post
 from subscribers.audience import topic_sets
 
